@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs every tool practice-connect needs, skipping what is already there.
+# Safe to run again and again: each step checks before it installs.
+# Works offline on machines that reach only the package registries.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CARGO_LEPTOS_VERSION=0.3.11
+# Must equal the `wasm-bindgen` pin in Cargo.toml.
+WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' Cargo.toml)
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
+
+have_version() { # command, expected version substring
+  command -v "$1" >/dev/null 2>&1 && "$1" --version 2>/dev/null | grep -q "$2"
+}
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! have_version cargo-leptos "$CARGO_LEPTOS_VERSION"; then
+  # The stable toolchain is too old for cargo-leptos's locked dependencies; nightly builds it.
+  # `no_downloads` makes it take every tool from PATH instead of fetching binaries.
+  # `--debug` halves the build time and the tool's own speed hardly matters.
+  say "building cargo-leptos $CARGO_LEPTOS_VERSION (one-off, several minutes)"
+  rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+  cargo +nightly install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads --debug
+fi
+
+if ! have_version wasm-bindgen "$WASM_BINDGEN_VERSION"; then
+  # Not --locked: one locked dependency of this version is missing from the registry.
+  say "building wasm-bindgen-cli $WASM_BINDGEN_VERSION (one-off)"
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+if [ ! -x /usr/bin/chromium ]; then
+  say "installing Debian's chromium"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq chromium >/dev/null
+fi
+
+if [ -f end2end/package-lock.json ]; then
+  if [ ! -d end2end/node_modules ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
+    say "installing end-to-end test packages (npm ci)"
+    (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi
+
+say "tools ready"

@@ -1,0 +1,96 @@
+//! The one error type that crosses from the server to the browser.
+//!
+//! Every variant's message is safe to show and tells the user what to do next. Internal causes
+//! are logged on the server where they happen and never travel with the error.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+/// An error a user can act on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// The input was wrong; the message says which field and how to fix it.
+    #[error("{0}")]
+    Invalid(String),
+    /// The caller must log in first.
+    #[error("Please log in to continue.")]
+    Unauthenticated,
+    /// The caller is logged in but may not do this.
+    #[error("You do not have access to this page or action.")]
+    Forbidden,
+    /// The thing asked for does not exist (or is not the caller's to see).
+    #[error("We could not find that. It may have been removed.")]
+    NotFound,
+    /// Too many attempts in a short time.
+    #[error("Too many attempts. Please wait a minute and try again.")]
+    RateLimited,
+    /// The browser could not reach our server.
+    #[error("We could not reach the server. Check your connection and try again.")]
+    Network,
+    /// Something failed on our side; the cause is in the server's logs.
+    #[error("Something went wrong on our side. Please try again; if it keeps happening, contact support.")]
+    Internal,
+}
+
+impl AppError {
+    /// An input error with a message for the user.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::Invalid(message.into())
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Request(_) => Self::Network,
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
+                Self::invalid("The form was incomplete. Please check every field and try again.")
+            }
+            _ => Self::Internal,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::AppError;
+
+    impl From<sqlx::Error> for AppError {
+        #[track_caller]
+        fn from(error: sqlx::Error) -> Self {
+            let at = std::panic::Location::caller();
+            tracing::error!(%error, %at, "database error");
+            AppError::Internal
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_request_becomes_a_network_error() {
+        let error = AppError::from_server_fn_error(ServerFnErrorErr::Request("refused".into()));
+        assert_eq!(error, AppError::Network);
+    }
+
+    #[test]
+    fn server_side_failures_never_carry_their_cause_to_the_browser() {
+        let error = AppError::from_server_fn_error(ServerFnErrorErr::ServerError(
+            "relation users does not exist".into(),
+        ));
+        assert_eq!(error, AppError::Internal);
+        assert!(!error.to_string().contains("relation"));
+    }
+
+    #[test]
+    fn errors_round_trip_through_json() {
+        let error = AppError::invalid("Email is not valid.");
+        let json = serde_json::to_string(&error).unwrap();
+        assert_eq!(serde_json::from_str::<AppError>(&json).unwrap(), error);
+    }
+}

@@ -1,0 +1,190 @@
+//! Configuration: command-line flags, each also read from an environment variable or `.env`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use secrecy::SecretString;
+
+/// The command line of the `practice-connect` binary.
+#[derive(Debug, Parser)]
+#[command(
+    name = "practice-connect",
+    version,
+    about = "Connect Hint Health practices to a partner app (InstantOn)."
+)]
+pub struct Cli {
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Settings shared by every command.
+    #[command(flatten)]
+    pub config: Config,
+}
+
+/// The binary's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web app (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Readable lines for a terminal.
+    Human,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Every setting of the app. Secrets are `SecretString`: never printed, never logged.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address the web app listens on.
+    #[arg(
+        long = "listen",
+        env = "LEPTOS_SITE_ADDR",
+        default_value = "127.0.0.1:3000",
+        global = true
+    )]
+    pub site_addr: SocketAddr,
+
+    /// Folder with the built site (`pkg/` and public files), as cargo-leptos lays it out.
+    #[arg(
+        long,
+        env = "LEPTOS_SITE_ROOT",
+        default_value = "target/site",
+        global = true
+    )]
+    pub site_root: PathBuf,
+
+    /// Base name of the built JavaScript, WebAssembly and CSS files under `pkg/`.
+    #[arg(
+        long,
+        env = "LEPTOS_OUTPUT_NAME",
+        default_value = "practice-connect",
+        global = true
+    )]
+    pub output_name: String,
+
+    /// Database: `sqlite://path/to/file.db` or `postgres://user:pass@host/db`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/app.db",
+        global = true,
+        hide_env_values = true
+    )]
+    pub database_url: String,
+
+    /// Most database connections held open at once.
+    #[arg(
+        long,
+        env = "DATABASE_MAX_CONNECTIONS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub database_max_connections: u32,
+
+    /// Base URL of Hint's API, e.g. `https://api.hint.com`. Unset: the built-in sandbox is used.
+    #[arg(long, env = "HINT_API_BASE_URL", global = true)]
+    pub hint_api_base_url: Option<String>,
+
+    /// The partner-wide Hint API key (Bearer credential for `/api/oauth/tokens`).
+    #[arg(
+        long,
+        env = "HINT_PARTNER_API_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub hint_partner_api_key: Option<SecretString>,
+
+    /// The key Hint signs webhooks with (HMAC-SHA256).
+    #[arg(
+        long,
+        env = "HINT_WEBHOOK_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub hint_webhook_secret: Option<SecretString>,
+
+    /// Keys that encrypt practice API keys at rest: `id:base64key[,id:base64key…]`, 32-byte keys,
+    /// the first one encrypts new data. Unset: a development key is kept in `data/`.
+    #[arg(long, env = "ENCRYPTION_KEYS", global = true, hide_env_values = true)]
+    pub encryption_keys: Option<SecretString>,
+
+    /// The path of the registered redirect URL, with the code appended by Hint:
+    /// `/signup?code=` (query form) or `/connect/` (path form).
+    #[arg(
+        long,
+        env = "REDIRECT_PATH",
+        default_value = "/signup?code=",
+        global = true
+    )]
+    pub redirect_path: String,
+
+    /// The URL users reach this app at; `https://` turns on Secure cookies. Defaults to
+    /// `http://<listen address>`.
+    #[arg(long, env = "PUBLIC_BASE_URL", global = true)]
+    pub public_base_url: Option<String>,
+
+    /// Log format.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Human, global = true)]
+    pub log_format: LogFormat,
+
+    /// Folder for local state (the SQLite file by default, the development encryption key).
+    #[arg(long, env = "DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+}
+
+impl Config {
+    /// The externally visible base URL, without a trailing slash.
+    pub fn public_base_url(&self) -> String {
+        match &self.public_base_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.site_addr),
+        }
+    }
+
+    /// Whether cookies must carry `Secure` (the app is served over HTTPS).
+    pub fn secure_cookies(&self) -> bool {
+        self.public_base_url().starts_with("https://")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("practice-connect").chain(args.iter().copied()))
+            .expect("arguments parse")
+    }
+
+    #[test]
+    fn serve_is_the_default_command_with_local_defaults() {
+        let cli = parse(&[]);
+        assert!(cli.command.is_none());
+        assert_eq!(
+            cli.config.public_base_url(),
+            format!("http://{}", cli.config.site_addr)
+        );
+        assert!(!cli.config.secure_cookies());
+    }
+
+    #[test]
+    fn an_https_public_url_turns_on_secure_cookies() {
+        let cli = parse(&["--public-base-url", "https://partner.example/"]);
+        assert_eq!(cli.config.public_base_url(), "https://partner.example");
+        assert!(cli.config.secure_cookies());
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug_output() {
+        let cli = parse(&["--hint-partner-api-key", "pk_live_very_secret"]);
+        assert!(!format!("{:?}", cli.config).contains("pk_live_very_secret"));
+    }
+}

@@ -1,0 +1,88 @@
+//! The HTTP router: Leptos pages and server functions, health probes, assets, middleware.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use super::security;
+use super::state::AppState;
+use crate::app::{shell, App};
+
+/// Builds the whole router over `state`.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    let app = {
+        let options = state.leptos_options.clone();
+        move || shell(options.clone())
+    };
+    let redirect_path = state.config.redirect_path.clone();
+    let trace = TraceLayer::new_for_http().make_span_with(move |request: &Request| {
+        // Only the method and a redacted path: query strings can carry authorization codes.
+        let path = security::loggable_path(request.uri().path(), &redirect_path);
+        tracing::info_span!("request", method = %request.method(), path = %path)
+    });
+
+    let mut router = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .leptos_routes_with_context(&state, routes, context, app)
+        .fallback(asset_or_not_found);
+    for layer in security::header_layers(state.config.secure_cookies()) {
+        router = router.layer(layer);
+    }
+    router
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(trace)
+        .with_state(state)
+}
+
+/// Liveness: the process is up and answering.
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Readiness: the database answers too.
+async fn readyz(State(state): State<AppState>) -> Response {
+    if state.db.ping().await {
+        "ready".into_response()
+    } else {
+        tracing::warn!("readiness check failed: the database does not answer");
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+    }
+}
+
+/// A built asset when one exists at this path; otherwise the app's own "not found" page.
+async fn asset_or_not_found(State(state): State<AppState>, request: Request<Body>) -> Response {
+    if let Some(response) = state
+        .assets
+        .respond(request.uri().path(), request.headers())
+    {
+        return response;
+    }
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    let options = state.leptos_options.clone();
+    let render =
+        leptos_axum::render_app_to_stream_with_context(context, move || shell(options.clone()));
+    let mut response = render(request).await;
+    *response.status_mut() = StatusCode::NOT_FOUND;
+    response
+}

@@ -1,0 +1,89 @@
+//! HTTP security headers, and keeping secrets out of request logs.
+
+use axum::http::{header, HeaderName, HeaderValue};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// The Content-Security-Policy for everything that does not set its own (rendered pages set one
+/// with a per-response nonce; see `page_csp`).
+pub const DEFAULT_CSP: &str =
+    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// The Content-Security-Policy of a rendered page, allowing only our own files and the inline
+/// hydration script that carries `nonce`.
+pub fn page_csp(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
+         object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    )
+}
+
+/// Layers that add the headers every response carries unless a handler set its own.
+pub fn header_layers(https: bool) -> Vec<SetResponseHeaderLayer<HeaderValue>> {
+    let mut headers = vec![
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        // The landing URL carries an authorization code: never let it leak through Referer.
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CONTENT_SECURITY_POLICY, DEFAULT_CSP),
+        (
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
+        (
+            HeaderName::from_static("permissions-policy"),
+            "camera=(), microphone=(), geolocation=()",
+        ),
+    ];
+    if https {
+        headers.push((
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        ));
+    }
+    headers
+        .into_iter()
+        .map(|(name, value)| {
+            SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+        })
+        .collect()
+}
+
+/// The request path as it may be logged: the authorization code of a path-form redirect
+/// (`/connect/<code>`) is replaced by `…`. Query strings are never logged at all.
+pub fn loggable_path(path: &str, redirect_path: &str) -> String {
+    let redirect = redirect_path.split('?').next().unwrap_or_default();
+    let is_path_form =
+        !redirect_path.contains('?') && redirect.ends_with('/') && redirect.len() > 1;
+    match path.strip_prefix(redirect) {
+        Some(rest) if is_path_form && !rest.is_empty() => format!("{redirect}…"),
+        _ => path.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_in_path_form_redirects_are_redacted() {
+        assert_eq!(
+            loggable_path("/connect/2jK3jlOOOpejk7xnKEl", "/connect/"),
+            "/connect/…"
+        );
+        assert_eq!(loggable_path("/connect/", "/connect/"), "/connect/");
+        assert_eq!(loggable_path("/admin", "/connect/"), "/admin");
+    }
+
+    #[test]
+    fn query_form_redirects_keep_their_path() {
+        assert_eq!(loggable_path("/signup", "/signup?code="), "/signup");
+    }
+
+    #[test]
+    fn the_page_policy_allows_only_the_nonce_script() {
+        let csp = page_csp("abc123");
+        assert!(csp.contains("'nonce-abc123'"));
+        assert!(!csp.contains("unsafe-inline"));
+    }
+}

@@ -1,0 +1,28 @@
+//! What every handler and server function can reach.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use super::assets::Assets;
+use super::config::Config;
+use super::db::Db;
+use crate::domain::status::HintMode;
+
+/// Shared state: cheap to clone, handed to axum and provided as Leptos context.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    /// Leptos's own settings (site root, output name, address).
+    pub leptos_options: LeptosOptions,
+    /// The database pool.
+    pub db: Db,
+    /// Settings as parsed at start-up.
+    pub config: Arc<Config>,
+    /// Built assets held in memory.
+    pub assets: Arc<Assets>,
+    /// Where Hint calls go (for display; the Hint client holds the credentials).
+    pub hint_mode: HintMode,
+    /// One HTTP client for every outbound call, with explicit timeouts.
+    pub http: reqwest::Client,
+}

@@ -1,0 +1,30 @@
+//! Structured logs with `tracing`: readable by default, JSON on request.
+
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::EnvFilter;
+
+use super::config::LogFormat;
+
+/// Installs the global log subscriber. `RUST_LOG` picks what is shown (default: `info`).
+/// Calling it twice (as tests do) keeps the first subscriber.
+pub fn init(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,hyper=warn,tower_sessions=warn"));
+    let registry = tracing_subscriber::registry().with(filter);
+    let result = match format {
+        LogFormat::Human => registry
+            .with(tracing_subscriber::fmt::layer().with_target(false))
+            .try_init(),
+        LogFormat::Json => registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(false),
+            )
+            .try_init(),
+    };
+    // Already installed (a second test in one process): the first one stays.
+    drop(result);
+}

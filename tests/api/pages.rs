@@ -1,0 +1,62 @@
+//! Server-rendered pages and the headers they carry.
+
+use crate::helpers::{TestApp, TestDb};
+
+#[tokio::test]
+async fn the_home_page_renders_on_the_server() {
+    let app = TestApp::spawn(TestDb::Sqlite).await;
+    let response = app.get("/").await;
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let body = response.text().await.unwrap();
+    assert!(body.contains("Connect your Hint practice"), "{body}");
+    assert!(
+        body.contains("<title>Connect your Hint practice · practice-connect</title>"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn pages_carry_a_nonce_based_content_security_policy() {
+    let app = TestApp::spawn(TestDb::Sqlite).await;
+    let response = app.get("/").await;
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("the policy names a nonce");
+    assert!(!csp.contains("unsafe-inline"));
+    let body = response.text().await.unwrap();
+    assert!(
+        body.contains(&format!("nonce=\"{nonce}\"")),
+        "the hydration script must carry the nonce"
+    );
+}
+
+#[tokio::test]
+async fn every_response_forbids_referrers_framing_and_sniffing() {
+    let app = TestApp::spawn(TestDb::Sqlite).await;
+    for path in ["/", "/healthz", "/no-such-page"] {
+        let response = app.get(path).await;
+        let headers = response.headers();
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert!(headers.contains_key("content-security-policy"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_address_gets_the_not_found_page_with_404() {
+    let app = TestApp::spawn(TestDb::Sqlite).await;
+    let response = app.get("/no-such-page").await;
+    assert_eq!(response.status(), 404);
+    assert!(response.text().await.unwrap().contains("Page not found"));
+}
