@@ -8,6 +8,8 @@ pub mod api;
 pub mod app;
 pub mod domain;
 #[cfg(feature = "ssr")]
+pub mod sandbox;
+#[cfg(feature = "ssr")]
 pub mod server;
 
 /// The browser entry point: attaches the app to the server-rendered page.

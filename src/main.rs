@@ -20,6 +20,7 @@ async fn main() -> ExitCode {
     let outcome = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(cli.config).await,
         Command::Migrate => migrate(cli.config).await,
+        Command::Sandbox(args) => sandbox(args).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -49,5 +50,21 @@ async fn migrate(config: practice_connect::server::config::Config) -> Result<(),
         .await
         .map_err(|e| format!("migration failed: {e}"))?;
     tracing::info!(backend = db.backend().name(), "migrations applied");
+    Ok(())
+}
+
+async fn sandbox(args: practice_connect::sandbox::SandboxArgs) -> Result<(), String> {
+    let http = reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let sandbox = practice_connect::sandbox::start(args, http)
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!(
+        "Hint sandbox listening: API at {0}/api, marketplace at {0}/marketplace",
+        sandbox.base_url
+    );
+    shutdown_signal().await;
     Ok(())
 }

@@ -29,6 +29,8 @@ pub enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Run the Hint sandbox alone (a local imitation of Hint's API and marketplace).
+    Sandbox(crate::sandbox::SandboxArgs),
 }
 
 /// How log lines are written.
@@ -47,27 +49,16 @@ pub struct Config {
     #[arg(
         long = "listen",
         env = "LEPTOS_SITE_ADDR",
-        default_value = "127.0.0.1:3000",
-        global = true
+        default_value = "127.0.0.1:3000"
     )]
     pub site_addr: SocketAddr,
 
     /// Folder with the built site (`pkg/` and public files), as cargo-leptos lays it out.
-    #[arg(
-        long,
-        env = "LEPTOS_SITE_ROOT",
-        default_value = "target/site",
-        global = true
-    )]
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
 
     /// Base name of the built JavaScript, WebAssembly and CSS files under `pkg/`.
-    #[arg(
-        long,
-        env = "LEPTOS_OUTPUT_NAME",
-        default_value = "practice-connect",
-        global = true
-    )]
+    #[arg(long, env = "LEPTOS_OUTPUT_NAME", default_value = "practice-connect")]
     pub output_name: String,
 
     /// Database: `sqlite://path/to/file.db` or `postgres://user:pass@host/db`.
@@ -75,68 +66,52 @@ pub struct Config {
         long,
         env = "DATABASE_URL",
         default_value = "sqlite://data/app.db",
-        global = true,
         hide_env_values = true
     )]
     pub database_url: String,
 
     /// Most database connections held open at once.
-    #[arg(
-        long,
-        env = "DATABASE_MAX_CONNECTIONS",
-        default_value_t = 10,
-        global = true
-    )]
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 10)]
     pub database_max_connections: u32,
 
     /// Base URL of Hint's API, e.g. `https://api.hint.com`. Unset: the built-in sandbox is used.
-    #[arg(long, env = "HINT_API_BASE_URL", global = true)]
+    #[arg(long, env = "HINT_API_BASE_URL")]
     pub hint_api_base_url: Option<String>,
 
     /// The partner-wide Hint API key (Bearer credential for `/api/oauth/tokens`).
-    #[arg(
-        long,
-        env = "HINT_PARTNER_API_KEY",
-        global = true,
-        hide_env_values = true
-    )]
+    #[arg(long, env = "HINT_PARTNER_API_KEY", hide_env_values = true)]
     pub hint_partner_api_key: Option<SecretString>,
 
     /// The key Hint signs webhooks with (HMAC-SHA256).
-    #[arg(
-        long,
-        env = "HINT_WEBHOOK_SECRET",
-        global = true,
-        hide_env_values = true
-    )]
+    #[arg(long, env = "HINT_WEBHOOK_SECRET", hide_env_values = true)]
     pub hint_webhook_secret: Option<SecretString>,
 
     /// Keys that encrypt practice API keys at rest: `id:base64key[,id:base64key…]`, 32-byte keys,
     /// the first one encrypts new data. Unset: a development key is kept in `data/`.
-    #[arg(long, env = "ENCRYPTION_KEYS", global = true, hide_env_values = true)]
+    #[arg(long, env = "ENCRYPTION_KEYS", hide_env_values = true)]
     pub encryption_keys: Option<SecretString>,
 
     /// The path of the registered redirect URL, with the code appended by Hint:
     /// `/signup?code=` (query form) or `/connect/` (path form).
-    #[arg(
-        long,
-        env = "REDIRECT_PATH",
-        default_value = "/signup?code=",
-        global = true
-    )]
+    #[arg(long, env = "REDIRECT_PATH", default_value = "/signup?code=")]
     pub redirect_path: String,
 
     /// The URL users reach this app at; `https://` turns on Secure cookies. Defaults to
     /// `http://<listen address>`.
-    #[arg(long, env = "PUBLIC_BASE_URL", global = true)]
+    #[arg(long, env = "PUBLIC_BASE_URL")]
     pub public_base_url: Option<String>,
 
     /// Log format.
-    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Human, global = true)]
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
     pub log_format: LogFormat,
 
+    /// Address of the built-in Hint sandbox (used when `HINT_API_BASE_URL` is unset). The other
+    /// sandbox settings are read from their `SANDBOX_*` variables (see `practice-connect sandbox --help`).
+    #[arg(long, env = "SANDBOX_LISTEN", default_value = "127.0.0.1:3100")]
+    pub sandbox_listen: SocketAddr,
+
     /// Folder for local state (the SQLite file by default, the development encryption key).
-    #[arg(long, env = "DATA_DIR", default_value = "data", global = true)]
+    #[arg(long, env = "DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
 }
 

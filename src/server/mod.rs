@@ -19,10 +19,11 @@ use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 
 use crate::domain::status::HintMode;
+use crate::sandbox::{RunningSandbox, SandboxArgs};
 use assets::Assets;
 use config::Config;
 use db::{Db, DbError};
-use state::AppState;
+use state::{AppState, HintTarget};
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +37,15 @@ pub enum StartError {
     /// The outbound HTTP client could not be built.
     #[error("http client: {0}")]
     Http(#[from] reqwest::Error),
+    /// The built-in Hint sandbox could not start.
+    #[error(transparent)]
+    Sandbox(#[from] crate::sandbox::SandboxError),
+    /// A Hint base URL is set without the partner key to call it with.
+    #[error("HINT_API_BASE_URL is set but HINT_PARTNER_API_KEY is not")]
+    MissingPartnerKey,
+    /// The built-in Hint sandbox's settings are wrong.
+    #[error("sandbox settings: {0}")]
+    SandboxSettings(#[from] clap::Error),
 }
 
 /// A server bound to its port, ready to run.
@@ -43,6 +53,8 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    /// The built-in Hint sandbox, when no Hint base URL is configured. Lives as long as the app.
+    sandbox: Option<RunningSandbox>,
 }
 
 impl Application {
@@ -66,12 +78,50 @@ impl Application {
             .user_agent(concat!("practice-connect/", env!("CARGO_PKG_VERSION")))
             .build()?;
         let listener = TcpListener::bind(config.site_addr).await?;
-        let hint_mode = match &config.hint_api_base_url {
-            Some(base_url) => HintMode::Remote {
-                base_url: base_url.clone(),
+        let public_base_url = match &config.public_base_url {
+            Some(_) => config.public_base_url(),
+            None => format!("http://{}", listener.local_addr()?),
+        };
+        let (hint, sandbox) = match (&config.hint_api_base_url, &config.hint_partner_api_key) {
+            (Some(base_url), Some(partner_key)) => {
+                let base_url = base_url.trim_end_matches('/').to_owned();
+                let hint = HintTarget {
+                    base_url,
+                    partner_key: partner_key.clone(),
+                };
+                (hint, None)
+            }
+            (Some(_), None) => return Err(StartError::MissingPartnerKey),
+            (None, _) => {
+                let mut args = SandboxArgs::from_env()?;
+                args.listen = config.sandbox_listen;
+                args.redirect_url = format!("{public_base_url}{}", config.redirect_path);
+                args.webhook_url = format!("{public_base_url}/hint/webhooks");
+                if let Some(key) = &config.hint_partner_api_key {
+                    args.partner_key = key.clone();
+                }
+                if let Some(secret) = &config.hint_webhook_secret {
+                    args.signing_key = secret.clone();
+                }
+                let partner_key = args.partner_key.clone();
+                let sandbox = crate::sandbox::start(args, http.clone()).await?;
+                tracing::warn!(
+                    "no HINT_API_BASE_URL: using the built-in Hint sandbox; its marketplace is at {}/marketplace",
+                    sandbox.base_url
+                );
+                let hint = HintTarget {
+                    base_url: sandbox.base_url.clone(),
+                    partner_key,
+                };
+                (hint, Some(sandbox))
+            }
+        };
+        let hint_mode = match &sandbox {
+            Some(sandbox) => HintMode::BuiltInSandbox {
+                marketplace_url: format!("{}/marketplace", sandbox.base_url),
             },
-            None => HintMode::BuiltInSandbox {
-                marketplace_url: String::new(),
+            None => HintMode::Remote {
+                base_url: hint.base_url.clone(),
             },
         };
         let state = AppState {
@@ -80,6 +130,7 @@ impl Application {
             config: Arc::new(config),
             assets: Arc::new(assets),
             hint_mode,
+            hint,
             http,
         };
         let router = routes::router(state.clone());
@@ -87,6 +138,7 @@ impl Application {
             listener,
             router,
             state,
+            sandbox,
         })
     }
 
@@ -98,6 +150,11 @@ impl Application {
     /// The shared state (tests reach the database through it).
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// The built-in Hint sandbox, when the app runs on it.
+    pub fn sandbox(&self) -> Option<&RunningSandbox> {
+        self.sandbox.as_ref()
     }
 
     /// Serves until `shutdown` completes, then lets requests in flight finish.

@@ -10,6 +10,15 @@ use super::config::Config;
 use super::db::Db;
 use crate::domain::status::HintMode;
 
+/// The Hint environment the app talks to.
+#[derive(Clone)]
+pub struct HintTarget {
+    /// Base URL without a trailing slash, e.g. `https://api.hint.com`.
+    pub base_url: String,
+    /// The partner-wide API key.
+    pub partner_key: secrecy::SecretString,
+}
+
 /// Shared state: cheap to clone, handed to axum and provided as Leptos context.
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -23,6 +32,8 @@ pub struct AppState {
     pub assets: Arc<Assets>,
     /// Where Hint calls go (for display; the Hint client holds the credentials).
     pub hint_mode: HintMode,
+    /// Where Hint calls go and the partner key they carry.
+    pub hint: HintTarget,
     /// One HTTP client for every outbound call, with explicit timeouts.
     pub http: reqwest::Client,
 }

@@ -71,6 +71,8 @@ impl TestApp {
             "practice-connect".to_owned(),
             "--listen".into(),
             "127.0.0.1:0".into(),
+            "--sandbox-listen".into(),
+            "127.0.0.1:0".into(),
             "--database-url".into(),
             database_url,
             "--site-root".into(),
@@ -80,7 +82,10 @@ impl TestApp {
         ];
         args.extend(extra_args.iter().map(|arg| arg.to_string()));
         let cli = Cli::try_parse_from(args).expect("test arguments parse");
-        practice_connect::server::telemetry::init(cli.config.log_format);
+        // Logs are shown (and kept by scripts/test.sh for the secrets scan) when TEST_LOG is set.
+        if std::env::var_os("TEST_LOG").is_some() {
+            practice_connect::server::telemetry::init(cli.config.log_format);
+        }
         let app = Application::build(cli.config).await.expect("app starts");
         let address = format!("http://{}", app.local_addr().expect("bound"));
         let db = app.state().db.clone();

@@ -10,3 +10,4 @@ mod helpers;
 mod assets;
 mod health;
 mod pages;
+mod sandbox;

@@ -1,0 +1,35 @@
+# practice-connect: the two commands are `make run` and `make test`.
+# Each installs what is missing (scripts/setup.sh) and skips what is there.
+
+.PHONY: run test setup build release fmt lint clean-data
+
+## Build everything and serve the app on http://127.0.0.1:3000 (SQLite, built-in Hint sandbox).
+run: setup
+	cargo leptos serve
+
+## Every check and test: fmt, clippy, Rust tests (SQLite + PostgreSQL if TEST_DATABASE_URL), Playwright.
+test:
+	scripts/test.sh
+
+## Install the toolchain (idempotent).
+setup:
+	scripts/setup.sh
+
+## Debug build of the server and the WebAssembly into target/.
+build: setup
+	cargo leptos build
+
+## Release build (needs wasm-opt: `npm install -g binaryen`).
+release: setup
+	cargo leptos build --release
+
+fmt:
+	cargo fmt
+
+lint:
+	cargo clippy --all-targets --features ssr -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown --features hydrate -- -D warnings
+
+## Forget the local SQLite database and development key.
+clean-data:
+	rm -rf data

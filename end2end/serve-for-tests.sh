@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Starts the server built by `cargo leptos build` on a fresh SQLite database, for Playwright.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+state=target/e2e
+rm -rf "$state"
+mkdir -p "$state"
+export DATABASE_URL="sqlite://$state/app.db"
+export DATA_DIR="$state/data"
+export LEPTOS_SITE_ROOT=target/site
+export LEPTOS_SITE_ADDR="127.0.0.1:${E2E_PORT:-3005}"
+export LOG_FORMAT=json
+# The run's log is kept so the test script can check that no secret was ever logged.
+exec target/debug/practice-connect serve 2>&1 | tee "$state/server.log"

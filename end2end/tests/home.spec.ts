@@ -1,0 +1,24 @@
+import { test, expect, waitForHydration } from './fixtures';
+
+test('the home page explains how to connect @no-js', async ({ page }) => {
+  await page.goto('/');
+  await expect(page).toHaveTitle('Connect your Hint practice · practice-connect');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Connect your Hint practice');
+  await expect(page.getByRole('heading', { name: 'How connecting works' })).toBeVisible();
+});
+
+test('the home page hydrates and its status check calls the server', async ({ page }) => {
+  await page.goto('/');
+  await waitForHydration(page);
+  await page.getByRole('button', { name: 'Check system status' }).click();
+  const status = page.getByRole('status');
+  await expect(status).toContainText('SQLite is reachable');
+  await expect(status).toContainText('Hint');
+});
+
+test('an unknown address shows a helpful not-found page', async ({ page }) => {
+  const response = await page.goto('/no-such-page');
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Go to the home page' })).toBeVisible();
+});

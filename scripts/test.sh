@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Runs every check and test of practice-connect, installing what is missing first:
+#   formatting, clippy (server and browser builds), Rust unit and integration tests on SQLite
+#   (and PostgreSQL when TEST_DATABASE_URL is set), the cargo-leptos build, Playwright in Chromium.
+# Ends with one line: "N passed, N failed, N skipped". Exits non-zero if anything failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+passed=0 failed=0 skipped=0
+failures=()
+logs=target/test-logs
+mkdir -p "$logs"
+
+stage() { printf '\n\033[1;34m==> %s\033[0m\n' "$*"; }
+
+# A check that is not a test runner counts as one test.
+check() { # name, command...
+  local name=$1; shift
+  stage "$name"
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
+}
+
+# Adds up cargo's "test result:" lines from a log.
+count_cargo() { # log file
+  local p f i
+  p=$(grep -Eo '[0-9]+ passed' "$1" | awk '{s+=$1} END {print s+0}')
+  f=$(grep -Eo '[0-9]+ failed' "$1" | awk '{s+=$1} END {print s+0}')
+  i=$(grep -Eo '[0-9]+ ignored' "$1" | awk '{s+=$1} END {print s+0}')
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + i))
+}
+
+stage "tools"
+if ! scripts/setup.sh; then
+  echo "setup failed: nothing can be tested"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+check "cargo fmt --check" cargo fmt --check
+check "clippy (server)" cargo clippy --all-targets --features ssr -- -D warnings
+check "clippy (browser)" cargo clippy --lib --target wasm32-unknown-unknown --features hydrate -- -D warnings
+
+stage "Rust unit and integration tests"
+test_args=()
+if [ -n "${TEST_DATABASE_URL:-}" ]; then
+  echo "PostgreSQL tests: ON (TEST_DATABASE_URL is set)"
+  test_args=(--include-ignored)
+else
+  echo "PostgreSQL tests: SKIPPED, because TEST_DATABASE_URL is not set; they show as 'ignored' below"
+fi
+TEST_LOG=1 cargo test --features ssr -- "${test_args[@]}" 2>&1 | tee "$logs/cargo-test.log"
+rust_status=${PIPESTATUS[0]}
+count_cargo "$logs/cargo-test.log"
+if [ "$rust_status" -ne 0 ] && ! grep -q "test result: FAILED" "$logs/cargo-test.log"; then
+  failed=$((failed + 1)); failures+=("cargo test (did not run to the end)")
+elif [ "$rust_status" -ne 0 ]; then
+  failures+=("cargo test")
+fi
+if [ -n "${TEST_DATABASE_URL:-}" ]; then
+  scripts/drop-test-databases.sh || true
+fi
+
+check "cargo leptos build" cargo leptos build
+
+stage "Playwright in Chromium"
+rm -f end2end/test-results/results.json
+(cd end2end && CI=${CI:-} npx playwright test)
+e2e_status=$?
+if [ -f end2end/test-results/results.json ]; then
+  read -r p f s < <(node -e '
+    const r = require("./end2end/test-results/results.json").stats;
+    console.log(r.expected + r.flaky, r.unexpected, r.skipped);')
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+  [ "$f" -gt 0 ] && failures+=("playwright")
+fi
+if [ "$e2e_status" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then
+  failed=$((failed + 1)); failures+=("playwright (did not run to the end)")
+fi
+
+check "no secrets in logs" scripts/check-logs.sh "$logs/cargo-test.log" target/e2e/server.log
+
+stage "summary"
+if [ ${#failures[@]} -gt 0 ]; then printf 'failed: %s\n' "${failures[@]}"; fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
