@@ -10,5 +10,8 @@ export DATA_DIR="$state/data"
 export LEPTOS_SITE_ROOT=target/site
 export LEPTOS_SITE_ADDR="127.0.0.1:${E2E_PORT:-3005}"
 export LOG_FORMAT=json
+export SANDBOX_LISTEN="127.0.0.1:${E2E_SANDBOX_PORT:-3105}"
+# Every code and key the sandbox issues, so the test script can prove none reached a log.
+export SANDBOX_RECORD_SECRETS="$state/issued-secrets.txt"
 # The run's log is kept so the test script can check that no secret was ever logged.
 exec target/debug/practice-connect serve 2>&1 | tee "$state/server.log"

@@ -78,7 +78,7 @@ if [ "$e2e_status" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then
   failed=$((failed + 1)); failures+=("playwright (did not run to the end)")
 fi
 
-check "no secrets in logs" scripts/check-logs.sh "$logs/cargo-test.log" target/e2e/server.log
+check "no secrets in logs" scripts/check-logs.sh target/e2e/issued-secrets.txt "$logs/cargo-test.log" target/e2e/server.log
 
 stage "summary"
 if [ ${#failures[@]} -gt 0 ]; then printf 'failed: %s\n' "${failures[@]}"; fi

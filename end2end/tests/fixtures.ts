@@ -4,12 +4,17 @@ import { test as base, expect } from '@playwright/test';
  * The Playwright `test`, with every page watched: a console error or an uncaught exception
  * fails the test that caused it.
  */
-export const test = base.extend<{ consoleErrors: string[] }>({
+export const test = base.extend<{ consoleErrors: string[]; allowedConsoleErrors: RegExp[] }>({
+  /** Console errors a test expects (say, the browser's own note about a 404 page). */
+  allowedConsoleErrors: [[], { option: true }],
   consoleErrors: [
-    async ({ page }, use) => {
+    async ({ page, allowedConsoleErrors }, use) => {
       const errors: string[] = [];
       page.on('console', (message) => {
-        if (message.type() === 'error') errors.push(message.text());
+        const text = message.text();
+        if (message.type() === 'error' && !allowedConsoleErrors.some((allowed) => allowed.test(text))) {
+          errors.push(text);
+        }
       });
       page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
       await use(errors);

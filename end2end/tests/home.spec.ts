@@ -16,9 +16,14 @@ test('the home page hydrates and its status check calls the server', async ({ pa
   await expect(status).toContainText('Hint');
 });
 
-test('an unknown address shows a helpful not-found page', async ({ page }) => {
+test.describe('an unknown address', () => {
+  // Chromium reports the 404 of the page itself on the console.
+  test.use({ allowedConsoleErrors: [/status of 404/] });
+
+  test('shows a helpful not-found page', async ({ page }) => {
   const response = await page.goto('/no-such-page');
   expect(response?.status()).toBe(404);
   await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
   await expect(page.getByRole('link', { name: 'Go to the home page' })).toBeVisible();
+  });
 });

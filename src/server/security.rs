@@ -23,8 +23,10 @@ pub fn header_layers(https: bool) -> Vec<SetResponseHeaderLayer<HeaderValue>> {
     let mut headers = vec![
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
-        // The landing URL carries an authorization code: never let it leak through Referer.
-        (header::REFERRER_POLICY, "no-referrer"),
+        // Full URLs stay on our origin (forms without JavaScript need the Referer to come back
+        // to); other sites get nothing. The landing route, whose URL carries an authorization
+        // code, answers with `no-referrer` of its own.
+        (header::REFERRER_POLICY, "same-origin"),
         (header::CONTENT_SECURITY_POLICY, DEFAULT_CSP),
         (
             HeaderName::from_static("cross-origin-opener-policy"),

@@ -41,12 +41,12 @@ async fn pages_carry_a_nonce_based_content_security_policy() {
 }
 
 #[tokio::test]
-async fn every_response_forbids_referrers_framing_and_sniffing() {
+async fn every_response_keeps_referrers_on_our_origin_and_forbids_framing_and_sniffing() {
     let app = TestApp::spawn(TestDb::Sqlite).await;
     for path in ["/", "/healthz", "/no-such-page"] {
         let response = app.get(path).await;
         let headers = response.headers();
-        assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(headers["referrer-policy"], "same-origin", "{path}");
         assert_eq!(headers["x-frame-options"], "DENY", "{path}");
         assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
         assert!(headers.contains_key("content-security-policy"), "{path}");
