@@ -38,6 +38,7 @@ CREATE TABLE connections (
     wizard_step        BIGINT NOT NULL DEFAULT 0,
     wizard_data        TEXT NOT NULL DEFAULT '{}',
     failure            TEXT,                -- why the last exchange failed (a kind, not a message)
+    merged_into        TEXT,                -- set when a new code for an already stored practice updated that row instead
     created_at         BIGINT NOT NULL,
     updated_at         BIGINT NOT NULL,
     connected_at       BIGINT,
@@ -45,6 +46,7 @@ CREATE TABLE connections (
 );
 CREATE UNIQUE INDEX connections_practice_id ON connections (practice_id) WHERE practice_id IS NOT NULL;
 CREATE INDEX connections_user_id ON connections (user_id);
+CREATE INDEX connections_merged_into ON connections (merged_into);
 CREATE INDEX connections_status_created ON connections (status, created_at);
 
 -- Append-only record of who did what, when, from where, with what outcome. No secrets.

@@ -1,4 +1,42 @@
 //! Server functions: public HTTP endpoints, kept thin. Each checks who is calling, calls a
 //! service, and maps failures to `AppError`.
 
+pub mod account;
+pub mod onboarding;
 pub mod status;
+
+/// What every server function starts from: the app's state, the caller's session and address.
+#[cfg(feature = "ssr")]
+pub(crate) mod caller {
+    use std::net::SocketAddr;
+
+    use axum::extract::ConnectInfo;
+    use leptos::prelude::use_context;
+    use tower_sessions::Session;
+
+    use crate::domain::AppError;
+    use crate::server::state::AppState;
+
+    /// The session key holding the connection whose code arrived in this browser.
+    pub const CONNECTION_KEY: &str = "connection_id";
+
+    pub struct Caller {
+        pub state: AppState,
+        pub session: Session,
+        pub ip: Option<String>,
+    }
+
+    /// The caller of the running server function.
+    pub async fn caller() -> Result<Caller, AppError> {
+        let state = use_context::<AppState>().ok_or(AppError::Internal)?;
+        let session = leptos_axum::extract::<Session>().await.map_err(|error| {
+            tracing::error!(%error, "no session layer in front of a server function");
+            AppError::Internal
+        })?;
+        let ip = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+            .await
+            .ok()
+            .map(|info| info.0.ip().to_string());
+        Ok(Caller { state, session, ip })
+    }
+}

@@ -9,8 +9,11 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use components::layout::Layout;
+use pages::account::{LoginPage, SignupPage};
 use pages::home::HomePage;
 use pages::not_found::NotFound;
+use pages::onboarding::OnboardingPage;
+use pages::practices::PracticesPage;
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -66,6 +69,10 @@ pub fn App() -> impl IntoView {
             <Layout>
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=HomePage />
+                    <Route path=path!("/onboarding") view=OnboardingPage />
+                    <Route path=path!("/signup") view=SignupPage />
+                    <Route path=path!("/login") view=LoginPage />
+                    <Route path=path!("/practices") view=PracticesPage />
                 </Routes>
             </Layout>
         </Router>

@@ -1,5 +1,8 @@
 //! Types shared by the server and the browser: what crosses the wire, and the rules it carries.
 
+pub mod account;
+pub mod connection;
+pub mod dates;
 pub mod error;
 pub mod status;
 

@@ -105,6 +105,11 @@ pub struct Config {
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
     pub log_format: LogFormat,
 
+    /// Exchange codes with `activate: true` (the integration is active at once). `false` leaves
+    /// it pending at Hint until staff activate it from the dashboard.
+    #[arg(long, env = "HINT_ACTIVATE_ON_EXCHANGE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub activate_on_exchange: bool,
+
     /// Address of the built-in Hint sandbox (used when `HINT_API_BASE_URL` is unset). The other
     /// sandbox settings are read from their `SANDBOX_*` variables (see `practice-connect sandbox --help`).
     #[arg(long, env = "SANDBOX_LISTEN", default_value = "127.0.0.1:3100")]

@@ -1,8 +1,15 @@
 //! Everything that runs only on the server: configuration, state, storage, HTTP plumbing.
 
+pub mod accounts;
 pub mod assets;
+pub mod audit;
+pub mod auth;
 pub mod config;
+pub mod connect;
+pub mod crypto;
 pub mod db;
+pub mod hint;
+pub mod landing;
 pub mod routes;
 pub mod security;
 pub mod state;
@@ -22,7 +29,9 @@ use crate::domain::status::HintMode;
 use crate::sandbox::{RunningSandbox, SandboxArgs};
 use assets::Assets;
 use config::Config;
+use crypto::{CryptoError, Keyring};
 use db::{Db, DbError};
+use hint::{HintClient, RetryPolicy};
 use state::{AppState, HintTarget};
 
 /// Why the server could not start.
@@ -40,6 +49,9 @@ pub enum StartError {
     /// The built-in Hint sandbox could not start.
     #[error(transparent)]
     Sandbox(#[from] crate::sandbox::SandboxError),
+    /// The encryption keys could not be loaded.
+    #[error("encryption keys: {0}")]
+    Keys(#[from] CryptoError),
     /// A Hint base URL is set without the partner key to call it with.
     #[error("HINT_API_BASE_URL is set but HINT_PARTNER_API_KEY is not")]
     MissingPartnerKey,
@@ -62,6 +74,7 @@ impl Application {
     pub async fn build(config: Config) -> Result<Self, StartError> {
         let db = Db::connect(&config.database_url, config.database_max_connections).await?;
         db.migrate().await?;
+        let keys = Keyring::load(config.encryption_keys.as_ref(), &config.data_dir)?;
         let assets = Assets::load(&config.site_root, "pkg", &config.output_name)?;
         if assets.is_empty() {
             tracing::warn!(site_root = %config.site_root.display(), "no built site found: pages render without their scripts and styles");
@@ -130,7 +143,8 @@ impl Application {
             config: Arc::new(config),
             assets: Arc::new(assets),
             hint_mode,
-            hint,
+            hint: HintClient::new(http.clone(), hint, RetryPolicy::default()),
+            keys: Arc::new(keys),
             http,
         };
         let router = routes::router(state.clone());

@@ -40,6 +40,15 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .leptos_routes_with_context(&state, routes, context, app)
         .fallback(asset_or_not_found);
+    router = router
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            super::landing::landing,
+        ))
+        .layer(super::auth::session_layer(
+            state.db.clone(),
+            state.config.secure_cookies(),
+        ));
     for layer in security::header_layers(state.config.secure_cookies()) {
         router = router.layer(layer);
     }

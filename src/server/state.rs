@@ -7,7 +7,9 @@ use leptos::config::LeptosOptions;
 
 use super::assets::Assets;
 use super::config::Config;
+use super::crypto::Keyring;
 use super::db::Db;
+use super::hint::HintClient;
 use crate::domain::status::HintMode;
 
 /// The Hint environment the app talks to.
@@ -32,8 +34,10 @@ pub struct AppState {
     pub assets: Arc<Assets>,
     /// Where Hint calls go (for display; the Hint client holds the credentials).
     pub hint_mode: HintMode,
-    /// Where Hint calls go and the partner key they carry.
-    pub hint: HintTarget,
+    /// The client for Hint's API (or the built-in sandbox).
+    pub hint: HintClient,
+    /// The keys that encrypt practice keys and pending codes at rest.
+    pub keys: Arc<Keyring>,
     /// One HTTP client for every outbound call, with explicit timeouts.
     pub http: reqwest::Client,
 }

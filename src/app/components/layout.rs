@@ -14,6 +14,8 @@ pub fn Layout(children: Children) -> impl IntoView {
             </a>
             <nav aria-label="Main">
                 <a href="/">"Home"</a>
+                <a href="/practices">"Your practices"</a>
+                <a href="/login">"Log in"</a>
             </nav>
         </header>
         <main id="main" class="site-main">

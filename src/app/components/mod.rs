@@ -1,3 +1,6 @@
 //! Pieces of UI shared by several pages.
 
+pub mod account_forms;
+pub mod form_error;
 pub mod layout;
+pub mod progress;

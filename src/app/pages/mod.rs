@@ -1,4 +1,7 @@
 //! One file per page.
 
+pub mod account;
 pub mod home;
 pub mod not_found;
+pub mod onboarding;
+pub mod practices;

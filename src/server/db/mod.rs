@@ -161,6 +161,14 @@ pub fn now() -> i64 {
         .unwrap_or_default()
 }
 
+/// A new random id with a readable prefix, e.g. `con_5f1c…` (128 random bits).
+pub fn new_id(prefix: &str) -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    format!("{prefix}_{}", hex::encode(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

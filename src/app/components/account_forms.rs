@@ -1,0 +1,58 @@
+//! Sign-up and log-in forms. Plain HTML forms underneath: they work before the WebAssembly
+//! loads, and without JavaScript at all.
+
+use leptos::prelude::*;
+
+use super::form_error::ActionError;
+use crate::api::account::{LogIn, SignUp};
+use crate::domain::account::{PASSWORD_MAX, PASSWORD_MIN};
+
+/// Name, email and password; creates the account and logs it in.
+#[component]
+pub fn SignUpForm(action: ServerAction<SignUp>) -> impl IntoView {
+    let pending = action.pending();
+    view! {
+        <ActionForm action attr:class="form" attr:aria-label="Create your account">
+            <label for="signup-name">"Your name"</label>
+            <input id="signup-name" name="name" type="text" autocomplete="name" required maxlength="100" />
+            <label for="signup-email">"Work email"</label>
+            <input id="signup-email" name="email" type="email" autocomplete="email" required maxlength="254" />
+            <label for="signup-password">"Password"</label>
+            <input
+                id="signup-password"
+                name="password"
+                type="password"
+                autocomplete="new-password"
+                required
+                minlength=PASSWORD_MIN
+                maxlength=PASSWORD_MAX
+                aria-describedby="signup-password-help"
+            />
+            <p class="help" id="signup-password-help">
+                {format!("At least {PASSWORD_MIN} characters. A passphrase works well.")}
+            </p>
+            <ActionError action />
+            <button type="submit" disabled=move || pending.get()>
+                {move || if pending.get() { "Creating your account…" } else { "Create account" }}
+            </button>
+        </ActionForm>
+    }
+}
+
+/// Email and password; logs in.
+#[component]
+pub fn LogInForm(action: ServerAction<LogIn>) -> impl IntoView {
+    let pending = action.pending();
+    view! {
+        <ActionForm action attr:class="form" attr:aria-label="Log in">
+            <label for="login-email">"Email"</label>
+            <input id="login-email" name="email" type="email" autocomplete="username" required />
+            <label for="login-password">"Password"</label>
+            <input id="login-password" name="password" type="password" autocomplete="current-password" required />
+            <ActionError action />
+            <button type="submit" disabled=move || pending.get()>
+                {move || if pending.get() { "Logging in…" } else { "Log in" }}
+            </button>
+        </ActionForm>
+    }
+}

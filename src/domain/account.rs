@@ -1,0 +1,158 @@
+//! Provider accounts: validated newtypes and the forms' data.
+//!
+//! The same parsers run in the browser (instant feedback) and on the server (the real check), so
+//! a value of these types is always valid.
+
+use serde::{Deserialize, Serialize};
+
+/// Shortest password accepted (NIST SP 800-63B).
+pub const PASSWORD_MIN: usize = 8;
+/// Longest password accepted; long enough for passphrases, short enough to bound hashing work.
+pub const PASSWORD_MAX: usize = 128;
+
+/// An email address, trimmed and lower-cased.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Email(String);
+
+impl Email {
+    /// Accepts `local@domain.tld` shapes; the mailbox itself is not verified.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let email = raw.trim().to_lowercase();
+        let valid = email.len() <= 254
+            && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+            && email.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+            });
+        if valid {
+            Ok(Self(email))
+        } else {
+            Err("Enter an email address like name@practice.com.".into())
+        }
+    }
+
+    /// The address.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A person's name as they want it shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonName(String);
+
+impl PersonName {
+    /// 1 to 100 characters after trimming.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let name = raw.trim();
+        match name.chars().count() {
+            0 => Err("Enter your name.".into()),
+            1..=100 => Ok(Self(name.to_owned())),
+            _ => Err("Your name must be at most 100 characters.".into()),
+        }
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A new password: length rules only, no composition rules.
+pub struct NewPassword(String);
+
+impl NewPassword {
+    /// 8 to 128 characters, any characters.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let length = raw.chars().count();
+        if length < PASSWORD_MIN {
+            Err(format!(
+                "Use at least {PASSWORD_MIN} characters for your password."
+            ))
+        } else if length > PASSWORD_MAX {
+            Err(format!(
+                "Use at most {PASSWORD_MAX} characters for your password."
+            ))
+        } else {
+            Ok(Self(raw.to_owned()))
+        }
+    }
+
+    /// The password, for hashing.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewPassword(…)")
+    }
+}
+
+/// The logged-in provider, as the browser sees them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_trimmed_and_lower_cased() {
+        assert_eq!(
+            Email::parse("  Ana.Ruiz@Example.COM ").unwrap().as_str(),
+            "ana.ruiz@example.com"
+        );
+    }
+
+    #[test]
+    fn malformed_emails_are_refused() {
+        for bad in [
+            "",
+            "ana",
+            "ana@",
+            "@example.com",
+            "ana@example",
+            "a b@example.com",
+            "a@b@c.com",
+            "ana@.com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn passwords_need_8_to_128_characters_and_nothing_else() {
+        assert!(NewPassword::parse("short").is_err());
+        assert!(NewPassword::parse("lowercaseonly").is_ok());
+        assert!(NewPassword::parse(&"x".repeat(128)).is_ok());
+        assert!(NewPassword::parse(&"x".repeat(129)).is_err());
+        assert!(
+            NewPassword::parse("ünïcødé!").is_ok(),
+            "8 characters, more bytes"
+        );
+    }
+
+    #[test]
+    fn passwords_never_show_in_debug_output() {
+        let password = NewPassword::parse("correct-horse").unwrap();
+        assert!(!format!("{password:?}").contains("horse"));
+    }
+
+    #[test]
+    fn names_are_required() {
+        assert!(PersonName::parse("   ").is_err());
+        assert_eq!(
+            PersonName::parse(" Dr. Ana Ruiz ").unwrap().as_str(),
+            "Dr. Ana Ruiz"
+        );
+    }
+}

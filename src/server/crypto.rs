@@ -1,0 +1,262 @@
+//! Encryption at rest for practice API keys and pending authorization codes.
+//!
+//! XChaCha20-Poly1305 (random 24-byte nonces are safe at any volume) with a key id stored beside
+//! each ciphertext, so keys can rotate: new data uses the first key, old data stays readable
+//! while its key is still configured, and `keys rotate` re-encrypts. The row's id and the
+//! secret's purpose are the associated data, so a ciphertext copied to another row or column
+//! does not decrypt.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
+
+const NONCE_LEN: usize = 24;
+
+/// What a secret is, bound into its ciphertext.
+#[derive(Debug, Clone, Copy)]
+pub enum Purpose {
+    /// A pending authorization code.
+    AuthCode,
+    /// A practice API key.
+    PracticeKey,
+}
+
+impl Purpose {
+    fn label(self) -> &'static str {
+        match self {
+            Self::AuthCode => "auth_code",
+            Self::PracticeKey => "practice_key",
+        }
+    }
+}
+
+/// Why keys could not be loaded or a secret could not be decrypted.
+#[derive(Debug, thiserror::Error)]
+pub enum CryptoError {
+    /// `ENCRYPTION_KEYS` is not `id:base64key[,…]` with 32-byte keys.
+    #[error("ENCRYPTION_KEYS must be id:base64key[,id:base64key…] with 32-byte keys")]
+    BadKeys,
+    /// The development key file could not be read or written.
+    #[error("development key file: {0}")]
+    KeyFile(#[from] std::io::Error),
+    /// The ciphertext names a key that is not configured.
+    #[error("no encryption key with id {0}")]
+    UnknownKey(String),
+    /// Tampered data, the wrong row, or the wrong key.
+    #[error("could not decrypt")]
+    Decrypt,
+}
+
+/// The configured encryption keys.
+pub struct Keyring {
+    active: String,
+    keys: HashMap<String, XChaCha20Poly1305>,
+}
+
+impl std::fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keyring")
+            .field("active", &self.active)
+            .field("ids", &self.keys.keys())
+            .finish()
+    }
+}
+
+impl Keyring {
+    /// Parses `id:base64key[,id:base64key…]`; the first key encrypts.
+    pub fn parse(spec: &SecretString) -> Result<Self, CryptoError> {
+        let mut active = None;
+        let mut keys = HashMap::new();
+        for entry in spec
+            .expose_secret()
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
+            let (id, encoded) = entry.split_once(':').ok_or(CryptoError::BadKeys)?;
+            let bytes = BASE64
+                .decode(encoded.trim())
+                .map_err(|_| CryptoError::BadKeys)?;
+            let cipher =
+                XChaCha20Poly1305::new_from_slice(&bytes).map_err(|_| CryptoError::BadKeys)?;
+            let id = id.trim();
+            if id.is_empty() || keys.insert(id.to_owned(), cipher).is_some() {
+                return Err(CryptoError::BadKeys);
+            }
+            active.get_or_insert_with(|| id.to_owned());
+        }
+        let active = active.ok_or(CryptoError::BadKeys)?;
+        Ok(Self { active, keys })
+    }
+
+    /// The keys from `ENCRYPTION_KEYS`, or else a development key kept in `data_dir` (made on
+    /// first use, readable by its owner only).
+    pub fn load(configured: Option<&SecretString>, data_dir: &Path) -> Result<Self, CryptoError> {
+        if let Some(spec) = configured {
+            return Self::parse(spec);
+        }
+        let path = data_dir.join("dev-encryption.key");
+        if !path.exists() {
+            std::fs::create_dir_all(data_dir)?;
+            let mut key = [0u8; 32];
+            rand::thread_rng().fill_bytes(&mut key);
+            std::fs::write(&path, format!("dev:{}\n", BASE64.encode(key)))?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+            }
+            tracing::warn!(path = %path.display(), "ENCRYPTION_KEYS is not set: made a development key; set ENCRYPTION_KEYS in production");
+        }
+        Self::parse(&SecretString::from(std::fs::read_to_string(&path)?))
+    }
+
+    /// A fresh random key spec, for `keys generate`.
+    pub fn generate_spec(id: &str) -> String {
+        let mut key = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut key);
+        format!("{id}:{}", BASE64.encode(key))
+    }
+
+    /// The id of the key new data is encrypted with.
+    pub fn active_id(&self) -> &str {
+        &self.active
+    }
+
+    /// Encrypts `plaintext` for row `row_id`; returns the ciphertext (nonce first) and the key id.
+    pub fn encrypt(&self, purpose: Purpose, row_id: &str, plaintext: &str) -> (Vec<u8>, String) {
+        let cipher = &self.keys[&self.active];
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::thread_rng().fill_bytes(&mut nonce);
+        let aad = associated_data(purpose, row_id);
+        // Encryption only fails for inputs beyond 256 GiB.
+        let sealed = cipher
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext.as_bytes(),
+                    aad: &aad,
+                },
+            )
+            .expect("a secret fits the cipher's size limit");
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        (out, self.active.clone())
+    }
+
+    /// Decrypts what `encrypt` made for the same purpose and row.
+    pub fn decrypt(
+        &self,
+        purpose: Purpose,
+        row_id: &str,
+        key_id: &str,
+        data: &[u8],
+    ) -> Result<SecretString, CryptoError> {
+        let cipher = self
+            .keys
+            .get(key_id)
+            .ok_or_else(|| CryptoError::UnknownKey(key_id.to_owned()))?;
+        if data.len() < NONCE_LEN {
+            return Err(CryptoError::Decrypt);
+        }
+        let (nonce, sealed) = data.split_at(NONCE_LEN);
+        let aad = associated_data(purpose, row_id);
+        let plain = cipher
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: sealed,
+                    aad: &aad,
+                },
+            )
+            .map_err(|_| CryptoError::Decrypt)?;
+        String::from_utf8(plain)
+            .map(SecretString::from)
+            .map_err(|_| CryptoError::Decrypt)
+    }
+}
+
+fn associated_data(purpose: Purpose, row_id: &str) -> Vec<u8> {
+    format!("practice-connect:{}:{row_id}", purpose.label()).into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keyring(spec: &str) -> Keyring {
+        Keyring::parse(&SecretString::from(spec.to_owned())).unwrap()
+    }
+
+    #[test]
+    fn a_secret_round_trips_for_its_row() {
+        let keys = keyring(&Keyring::generate_spec("k1"));
+        let (sealed, key_id) = keys.encrypt(Purpose::PracticeKey, "row-1", "IpT6ucPNhRhDEeZ");
+        assert_eq!(key_id, "k1");
+        assert!(!String::from_utf8_lossy(&sealed).contains("IpT6ucPNhRhDEeZ"));
+        let opened = keys
+            .decrypt(Purpose::PracticeKey, "row-1", &key_id, &sealed)
+            .unwrap();
+        assert_eq!(opened.expose_secret(), "IpT6ucPNhRhDEeZ");
+    }
+
+    #[test]
+    fn a_ciphertext_moved_to_another_row_or_purpose_does_not_open() {
+        let keys = keyring(&Keyring::generate_spec("k1"));
+        let (sealed, key_id) = keys.encrypt(Purpose::PracticeKey, "row-1", "secret");
+        assert!(keys
+            .decrypt(Purpose::PracticeKey, "row-2", &key_id, &sealed)
+            .is_err());
+        assert!(keys
+            .decrypt(Purpose::AuthCode, "row-1", &key_id, &sealed)
+            .is_err());
+    }
+
+    #[test]
+    fn old_keys_still_decrypt_after_a_new_key_is_put_first() {
+        let old = Keyring::generate_spec("old");
+        let (sealed, key_id) = keyring(&old).encrypt(Purpose::AuthCode, "r", "code");
+        let rotated = keyring(&format!("{},{old}", Keyring::generate_spec("new")));
+        assert_eq!(rotated.active_id(), "new");
+        assert_eq!(
+            rotated
+                .decrypt(Purpose::AuthCode, "r", &key_id, &sealed)
+                .unwrap()
+                .expose_secret(),
+            "code"
+        );
+    }
+
+    #[test]
+    fn malformed_key_specs_are_refused() {
+        for bad in [
+            "",
+            "nokey",
+            "k1:not-base64!",
+            "k1:c2hvcnQ=",
+            "a:AAAA,a:AAAA",
+        ] {
+            assert!(
+                Keyring::parse(&SecretString::from(bad.to_owned())).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn tampering_is_detected() {
+        let keys = keyring(&Keyring::generate_spec("k1"));
+        let (mut sealed, key_id) = keys.encrypt(Purpose::PracticeKey, "row", "secret");
+        let last = sealed.len() - 1;
+        sealed[last] ^= 1;
+        assert!(keys
+            .decrypt(Purpose::PracticeKey, "row", &key_id, &sealed)
+            .is_err());
+    }
+}

@@ -1,0 +1,317 @@
+//! The client for Hint's partner API, with the retry rule: retry only what surely never reached
+//! Hint (no connection, 429, 503), with jittered backoff inside a total deadline.
+
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use reqwest::StatusCode;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::state::HintTarget;
+
+/// Why a Hint call did not give an answer we can use.
+#[derive(Debug, thiserror::Error)]
+pub enum HintError {
+    /// Hint refused the request itself (4xx other than 401/403/428/429): for an exchange, the code
+    /// is used, expired or unknown.
+    #[error("Hint refused the request ({status}): {message}")]
+    Rejected { status: u16, message: String },
+    /// Hint refused our credentials (401/403), or the key type (428).
+    #[error("Hint refused our credentials ({status}): {message}")]
+    Unauthorized { status: u16, message: String },
+    /// Still rate limited or unavailable after the retries the deadline allowed.
+    #[error("Hint is unavailable ({status}) after {attempts} attempts")]
+    Unavailable { status: u16, attempts: u32 },
+    /// No connection could be made, after retries.
+    #[error("Hint could not be reached after {attempts} attempts: {cause}")]
+    Unreachable { attempts: u32, cause: String },
+    /// The request may have reached Hint, but no usable answer came back (timeout, dropped
+    /// connection, 500/502/504). Not retried: Hint may have acted.
+    #[error("no answer from Hint: {cause}")]
+    NoAnswer { cause: String },
+    /// A 2xx whose body we could not read.
+    #[error("unreadable answer from Hint: {0}")]
+    BadResponse(String),
+}
+
+/// Retry timing.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Wait before the first retry; doubles each time, with jitter.
+    pub first_backoff: Duration,
+    /// No retry starts after this much time has passed since the first attempt.
+    pub deadline: Duration,
+    /// The most attempts in all.
+    pub max_attempts: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            first_backoff: Duration::from_millis(250),
+            deadline: Duration::from_secs(10),
+            max_attempts: 4,
+        }
+    }
+}
+
+/// `POST /api/oauth/tokens`'s answer. Unknown fields are ignored, optional ones tolerated.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TokenResponse {
+    /// The integration id (`int-…`).
+    pub id: String,
+    #[serde(default)]
+    pub status: Option<String>,
+    pub access_token: SecretString,
+    pub practice: NamedRef,
+    #[serde(default)]
+    pub product: Option<NamedRef>,
+    #[serde(default)]
+    pub activated_by: Option<HintPerson>,
+}
+
+/// `{ "id": …, "name": … }`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NamedRef {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// A Hint user.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HintPerson {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// The practice profile from `/api/provider/practice` (the parts we show).
+#[derive(Debug, Clone, Deserialize)]
+pub struct PracticeProfile {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub address_city: Option<String>,
+    #[serde(default)]
+    pub address_state: Option<String>,
+}
+
+/// An integration as `GET /api/integrations/{id}` shows it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct IntegrationInfo {
+    pub id: String,
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    message: Option<String>,
+}
+
+/// A client for one Hint environment.
+#[derive(Clone)]
+pub struct HintClient {
+    http: reqwest::Client,
+    target: HintTarget,
+    retry: RetryPolicy,
+}
+
+enum Auth<'a> {
+    Partner,
+    Practice(&'a SecretString),
+}
+
+impl HintClient {
+    /// A client for `target`.
+    pub fn new(http: reqwest::Client, target: HintTarget, retry: RetryPolicy) -> Self {
+        Self {
+            http,
+            target,
+            retry,
+        }
+    }
+
+    /// Exchanges an authorization code for the practice's key and integration.
+    pub async fn exchange_code(
+        &self,
+        code: &str,
+        activate: bool,
+    ) -> Result<TokenResponse, HintError> {
+        let body =
+            json!({ "grant_type": "authorization_code", "code": code, "activate": activate });
+        self.send(
+            reqwest::Method::POST,
+            "/api/oauth/tokens",
+            Auth::Partner,
+            Some(body),
+        )
+        .await
+    }
+
+    /// The practice profile, with the practice's own key: the cheap proof that the key works.
+    pub async fn practice_profile(
+        &self,
+        practice_key: &SecretString,
+    ) -> Result<PracticeProfile, HintError> {
+        self.send(
+            reqwest::Method::GET,
+            "/api/provider/practice",
+            Auth::Practice(practice_key),
+            None,
+        )
+        .await
+    }
+
+    /// One integration's current state.
+    pub async fn integration(&self, id: &str) -> Result<IntegrationInfo, HintError> {
+        self.send(
+            reqwest::Method::GET,
+            &format!("/api/integrations/{id}"),
+            Auth::Partner,
+            None,
+        )
+        .await
+    }
+
+    /// Activates a pending integration.
+    pub async fn activate(&self, id: &str) -> Result<IntegrationInfo, HintError> {
+        self.send(
+            reqwest::Method::POST,
+            &format!("/api/integrations/{id}/activate"),
+            Auth::Partner,
+            None,
+        )
+        .await
+    }
+
+    /// Deactivates (disconnects) an integration.
+    pub async fn deactivate(&self, id: &str) -> Result<IntegrationInfo, HintError> {
+        self.send(
+            reqwest::Method::POST,
+            &format!("/api/integrations/{id}/deactivate"),
+            Auth::Partner,
+            None,
+        )
+        .await
+    }
+
+    async fn send<T: for<'de> Deserialize<'de>>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        auth: Auth<'_>,
+        body: Option<serde_json::Value>,
+    ) -> Result<T, HintError> {
+        let url = format!("{}{path}", self.target.base_url);
+        let token = match auth {
+            Auth::Partner => &self.target.partner_key,
+            Auth::Practice(key) => key,
+        };
+        let started = Instant::now();
+        let mut backoff = self.retry.first_backoff;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut request = self
+                .http
+                .request(method.clone(), &url)
+                .bearer_auth(token.expose_secret())
+                .header(reqwest::header::ACCEPT, "application/json");
+            if let Some(body) = &body {
+                request = request.json(body);
+            }
+            let retry_after = match request.send().await {
+                Ok(response) if response.status().is_success() => {
+                    return response
+                        .json::<T>()
+                        .await
+                        .map_err(|e| HintError::BadResponse(e.without_url().to_string()));
+                }
+                Ok(response) => {
+                    let status = response.status();
+                    let retry_after = response
+                        .headers()
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.parse::<u64>().ok())
+                        .map(Duration::from_secs);
+                    let message = response
+                        .json::<ErrorBody>()
+                        .await
+                        .ok()
+                        .and_then(|b| b.message)
+                        .unwrap_or_default();
+                    match status {
+                        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
+                            if self.out_of_time(started, attempt, backoff) {
+                                return Err(HintError::Unavailable {
+                                    status: status.as_u16(),
+                                    attempts: attempt,
+                                });
+                            }
+                            retry_after
+                        }
+                        StatusCode::UNAUTHORIZED
+                        | StatusCode::FORBIDDEN
+                        | StatusCode::PRECONDITION_REQUIRED => {
+                            return Err(HintError::Unauthorized {
+                                status: status.as_u16(),
+                                message,
+                            });
+                        }
+                        status if status.is_client_error() => {
+                            return Err(HintError::Rejected {
+                                status: status.as_u16(),
+                                message,
+                            });
+                        }
+                        status => {
+                            return Err(HintError::NoAnswer {
+                                cause: format!("HTTP {}", status.as_u16()),
+                            })
+                        }
+                    }
+                }
+                Err(error) if error.is_connect() => {
+                    if self.out_of_time(started, attempt, backoff) {
+                        return Err(HintError::Unreachable {
+                            attempts: attempt,
+                            cause: error.without_url().to_string(),
+                        });
+                    }
+                    None
+                }
+                Err(error) => {
+                    return Err(HintError::NoAnswer {
+                        cause: error.without_url().to_string(),
+                    })
+                }
+            };
+            let jitter = rand::thread_rng().gen_range(0.5..1.5);
+            let wait = retry_after
+                .unwrap_or(backoff)
+                .mul_f64(jitter)
+                .min(self.retry.deadline);
+            tracing::info!(
+                path,
+                attempt,
+                wait_ms = wait.as_millis() as u64,
+                "Hint did not take the request; retrying"
+            );
+            tokio::time::sleep(wait).await;
+            backoff *= 2;
+        }
+    }
+
+    fn out_of_time(&self, started: Instant, attempt: u32, backoff: Duration) -> bool {
+        attempt >= self.retry.max_attempts || started.elapsed() + backoff > self.retry.deadline
+    }
+}

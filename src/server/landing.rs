@@ -1,0 +1,141 @@
+//! The landing route: where Hint sends the browser with a code appended to our redirect URL.
+//!
+//! It checks the code's shape, records a pending connection keyed by the code's hash and tied
+//! to this browser's session, and answers 303 to a clean URL, so the code leaves the address
+//! bar, the history and any Referer. Both redirect forms work: `/signup?code=…` and
+//! `/connect/…`.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderValue, Uri};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use tower_sessions::Session;
+
+use super::audit::{self, ActorKind, Entry, Outcome};
+use super::state::AppState;
+use super::{auth, connect};
+use crate::api::caller::CONNECTION_KEY;
+use crate::domain::connection::AuthCode;
+
+/// Where the browser goes after landing.
+pub const WIZARD_PATH: &str = "/onboarding";
+
+/// The raw code in `uri` if it is a landing request for `redirect_path`.
+pub fn landing_code(redirect_path: &str, uri: &Uri) -> Option<String> {
+    match redirect_path.split_once('?') {
+        Some((path, query_prefix)) => {
+            // The parameter Hint's code lands in: the last `name=` of the registered URL.
+            let param = query_prefix.rsplit('&').next()?.strip_suffix('=')?;
+            if uri.path() != path {
+                return None;
+            }
+            let query = uri.query()?;
+            query.split('&').find_map(|pair| {
+                let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+                (name == param).then(|| value.to_owned())
+            })
+        }
+        None => {
+            let rest = uri.path().strip_prefix(redirect_path)?;
+            (!rest.is_empty() && !rest.contains('/')).then(|| rest.to_owned())
+        }
+    }
+}
+
+/// Middleware: handles landing requests, passes everything else on.
+pub async fn landing(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(raw) = landing_code(&state.config.redirect_path, request.uri()) else {
+        return next.run(request).await;
+    };
+    let ip = peer.ip().to_string();
+    let target = match AuthCode::parse(&raw) {
+        None => {
+            let entry = Entry {
+                ip: Some(&ip),
+                ..Entry::new(ActorKind::Anonymous, "code_received", Outcome::Denied)
+            };
+            audit::record(
+                &state.db,
+                Entry {
+                    detail: Some("malformed"),
+                    ..entry
+                },
+            )
+            .await;
+            format!("{WIZARD_PATH}?link=invalid")
+        }
+        Some(code) => match land(&state, &session, &code, &ip).await {
+            Ok(()) => WIZARD_PATH.to_owned(),
+            Err(()) => format!("{WIZARD_PATH}?link=error"),
+        },
+    };
+    let mut response = Redirect::to(&target).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn land(state: &AppState, session: &Session, code: &AuthCode, ip: &str) -> Result<(), ()> {
+    let user = auth::current_user(&state.db, session)
+        .await
+        .map_err(|_| ())?;
+    let id = connect::receive_code(state, code, user.as_ref().map(|u| u.id.as_str()), Some(ip))
+        .await
+        .map_err(|_| ())?;
+    auth::set_session_value(session, CONNECTION_KEY, &id)
+        .await
+        .map_err(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uri(text: &str) -> Uri {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn the_query_form_takes_the_code_parameter() {
+        assert_eq!(
+            landing_code("/signup?code=", &uri("/signup?code=abc123XYZ")).as_deref(),
+            Some("abc123XYZ")
+        );
+        assert_eq!(
+            landing_code("/signup?code=", &uri("/signup?x=1&code=abc")).as_deref(),
+            Some("abc")
+        );
+        assert_eq!(landing_code("/signup?code=", &uri("/signup")), None);
+        assert_eq!(landing_code("/signup?code=", &uri("/other?code=abc")), None);
+    }
+
+    #[test]
+    fn the_path_form_takes_the_last_segment() {
+        assert_eq!(
+            landing_code("/connect/", &uri("/connect/abc123XYZ")).as_deref(),
+            Some("abc123XYZ")
+        );
+        assert_eq!(landing_code("/connect/", &uri("/connect/")), None);
+        assert_eq!(landing_code("/connect/", &uri("/connect/a/b")), None);
+    }
+
+    #[test]
+    fn an_empty_code_is_still_a_landing_so_it_gets_the_invalid_link_page() {
+        assert_eq!(
+            landing_code("/signup?code=", &uri("/signup?code=")).as_deref(),
+            Some("")
+        );
+    }
+}
