@@ -67,7 +67,9 @@ pub async fn deliveries(State(state): State<SandboxState>) -> Response {
     Json(state.webhooks.deliveries()).into_response()
 }
 
-/// `GET /sandbox/admin/stats`: how many token exchanges reached the sandbox.
+/// `GET /sandbox/admin/stats`: how many token exchanges reached Hint's handler, and how many
+/// API requests arrived at all (faulted ones included).
 pub async fn stats(State(state): State<SandboxState>) -> Response {
-    Json(json!({ "token_requests": state.token_requests() })).into_response()
+    Json(json!({ "token_requests": state.token_requests(), "api_requests": state.api_requests() }))
+        .into_response()
 }

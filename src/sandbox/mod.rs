@@ -123,6 +123,7 @@ pub struct SandboxState {
     redirect_url: Arc<str>,
     product: Product,
     token_requests: Arc<AtomicU64>,
+    api_requests: Arc<AtomicU64>,
     secrets_file: Option<Arc<Mutex<std::fs::File>>>,
 }
 
@@ -152,6 +153,10 @@ impl SandboxState {
 
     fn token_requests(&self) -> u64 {
         self.token_requests.load(Ordering::Relaxed)
+    }
+
+    fn api_requests(&self) -> u64 {
+        self.api_requests.load(Ordering::Relaxed)
     }
 
     fn record_secret(&self, secret: &str) {
@@ -251,13 +256,17 @@ pub async fn start(
         redirect_url: args.redirect_url.clone().into(),
         product,
         token_requests: Arc::new(AtomicU64::new(0)),
+        api_requests: Arc::new(AtomicU64::new(0)),
         secrets_file,
     };
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(serve(
         listener,
         router(state.clone()),
-        state.faults.clone(),
+        Shared {
+            faults: state.faults.clone(),
+            api_requests: state.api_requests.clone(),
+        },
         async {
             let _ = stopped.await;
         },
@@ -303,6 +312,13 @@ pub fn router(state: SandboxState) -> Router {
         .with_state(state)
 }
 
+/// What the connection handler shares with the sandbox's state.
+#[derive(Clone)]
+struct Shared {
+    faults: Arc<Mutex<Faults>>,
+    api_requests: Arc<AtomicU64>,
+}
+
 /// A connection closed on purpose (the `drop` fault): hyper closes the socket unanswered.
 #[derive(Debug, thiserror::Error)]
 #[error("connection dropped by fault injection")]
@@ -313,7 +329,7 @@ struct Dropped;
 async fn serve(
     listener: TcpListener,
     router: Router,
-    faults: Arc<Mutex<Faults>>,
+    shared: Shared,
     shutdown: impl Future<Output = ()>,
 ) {
     tokio::pin!(shutdown);
@@ -330,11 +346,11 @@ async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let router = router.clone();
-        let faults = faults.clone();
+        let shared = shared.clone();
         tokio::spawn(async move {
             let service =
                 hyper::service::service_fn(move |request: Request<hyper::body::Incoming>| {
-                    handle(router.clone(), faults.clone(), request.map(Body::new))
+                    handle(router.clone(), shared.clone(), request.map(Body::new))
                 });
             let connection = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service);
@@ -347,11 +363,12 @@ async fn serve(
 
 async fn handle(
     router: Router,
-    faults: Arc<Mutex<Faults>>,
+    shared: Shared,
     request: Request<Body>,
 ) -> Result<Response, Dropped> {
     let (latency, decision) = if request.uri().path().starts_with("/api/") {
-        match faults.lock() {
+        shared.api_requests.fetch_add(1, Ordering::Relaxed);
+        match shared.faults.lock() {
             Ok(mut faults) => (faults.latency_ms, faults.decide()),
             Err(_) => (0, Decision::Pass),
         }

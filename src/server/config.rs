@@ -105,6 +105,10 @@ pub struct Config {
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
     pub log_format: LogFormat,
 
+    /// Seconds to wait for one Hint answer before giving up on it.
+    #[arg(long, env = "HINT_TIMEOUT_SECONDS", default_value_t = 20)]
+    pub hint_timeout_seconds: u64,
+
     /// Exchange codes with `activate: true` (the integration is active at once). `false` leaves
     /// it pending at Hint until staff activate it from the dashboard.
     #[arg(long, env = "HINT_ACTIVATE_ON_EXCHANGE", default_value_t = true, action = clap::ArgAction::Set)]

@@ -87,7 +87,7 @@ impl Application {
             .build();
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(20))
+            .timeout(Duration::from_secs(config.hint_timeout_seconds))
             .user_agent(concat!("practice-connect/", env!("CARGO_PKG_VERSION")))
             .build()?;
         let listener = TcpListener::bind(config.site_addr).await?;

@@ -24,6 +24,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The app's own database pool.
     pub db: Db,
+    /// The built-in Hint sandbox's base URL (when the app runs on it).
+    pub hint: String,
     _stop: oneshot::Sender<()>,
     scratch: PathBuf,
 }
@@ -89,6 +91,10 @@ impl TestApp {
         let app = Application::build(cli.config).await.expect("app starts");
         let address = format!("http://{}", app.local_addr().expect("bound"));
         let db = app.state().db.clone();
+        let hint = app
+            .sandbox()
+            .map(|s| s.base_url.clone())
+            .unwrap_or_default();
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(app.run_until(async {
             let _ = stopped.await;
@@ -102,6 +108,7 @@ impl TestApp {
             address,
             client,
             db,
+            hint,
             _stop: stop,
             scratch,
         }
@@ -119,6 +126,148 @@ impl TestApp {
             .send()
             .await
             .expect("request sent")
+    }
+}
+
+/// The partner key the in-process sandbox accepts by default.
+pub const SANDBOX_PARTNER_KEY: &str = "sandbox-partner-key";
+/// A practice the sandbox is seeded with.
+pub const RIVERBEND: &str = "pra-sbxRvbnd0001";
+/// The password every test account uses (the log scan looks for it).
+pub const PASSWORD: &str = "correct-horse-battery-staple";
+
+/// A server function's answer: the JSON body, or the `AppError` it failed with (as JSON).
+pub type FnResult = Result<serde_json::Value, serde_json::Value>;
+
+impl TestApp {
+    /// Calls a server function with form fields, as an `ActionForm` with JavaScript does.
+    pub async fn call(&self, endpoint: &str, fields: &[(&str, &str)]) -> FnResult {
+        let response = self
+            .client
+            .post(format!("{}/api/{endpoint}", self.address))
+            .header("accept", "application/json")
+            .form(fields)
+            .send()
+            .await
+            .expect("server function reached");
+        let ok = response.status().is_success();
+        let body: serde_json::Value = response.json().await.unwrap_or(serde_json::Value::Null);
+        if ok {
+            Ok(body)
+        } else {
+            Err(body)
+        }
+    }
+
+    /// A fresh code from the sandbox for `practice_id`.
+    pub async fn mint_code(&self, practice_id: &str) -> String {
+        let response: serde_json::Value = self
+            .client
+            .post(format!("{}/sandbox/admin/codes", self.hint))
+            .json(&serde_json::json!({ "practice_id": practice_id }))
+            .send()
+            .await
+            .expect("sandbox reached")
+            .json()
+            .await
+            .expect("a code");
+        response["code"].as_str().expect("a code").to_owned()
+    }
+
+    /// Arrives from Hint with `code`; returns the landing response.
+    pub async fn land(&self, code: &str) -> reqwest::Response {
+        self.get(&format!("/signup?code={code}")).await
+    }
+
+    /// Signs up a new provider with a unique email.
+    pub async fn sign_up(&self) -> String {
+        let email = format!("{}@practice.example", unique_name("dr"));
+        self.call(
+            "sign_up",
+            &[
+                ("name", "Dr. Test"),
+                ("email", &email),
+                ("password", PASSWORD),
+            ],
+        )
+        .await
+        .expect("sign up works");
+        email
+    }
+
+    /// Fills in the wizard's practice and profile steps.
+    pub async fn fill_wizard(&self) {
+        self.call(
+            "onboarding/practice",
+            &[
+                ("name", "Riverbend DPC"),
+                ("phone", "512-555-0142"),
+                ("clinicians", "3"),
+            ],
+        )
+        .await
+        .expect("practice step saved");
+        self.call(
+            "onboarding/profile",
+            &[
+                ("role", "physician"),
+                ("contact_phone", "512-555-0100"),
+                ("alerts_by_email", "on"),
+            ],
+        )
+        .await
+        .expect("profile step saved");
+    }
+
+    /// Lands with a fresh code, signs up and fills the wizard: ready to connect.
+    pub async fn ready_to_connect(&self, practice_id: &str) -> String {
+        let code = self.mint_code(practice_id).await;
+        assert_eq!(self.land(&code).await.status(), 303);
+        self.sign_up().await;
+        self.fill_wizard().await;
+        code
+    }
+
+    /// Presses Connect.
+    pub async fn connect(&self) -> serde_json::Value {
+        self.call("onboarding/connect", &[])
+            .await
+            .expect("connect answers with the connection")
+    }
+
+    /// Sets the sandbox's faults.
+    pub async fn set_faults(&self, faults: serde_json::Value) {
+        let response = self
+            .client
+            .put(format!("{}/sandbox/admin/faults", self.hint))
+            .json(&faults)
+            .send()
+            .await
+            .expect("sandbox reached");
+        assert!(response.status().is_success());
+    }
+
+    /// How many token exchanges reached the sandbox's handler.
+    pub async fn token_requests(&self) -> u64 {
+        self.sandbox_stat("token_requests").await
+    }
+
+    /// How many API requests reached the sandbox, faulted ones included.
+    pub async fn api_requests(&self) -> u64 {
+        self.sandbox_stat("api_requests").await
+    }
+
+    async fn sandbox_stat(&self, name: &str) -> u64 {
+        let stats: serde_json::Value = self
+            .client
+            .get(format!("{}/sandbox/admin/stats", self.hint))
+            .send()
+            .await
+            .expect("sandbox reached")
+            .json()
+            .await
+            .expect("stats");
+        stats[name].as_u64().expect("a count")
     }
 }
 

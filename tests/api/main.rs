@@ -9,5 +9,6 @@ mod helpers;
 
 mod assets;
 mod health;
+mod journey;
 mod pages;
 mod sandbox;
