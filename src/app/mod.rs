@@ -6,7 +6,7 @@ pub mod pages;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 use components::layout::Layout;
 use pages::account::{LoginPage, SignupPage};
@@ -69,10 +69,12 @@ pub fn App() -> impl IntoView {
             <Layout>
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=HomePage />
-                    <Route path=path!("/onboarding") view=OnboardingPage />
+                    // Pages whose content comes from the server render it before answering, so
+                    // they work without JavaScript (no streamed fallback left on screen).
+                    <Route path=path!("/onboarding") view=OnboardingPage ssr=SsrMode::Async />
                     <Route path=path!("/signup") view=SignupPage />
                     <Route path=path!("/login") view=LoginPage />
-                    <Route path=path!("/practices") view=PracticesPage />
+                    <Route path=path!("/practices") view=PracticesPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>

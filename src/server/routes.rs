@@ -41,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(&state, routes, context, app)
         .fallback(asset_or_not_found);
     router = router
+        .layer(axum::middleware::from_fn(server_fn_error_status))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             super::landing::landing,
@@ -59,6 +60,27 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(trace)
         .with_state(state)
+}
+
+/// Server functions answer every error with 500; this gives each `AppError` its real status
+/// (400 for bad input, 401 for no login, …) so clients and logs can tell them apart. Form posts
+/// without JavaScript are redirects, not errors, and pass untouched.
+async fn server_fn_error_status(request: Request, next: axum::middleware::Next) -> Response {
+    let response = next.run(request).await;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !response.headers().contains_key("serverfnerror")
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "").into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<crate::domain::AppError>(&bytes) {
+        parts.status =
+            StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// Liveness: the process is up and answering.

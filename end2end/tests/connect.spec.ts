@@ -1,0 +1,153 @@
+import { test, expect, waitForHydration } from './fixtures';
+import {
+  HINT, MAPLE, RIVERBEND, connectFromHint, fillWizard, logIn, mintCode, setFaults, signUp,
+  tokenRequests, uniqueEmail,
+} from './journey';
+
+test.afterEach(async ({ request }) => {
+  await setFaults(request, {});
+});
+
+test('a provider connects a practice from Hint and sees it connected @no-js', async ({ page }) => {
+  await connectFromHint(page, RIVERBEND);
+  expect(page.url()).not.toContain('code');
+  await expect(page.getByRole('navigation', { name: 'Progress' })).toContainText('Your account');
+  await signUp(page, uniqueEmail());
+  await fillWizard(page);
+  await expect(page.getByText('Riverbend DPC')).toBeVisible();
+  await page.getByRole('button', { name: 'Connect to Hint' }).click();
+  await expect(page.getByRole('status')).toHaveText(`${RIVERBEND.name} is connected.`);
+  await page.getByRole('link', { name: 'See your practices' }).click();
+  await expect(page.getByRole('heading', { name: RIVERBEND.name })).toBeVisible();
+  await expect(page.getByText('Connected', { exact: true })).toBeVisible();
+  await expect(page.getByText(RIVERBEND.id)).toBeVisible();
+});
+
+test('a returning provider logs in and connects another practice @no-js', async ({ page }) => {
+  const email = uniqueEmail();
+  await page.goto('/signup');
+  await signUp(page, email);
+  await expect(page).toHaveURL(/\/practices$/);
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await expect(page).toHaveURL(/\/$/);
+
+  await connectFromHint(page, MAPLE);
+  await logIn(page, email);
+  await fillWizard(page);
+  await page.getByRole('button', { name: 'Connect to Hint' }).click();
+  await expect(page.getByRole('status')).toHaveText(`${MAPLE.name} is connected.`);
+});
+
+test.describe('refused forms', () => {
+  // With JavaScript, Chromium logs each 400 answer of a refused form on the console.
+  test.use({ allowedConsoleErrors: [/status of 400/] });
+
+  test('a wrong password gets a clear error and keeps the connection @no-js', async ({ page }) => {
+    const email = uniqueEmail();
+    await page.goto('/signup');
+    await signUp(page, email);
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await connectFromHint(page, RIVERBEND);
+    await logIn(page, email, 'not-the-password');
+    await expect(page.getByRole('alert')).toContainText('do not match an account');
+    await logIn(page, email);
+    await expect(page.getByRole('heading', { name: 'Your practice', exact: true })).toBeVisible();
+  });
+
+  test('sign-up explains a taken email @no-js', async ({ page }) => {
+    const email = uniqueEmail();
+    await page.goto('/signup');
+    await signUp(page, email);
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.goto('/signup');
+    await signUp(page, email);
+    await expect(page.getByRole('alert')).toContainText('That email already has an account. Log in instead.');
+  });
+});
+
+test('a code already used shows what to do next', async ({ page, request }) => {
+  const code = await mintCode(request, RIVERBEND.id);
+  const spent = await request.post(`${HINT}/api/oauth/tokens`, {
+    headers: { authorization: 'Bearer sandbox-partner-key' },
+    data: { grant_type: 'authorization_code', code },
+  });
+  expect(spent.ok()).toBeTruthy();
+  await page.goto(`/signup?code=${code}`);
+  await expect(page).toHaveURL(/\/onboarding$/);
+  await signUp(page, uniqueEmail());
+  await fillWizard(page);
+  await page.getByRole('button', { name: 'Connect to Hint' }).click();
+  await expect(page.getByRole('alert')).toContainText('already used or has expired');
+  await expect(page.getByRole('alert')).toContainText('Start again from Hint');
+  await expect(page.getByRole('button', { name: /Connect to Hint|Try again/ })).toHaveCount(0);
+});
+
+test('an expired code shows what to do next', async ({ page, request }) => {
+  const code = await mintCode(request, RIVERBEND.id);
+  await request.post(`${HINT}/sandbox/admin/clock`, { data: { advance_seconds: 3600 } });
+  await page.goto(`/signup?code=${code}`);
+  await signUp(page, uniqueEmail());
+  await fillWizard(page);
+  await page.getByRole('button', { name: 'Connect to Hint' }).click();
+  await expect(page.getByRole('alert')).toContainText('already used or has expired');
+});
+
+test('a malformed code gets a clear page @no-js', async ({ page }) => {
+  await page.goto('/signup?code=not%20a%20code%3Cb%3E');
+  await expect(page).toHaveURL(/\/onboarding\?link=invalid$/);
+  await expect(page.getByRole('alert')).toContainText('That connection link is not valid');
+});
+
+test('a Hint outage keeps everything and Try again connects', async ({ page, request }) => {
+  await connectFromHint(page, RIVERBEND);
+  await signUp(page, uniqueEmail());
+  await fillWizard(page);
+  await setFaults(request, { kind: 'unavailable' });
+  await page.getByRole('button', { name: 'Connect to Hint' }).click();
+  await expect(page.getByRole('alert')).toContainText('Hint is not reachable right now');
+  await setFaults(request, {});
+  await page.getByRole('button', { name: 'Try again' }).click();
+  await expect(page.getByRole('status')).toHaveText(`${RIVERBEND.name} is connected.`);
+});
+
+test('a double click on Connect reaches Hint exactly once', async ({ page, request }) => {
+  await connectFromHint(page, RIVERBEND);
+  await signUp(page, uniqueEmail());
+  await fillWizard(page);
+  await waitForHydration(page);
+  await setFaults(request, { latency_ms: 400 });
+  const before = await tokenRequests(request);
+  await page.getByRole('button', { name: 'Connect to Hint' }).dblclick();
+  await expect(page.getByRole('status')).toHaveText(`${RIVERBEND.name} is connected.`);
+  expect(await tokenRequests(request)).toBe(before + 1);
+});
+
+test('two tabs pressing Connect at once reach Hint exactly once', async ({ page, request }) => {
+  await connectFromHint(page, RIVERBEND);
+  await signUp(page, uniqueEmail());
+  await fillWizard(page);
+  await setFaults(request, { latency_ms: 400 });
+  const before = await tokenRequests(request);
+  // page.request shares the browser's cookies: these are two submissions from one session.
+  const press = () => page.request.post('/api/onboarding/connect', { headers: { accept: 'application/json' } });
+  const [first, second] = await Promise.all([press(), press()]);
+  expect((await first.json()).status).toBe('connected');
+  expect((await second.json()).status).toBe('connected');
+  expect(await tokenRequests(request)).toBe(before + 1);
+  await page.reload();
+  await expect(page.getByRole('status')).toHaveText(`${RIVERBEND.name} is connected.`);
+});
+
+test('the wizard resumes at the same step after a reload', async ({ page }) => {
+  await connectFromHint(page, MAPLE);
+  await signUp(page, uniqueEmail());
+  await page.getByLabel('Practice name').fill('Maple Street FM');
+  await page.getByLabel('Practice phone').fill('503-555-0178');
+  await page.getByLabel('Clinicians seeing patients').fill('2');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expect(page.getByRole('heading', { name: 'You and your preferences', exact: true })).toBeVisible();
+  await page.reload();
+  await expect(page.getByRole('heading', { name: 'You and your preferences', exact: true })).toBeVisible();
+  await page.getByRole('button', { name: 'Back' }).click();
+  await expect(page.getByLabel('Practice name')).toHaveValue('Maple Street FM');
+});

@@ -1,0 +1,65 @@
+import { expect, type APIRequestContext, type Page } from '@playwright/test';
+
+/** The built-in Hint sandbox the test server runs (see serve-for-tests.sh). */
+export const HINT = `http://127.0.0.1:${process.env.E2E_SANDBOX_PORT ?? 3105}`;
+export const PASSWORD = 'correct-horse-battery-staple';
+export const RIVERBEND = { id: 'pra-sbxRvbnd0001', name: 'Riverbend Direct Primary Care' };
+export const MAPLE = { id: 'pra-sbxMaple0002', name: 'Maple Street Family Medicine' };
+
+export function uniqueEmail(): string {
+  return `dr-${Date.now()}-${Math.floor(Math.random() * 1e6)}@practice.example`;
+}
+
+/** Clicks Connect for `practice` in the sandbox's marketplace, as a practice admin in Hint. */
+export async function connectFromHint(page: Page, practice: { name: string }) {
+  await page.goto(`${HINT}/marketplace`);
+  await page.getByRole('button', { name: `Connect ${practice.name}` }).click();
+  await expect(page).toHaveURL(/\/onboarding$/);
+}
+
+export async function signUp(page: Page, email: string) {
+  const form = page.getByRole('form', { name: 'Create your account' });
+  await form.getByLabel('Your name').fill('Dr. Ana Ruiz');
+  await form.getByLabel('Work email').fill(email);
+  await form.getByLabel('Password').fill(PASSWORD);
+  await form.getByRole('button', { name: 'Create account' }).click();
+}
+
+export async function logIn(page: Page, email: string, password = PASSWORD) {
+  const form = page.getByRole('form', { name: 'Log in' });
+  await form.getByLabel('Email').fill(email);
+  await form.getByLabel('Password').fill(password);
+  await form.getByRole('button', { name: 'Log in' }).click();
+}
+
+/** Walks the practice and profile steps to the review step. */
+export async function fillWizard(page: Page) {
+  await expect(page.getByRole('heading', { name: 'Your practice', exact: true })).toBeVisible();
+  await page.getByLabel('Practice name').fill('Riverbend DPC');
+  await page.getByLabel('Practice phone').fill('512-555-0142');
+  await page.getByLabel('Clinicians seeing patients').fill('3');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expect(page.getByRole('heading', { name: 'You and your preferences', exact: true })).toBeVisible();
+  await page.getByLabel('Your role').selectOption('physician');
+  await page.getByLabel('Your phone').fill('512-555-0100');
+  await page.getByLabel('Email me if the connection needs attention').check();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expect(page.getByRole('heading', { name: 'Review and connect', exact: true })).toBeVisible();
+}
+
+/** A fresh code from the sandbox, without the browser round trip. */
+export async function mintCode(request: APIRequestContext, practiceId: string): Promise<string> {
+  const response = await request.post(`${HINT}/sandbox/admin/codes`, { data: { practice_id: practiceId } });
+  expect(response.ok()).toBeTruthy();
+  return (await response.json()).code;
+}
+
+export async function setFaults(request: APIRequestContext, faults: object) {
+  const response = await request.put(`${HINT}/sandbox/admin/faults`, { data: faults });
+  expect(response.ok()).toBeTruthy();
+}
+
+export async function tokenRequests(request: APIRequestContext): Promise<number> {
+  const response = await request.get(`${HINT}/sandbox/admin/stats`);
+  return (await response.json()).token_requests;
+}
