@@ -43,8 +43,21 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
     use crate::server::audit::{self, ActorKind, Entry, Outcome};
 
     let caller = super::caller::caller().await?;
+    let ip_key = format!("ip:{}", caller.ip.as_deref().unwrap_or("unknown"));
+    let email_key = format!("email:{}", email.trim().to_lowercase());
+    let keys = [ip_key.as_str(), email_key.as_str()];
+    if caller.state.login_failures.is_blocked(&keys) {
+        let entry = Entry {
+            ip: caller.ip.as_deref(),
+            detail: Some("rate_limited"),
+            ..Entry::new(ActorKind::Anonymous, "login", Outcome::Denied)
+        };
+        audit::record(&caller.state.db, entry).await;
+        return Err(AppError::RateLimited);
+    }
     match accounts::log_in(&caller.state.db, &email, &password).await {
         Ok(user) => {
+            caller.state.login_failures.clear(&keys);
             let entry = Entry {
                 actor_id: Some(&user.id),
                 ip: caller.ip.as_deref(),
@@ -54,6 +67,7 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
             after_login(&caller, &user).await
         }
         Err(error) => {
+            caller.state.login_failures.record_failure(&keys);
             let entry = Entry {
                 ip: caller.ip.as_deref(),
                 ..Entry::new(ActorKind::Anonymous, "login", Outcome::Denied)

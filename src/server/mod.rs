@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod db;
 pub mod hint;
 pub mod landing;
+pub mod limits;
 pub mod routes;
 pub mod security;
 pub mod state;
@@ -145,6 +146,7 @@ impl Application {
             hint_mode,
             hint: HintClient::new(http.clone(), hint, RetryPolicy::default()),
             keys: Arc::new(keys),
+            login_failures: Arc::default(),
             http,
         };
         let router = routes::router(state.clone());
@@ -182,14 +184,30 @@ impl Application {
                 tracing::debug!(%error, "could not set TCP_NODELAY");
             }
         });
+        let sweeper = tokio::spawn(sweep_expired_sessions(self.state.db.clone()));
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(listener, service)
             .with_graceful_shutdown(shutdown)
             .await;
+        sweeper.abort();
         self.state.db.close().await;
         result
+    }
+}
+
+/// Deletes expired sessions once an hour (the store already ignores them when loading).
+async fn sweep_expired_sessions(db: Db) {
+    let store = auth::session_store::DbSessionStore::new(db);
+    let mut every_hour = tokio::time::interval(Duration::from_secs(60 * 60));
+    loop {
+        every_hour.tick().await;
+        match store.delete_expired().await {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(count, "deleted expired sessions"),
+            Err(error) => tracing::warn!(%error, "could not delete expired sessions"),
+        }
     }
 }
 

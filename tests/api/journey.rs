@@ -407,3 +407,28 @@ async fn another_providers_session_cannot_take_over_a_claimed_connection() {
     );
     assert_eq!(app.token_requests().await, 0);
 }
+
+#[tokio::test]
+async fn repeated_wrong_passwords_are_slowed_down() {
+    let app = TestApp::spawn(TestDb::Sqlite).await;
+    let email = app.sign_up().await;
+    for _ in 0..practice_connect::server::limits::MAX_FAILURES {
+        let wrong = app
+            .call(
+                "log_in",
+                &[("email", &email), ("password", "wrong-password")],
+            )
+            .await
+            .unwrap_err();
+        assert!(wrong.get("Invalid").is_some());
+    }
+    let blocked = app
+        .call("log_in", &[("email", &email), ("password", PASSWORD)])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        blocked,
+        json!("RateLimited"),
+        "even the right password waits out the window"
+    );
+}
