@@ -2,6 +2,7 @@
 //! service, and maps failures to `AppError`.
 
 pub mod account;
+pub mod admin;
 pub mod onboarding;
 pub mod status;
 

@@ -136,7 +136,7 @@ pub async fn connect_practice() -> Result<ConnectionSummary, AppError> {
         &caller.state,
         &hint,
         &row.summary.id,
-        &user.id,
+        crate::server::connect::ExchangeActor::Provider(&user.id),
         caller.ip.as_deref(),
     )
     .await

@@ -10,6 +10,9 @@ use leptos_router::{path, SsrMode};
 
 use components::layout::Layout;
 use pages::account::{LoginPage, SignupPage};
+use pages::admin::detail::ConnectionDetailPage;
+use pages::admin::list::AdminPage;
+use pages::admin::login::StaffLoginPage;
 use pages::home::HomePage;
 use pages::not_found::NotFound;
 use pages::onboarding::OnboardingPage;
@@ -75,6 +78,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/signup") view=SignupPage />
                     <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/practices") view=PracticesPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/login") view=StaffLoginPage />
+                    <Route path=path!("/admin/connections/:id") view=ConnectionDetailPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>

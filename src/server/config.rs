@@ -31,6 +31,40 @@ pub enum Command {
     Migrate,
     /// Run the Hint sandbox alone (a local imitation of Hint's API and marketplace).
     Sandbox(crate::sandbox::SandboxArgs),
+    /// Manage partner staff accounts for the dashboard.
+    Staff {
+        #[command(subcommand)]
+        action: StaffCommand,
+    },
+    /// Fill the database with made-up connected practices (for trying the dashboard at scale).
+    Seed {
+        /// How many connections to add.
+        #[arg(long, default_value_t = 1000)]
+        connections: usize,
+    },
+}
+
+/// `staff …` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Add a staff member. The password is read from standard input (prompted without echo on a
+    /// terminal).
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// `admin` (all actions) or `support` (read only).
+        #[arg(long, value_parser = ["admin", "support"])]
+        role: String,
+    },
+    /// List staff members.
+    List,
+    /// Disable a staff member; their sessions stop working at once.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 /// How log lines are written.

@@ -234,74 +234,89 @@ pub async fn go_back(state: &AppState, row: &ConnectionRow) -> Result<(), AppErr
     save_wizard(state, row, previous, &row.answers).await
 }
 
+/// Who asks for an exchange.
+#[derive(Debug, Clone, Copy)]
+pub enum ExchangeActor<'a> {
+    /// The provider finishing the wizard (the connection must be theirs).
+    Provider(&'a str),
+    /// Staff exchanging a code a practice sent them (Hint's manual flow).
+    Staff(&'a str),
+    /// Hint itself (headless connect).
+    Hint,
+}
+
+impl ExchangeActor<'_> {
+    fn audit(&self) -> (ActorKind, Option<&str>) {
+        match self {
+            Self::Provider(id) => (ActorKind::Provider, Some(id)),
+            Self::Staff(id) => (ActorKind::Staff, Some(id)),
+            Self::Hint => (ActorKind::Hint, None),
+        }
+    }
+
+    fn provider(&self) -> Option<&str> {
+        match self {
+            Self::Provider(id) => Some(id),
+            _ => None,
+        }
+    }
+}
+
 /// Exchanges the connection's code with Hint, at most once however many callers ask.
 pub async fn exchange(
     state: &AppState,
     hint: &HintClient,
     id: &str,
-    user_id: &str,
+    actor: ExchangeActor<'_>,
     ip: Option<&str>,
 ) -> Result<ConnectionSummary, AppError> {
-    let row = load_owned(state, id, user_id).await?;
-    if row.answers.practice.is_none() || row.answers.profile.is_none() {
-        return Err(AppError::invalid(
-            "Finish the earlier steps before connecting.",
-        ));
-    }
+    let row = match actor.provider() {
+        Some(user_id) => {
+            let row = load_owned(state, id, user_id).await?;
+            if row.answers.practice.is_none() || row.answers.profile.is_none() {
+                return Err(AppError::invalid("Finish the earlier steps before connecting."));
+            }
+            row
+        }
+        None => load(state, id).await?.ok_or(AppError::NotFound)?,
+    };
     let id = row.summary.id.clone();
     let claimed = sqlx::query(
         "UPDATE connections SET status = 'exchanging', failure = NULL, updated_at = $1 \
-         WHERE id = $2 AND user_id = $3 AND status = 'pending' AND code_ciphertext IS NOT NULL",
+         WHERE id = $2 AND status = 'pending' AND code_ciphertext IS NOT NULL",
     )
     .bind(now())
     .bind(&id)
-    .bind(user_id)
     .execute(state.db.pool())
     .await?;
     if claimed.rows_affected() == 0 {
         return wait_for_outcome(state, &id).await;
     }
+    let (actor_kind, actor_id) = actor.audit();
     let entry = |action, outcome, detail| Entry {
-        actor_id: Some(user_id),
+        actor_id,
         connection_id: Some(&id),
         ip,
         detail,
-        ..Entry::new(ActorKind::Provider, action, outcome)
+        ..Entry::new(actor_kind, action, outcome)
     };
     audit::record(&state.db, entry("exchange_started", Outcome::Ok, None)).await;
 
     let code = match read_code(state, &id).await {
         Ok(code) => code,
         Err(error) => {
-            release(
-                state,
-                &id,
-                ConnectionStatus::Failed,
-                ConnectProblem::CodeRejected,
-            )
-            .await?;
+            release(state, &id, ConnectionStatus::Failed, ConnectProblem::CodeRejected).await?;
             return Err(error);
         }
     };
-    match hint
-        .exchange_code(code.expose_secret(), state.config.activate_on_exchange)
-        .await
-    {
+    let activate = state.config.activate_on_exchange;
+    match hint.exchange_code(code.expose_secret(), activate).await {
         Ok(token) => {
-            let target = store_success(state, &id, user_id, &row, token).await?;
-            audit::record(
-                &state.db,
-                Entry {
-                    connection_id: Some(&target),
-                    ..entry("exchange_succeeded", Outcome::Ok, None)
-                },
-            )
-            .await;
+            let target = store_success(state, &id, actor.provider(), &row, token).await?;
+            let done = Entry { connection_id: Some(&target), ..entry("exchange_succeeded", Outcome::Ok, None) };
+            audit::record(&state.db, done).await;
             verify_key_soon(state, hint, &target).await;
-            Ok(load(state, &target)
-                .await?
-                .ok_or(AppError::Internal)?
-                .summary)
+            Ok(load(state, &target).await?.ok_or(AppError::Internal)?.summary)
         }
         Err(error) => {
             let (status, problem) = classify(&error);
@@ -311,11 +326,8 @@ pub async fn exchange(
                 tracing::warn!(%error, connection_id = %id, "code exchange failed");
             }
             release(state, &id, status, problem).await?;
-            audit::record(
-                &state.db,
-                entry("exchange_failed", Outcome::Failed, Some(problem.as_str())),
-            )
-            .await;
+            let failed = entry("exchange_failed", Outcome::Failed, Some(problem.as_str()));
+            audit::record(&state.db, failed).await;
             Ok(load(state, &id).await?.ok_or(AppError::Internal)?.summary)
         }
     }
@@ -382,7 +394,7 @@ async fn release(
 async fn store_success(
     state: &AppState,
     id: &str,
-    user_id: &str,
+    user_id: Option<&str>,
     row: &ConnectionRow,
     token: TokenResponse,
 ) -> Result<String, AppError> {
@@ -427,7 +439,7 @@ async fn store_success(
     sqlx::query(
         "UPDATE connections SET status = $1, practice_id = $2, practice_name = $3, integration_id = $4, \
          hint_status = $5, product_name = $6, activated_by_name = $7, activated_by_email = $8, \
-         api_key_ciphertext = $9, api_key_key_id = $10, api_key_last4 = $11, user_id = $12, \
+         api_key_ciphertext = $9, api_key_key_id = $10, api_key_last4 = $11, user_id = COALESCE($12, user_id), \
          wizard_step = $13, wizard_data = $14, failure = NULL, code_ciphertext = NULL, \
          connected_at = $15, updated_at = $15 WHERE id = $16",
     )

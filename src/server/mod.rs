@@ -7,12 +7,15 @@ pub mod auth;
 pub mod config;
 pub mod connect;
 pub mod crypto;
+pub mod dashboard;
 pub mod db;
 pub mod hint;
 pub mod landing;
 pub mod limits;
+pub mod staff;
 pub mod routes;
 pub mod security;
+pub mod seed;
 pub mod state;
 pub mod telemetry;
 

@@ -23,6 +23,7 @@ pub fn Layout(children: Children) -> impl IntoView {
         </main>
         <footer class="site-footer">
             <p>"practice-connect links your Hint Health practice to our app. Your practice's key is encrypted and never shown."</p>
+            <p><a href="/admin">"Staff dashboard"</a></p>
         </footer>
     }
 }

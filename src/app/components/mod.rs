@@ -4,3 +4,4 @@ pub mod account_forms;
 pub mod form_error;
 pub mod layout;
 pub mod progress;
+pub mod status_badge;

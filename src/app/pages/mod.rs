@@ -1,6 +1,7 @@
 //! One file per page.
 
 pub mod account;
+pub mod admin;
 pub mod home;
 pub mod not_found;
 pub mod onboarding;

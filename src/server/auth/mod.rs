@@ -10,6 +10,7 @@ use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
 use super::db::{now, Db};
 use crate::domain::account::CurrentUser;
+use crate::domain::admin::{StaffMember, StaffRole};
 use crate::domain::AppError;
 use session_store::DbSessionStore;
 
@@ -98,6 +99,41 @@ pub async fn require_user(db: &Db, session: &Session) -> Result<CurrentUser, App
     current_user(db, session)
         .await?
         .ok_or(AppError::Unauthenticated)
+}
+
+const STAFF_KEY: &str = "staff_id";
+const STAFF_LOGGED_IN_AT_KEY: &str = "staff_logged_in_at";
+
+/// Starts a staff session under a new session id.
+pub async fn start_staff_login(session: &Session, staff_id: &str) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(session_error)?;
+    session.insert(STAFF_KEY, staff_id).await.map_err(session_error)?;
+    session.insert(STAFF_LOGGED_IN_AT_KEY, now()).await.map_err(session_error)?;
+    Ok(())
+}
+
+/// The logged-in, enabled staff member, if any.
+pub async fn current_staff(db: &Db, session: &Session) -> Result<Option<StaffMember>, AppError> {
+    let Some(staff_id) = session.get::<String>(STAFF_KEY).await.map_err(session_error)? else {
+        return Ok(None);
+    };
+    let logged_in_at = session.get::<i64>(STAFF_LOGGED_IN_AT_KEY).await.map_err(session_error)?.unwrap_or(0);
+    if now() - logged_in_at > ABSOLUTE_TIMEOUT_SECONDS {
+        end_session(session).await?;
+        return Ok(None);
+    }
+    super::staff::find_enabled(db, &staff_id).await
+}
+
+/// The staff member calling, if their role is at least `role`. A provider's session gets
+/// `Forbidden`; nobody logged in gets `Unauthenticated`.
+pub async fn require_staff(db: &Db, session: &Session, role: StaffRole) -> Result<StaffMember, AppError> {
+    match current_staff(db, session).await? {
+        Some(member) if member.role >= role => Ok(member),
+        Some(_) => Err(AppError::Forbidden),
+        None if current_user(db, session).await?.is_some() => Err(AppError::Forbidden),
+        None => Err(AppError::Unauthenticated),
+    }
 }
 
 /// Reads a value the session carries (such as the pending connection's id).

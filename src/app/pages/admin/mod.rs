@@ -1,0 +1,26 @@
+//! The partner staff's dashboard.
+
+pub mod detail;
+pub mod list;
+pub mod login;
+
+use leptos::prelude::*;
+
+use crate::domain::AppError;
+
+/// What an admin page shows when the caller may not see it.
+#[component]
+pub fn AccessProblem(error: AppError) -> impl IntoView {
+    match error {
+        AppError::Unauthenticated => view! {
+            <p class="notice">"This page is for partner staff. " <a href="/admin/login">"Log in as staff"</a></p>
+        }
+        .into_any(),
+        AppError::Forbidden => view! {
+            <p class="error" role="alert">"This page is for partner staff only. Providers see their practices on "
+                <a href="/practices">"your practices"</a>"."</p>
+        }
+        .into_any(),
+        other => view! { <p class="error" role="alert">{other.to_string()}</p> }.into_any(),
+    }
+}
