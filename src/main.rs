@@ -72,8 +72,12 @@ async fn sandbox(args: practice_connect::sandbox::SandboxArgs) -> Result<(), Str
 }
 
 async fn open_db(config: &practice_connect::server::config::Config) -> Result<Db, String> {
-    let db = Db::connect(&config.database_url, 2).await.map_err(|e| e.to_string())?;
-    db.migrate().await.map_err(|e| format!("migration failed: {e}"))?;
+    let db = Db::connect(&config.database_url, 2)
+        .await
+        .map_err(|e| e.to_string())?;
+    db.migrate()
+        .await
+        .map_err(|e| format!("migration failed: {e}"))?;
     Ok(db)
 }
 
@@ -83,12 +87,17 @@ fn read_password() -> Result<String, String> {
         rpassword::prompt_password("Password: ").map_err(|e| e.to_string())
     } else {
         let mut line = String::new();
-        std::io::stdin().read_line(&mut line).map_err(|e| e.to_string())?;
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
         Ok(line.trim_end_matches(['\r', '\n']).to_owned())
     }
 }
 
-async fn staff(config: practice_connect::server::config::Config, action: StaffCommand) -> Result<(), String> {
+async fn staff(
+    config: practice_connect::server::config::Config,
+    action: StaffCommand,
+) -> Result<(), String> {
     use practice_connect::domain::account::{Email, NewPassword, PersonName};
     use practice_connect::domain::admin::StaffRole;
     use practice_connect::server::staff;
@@ -100,18 +109,32 @@ async fn staff(config: practice_connect::server::config::Config, action: StaffCo
             let name = PersonName::parse(name.as_deref().unwrap_or_else(|| email.as_str()))?;
             let role = StaffRole::parse(&role).ok_or("role must be admin or support")?;
             let password = NewPassword::parse(&read_password()?)?;
-            let member = staff::add(&db, &email, &name, role, &password).await.map_err(|e| e.to_string())?;
+            let member = staff::add(&db, &email, &name, role, &password)
+                .await
+                .map_err(|e| e.to_string())?;
             println!("added {} ({})", member.email, member.role.as_str());
         }
         StaffCommand::List => {
             for record in staff::list(&db).await.map_err(|e| e.to_string())? {
-                let state = if record.disabled { "disabled" } else { "active" };
-                println!("{}\t{}\t{}\t{state}", record.member.email, record.member.role.as_str(), record.member.name);
+                let state = if record.disabled {
+                    "disabled"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{}\t{}\t{}\t{state}",
+                    record.member.email,
+                    record.member.role.as_str(),
+                    record.member.name
+                );
             }
         }
         StaffCommand::Disable { email } => {
             let email = Email::parse(&email)?;
-            if staff::disable(&db, &email).await.map_err(|e| e.to_string())? {
+            if staff::disable(&db, &email)
+                .await
+                .map_err(|e| e.to_string())?
+            {
                 println!("disabled {}", email.as_str());
             } else {
                 return Err(format!("no active staff member {}", email.as_str()));
@@ -121,10 +144,18 @@ async fn staff(config: practice_connect::server::config::Config, action: StaffCo
     Ok(())
 }
 
-async fn seed(config: practice_connect::server::config::Config, connections: usize) -> Result<(), String> {
+async fn seed(
+    config: practice_connect::server::config::Config,
+    connections: usize,
+) -> Result<(), String> {
     let db = open_db(&config).await?;
     let started = std::time::Instant::now();
-    let added = practice_connect::server::seed::connections(&db, connections).await.map_err(|e| e.to_string())?;
-    println!("added {added} connections in {:.1}s", started.elapsed().as_secs_f64());
+    let added = practice_connect::server::seed::connections(&db, connections)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "added {added} connections in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

@@ -7,9 +7,12 @@ use crate::domain::admin::{ConnectionDetail, ConnectionPage, ListQuery, StaffMem
 use crate::domain::AppError;
 
 #[cfg(feature = "ssr")]
-async fn staff(role: crate::domain::admin::StaffRole) -> Result<(super::caller::Caller, StaffMember), AppError> {
+async fn staff(
+    role: crate::domain::admin::StaffRole,
+) -> Result<(super::caller::Caller, StaffMember), AppError> {
     let caller = super::caller::caller().await?;
-    let member = crate::server::auth::require_staff(&caller.state.db, &caller.session, role).await?;
+    let member =
+        crate::server::auth::require_staff(&caller.state.db, &caller.session, role).await?;
     Ok((caller, member))
 }
 
@@ -40,8 +43,10 @@ pub async fn staff_log_in(email: String, password: String) -> Result<(), AppErro
         }
         Err(error) => {
             caller.state.login_failures.record_failure(&keys);
-            let entry =
-                Entry { ip: caller.ip.as_deref(), ..Entry::new(ActorKind::Anonymous, "staff_login", Outcome::Denied) };
+            let entry = Entry {
+                ip: caller.ip.as_deref(),
+                ..Entry::new(ActorKind::Anonymous, "staff_login", Outcome::Denied)
+            };
             audit::record(&caller.state.db, entry).await;
             Err(error)
         }
@@ -97,8 +102,13 @@ pub async fn admin_action(id: String, action: String) -> Result<String, AppError
 #[server(prefix = "/api", endpoint = "admin/manual_connect")]
 pub async fn manual_connect(code: String) -> Result<String, AppError> {
     let (caller, member) = staff(crate::domain::admin::StaffRole::Admin).await?;
-    let (id, message) =
-        crate::server::dashboard::manual_connect(&caller.state, &member, &code, caller.ip.as_deref()).await?;
+    let (id, message) = crate::server::dashboard::manual_connect(
+        &caller.state,
+        &member,
+        &code,
+        caller.ip.as_deref(),
+    )
+    .await?;
     leptos_axum::redirect(&format!("/admin/connections/{id}"));
     Ok(message)
 }

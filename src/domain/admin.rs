@@ -78,7 +78,10 @@ pub struct ListQuery {
 impl ListQuery {
     /// The sort column, checked against the allowed ones.
     pub fn sort_column(&self) -> &str {
-        SORT_COLUMNS.iter().find(|(key, _)| *key == self.sort).map_or("created_at", |(key, _)| key)
+        SORT_COLUMNS
+            .iter()
+            .find(|(key, _)| *key == self.sort)
+            .map_or("created_at", |(key, _)| key)
     }
 
     /// Whether the sort is descending (the default).
@@ -99,7 +102,12 @@ impl ListQuery {
     /// The query string that shows this view (for links and the CSV export).
     pub fn to_query_string(&self) -> String {
         let mut parts = Vec::new();
-        for (key, value) in [("q", self.q.as_str()), ("status", &self.status), ("sort", &self.sort), ("dir", &self.dir)] {
+        for (key, value) in [
+            ("q", self.q.as_str()),
+            ("status", &self.status),
+            ("sort", &self.sort),
+            ("dir", &self.dir),
+        ] {
             if !value.is_empty() {
                 parts.push(format!("{key}={}", encode(value)));
             }
@@ -115,7 +123,9 @@ fn encode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -188,20 +198,45 @@ mod tests {
 
     #[test]
     fn unknown_sort_columns_fall_back_to_newest_first() {
-        let query = ListQuery { sort: "password_hash; DROP TABLE".into(), ..Default::default() };
+        let query = ListQuery {
+            sort: "password_hash; DROP TABLE".into(),
+            ..Default::default()
+        };
         assert_eq!(query.sort_column(), "created_at");
         assert!(query.descending());
     }
 
     #[test]
     fn pages_are_bounded() {
-        assert_eq!(ListQuery { page: 0, ..Default::default() }.page(), 1);
-        assert_eq!(ListQuery { page: 1_000_000, ..Default::default() }.page(), MAX_OFFSET / PAGE_SIZE + 1);
+        assert_eq!(
+            ListQuery {
+                page: 0,
+                ..Default::default()
+            }
+            .page(),
+            1
+        );
+        assert_eq!(
+            ListQuery {
+                page: 1_000_000,
+                ..Default::default()
+            }
+            .page(),
+            MAX_OFFSET / PAGE_SIZE + 1
+        );
     }
 
     #[test]
     fn the_query_string_round_trips_the_view() {
-        let query = ListQuery { q: "Maple St".into(), status: "connected".into(), page: 2, ..Default::default() };
-        assert_eq!(query.to_query_string(), "q=Maple%20St&status=connected&page=2");
+        let query = ListQuery {
+            q: "Maple St".into(),
+            status: "connected".into(),
+            page: 2,
+            ..Default::default()
+        };
+        assert_eq!(
+            query.to_query_string(),
+            "q=Maple%20St&status=connected&page=2"
+        );
     }
 }

@@ -274,7 +274,9 @@ pub async fn exchange(
         Some(user_id) => {
             let row = load_owned(state, id, user_id).await?;
             if row.answers.practice.is_none() || row.answers.profile.is_none() {
-                return Err(AppError::invalid("Finish the earlier steps before connecting."));
+                return Err(AppError::invalid(
+                    "Finish the earlier steps before connecting.",
+                ));
             }
             row
         }
@@ -305,7 +307,13 @@ pub async fn exchange(
     let code = match read_code(state, &id).await {
         Ok(code) => code,
         Err(error) => {
-            release(state, &id, ConnectionStatus::Failed, ConnectProblem::CodeRejected).await?;
+            release(
+                state,
+                &id,
+                ConnectionStatus::Failed,
+                ConnectProblem::CodeRejected,
+            )
+            .await?;
             return Err(error);
         }
     };
@@ -313,10 +321,16 @@ pub async fn exchange(
     match hint.exchange_code(code.expose_secret(), activate).await {
         Ok(token) => {
             let target = store_success(state, &id, actor.provider(), &row, token).await?;
-            let done = Entry { connection_id: Some(&target), ..entry("exchange_succeeded", Outcome::Ok, None) };
+            let done = Entry {
+                connection_id: Some(&target),
+                ..entry("exchange_succeeded", Outcome::Ok, None)
+            };
             audit::record(&state.db, done).await;
             verify_key_soon(state, hint, &target).await;
-            Ok(load(state, &target).await?.ok_or(AppError::Internal)?.summary)
+            Ok(load(state, &target)
+                .await?
+                .ok_or(AppError::Internal)?
+                .summary)
         }
         Err(error) => {
             let (status, problem) = classify(&error);

@@ -10,12 +10,14 @@ use super::db::now;
 use super::hint::HintError;
 use super::state::AppState;
 use crate::domain::admin::{
-    ConnectionDetail, ConnectionPage, ConnectionRowView, ListQuery, StaffMember, Summary, TimelineEntry, PAGE_SIZE,
+    ConnectionDetail, ConnectionPage, ConnectionRowView, ListQuery, StaffMember, Summary,
+    TimelineEntry, PAGE_SIZE,
 };
 use crate::domain::connection::{ConnectionStatus, WizardAnswers};
 use crate::domain::AppError;
 
-const LIST_COLUMNS: &str = "c.id, c.status, c.practice_id, c.practice_name, c.integration_id, u.name AS provider_name, \
+const LIST_COLUMNS: &str =
+    "c.id, c.status, c.practice_id, c.practice_name, c.integration_id, u.name AS provider_name, \
      u.email AS provider_email, c.connected_at, c.last_verified_at, c.created_at";
 const FROM: &str = "FROM connections c LEFT JOIN users u ON u.id = c.user_id";
 
@@ -45,7 +47,13 @@ fn filters(query: &ListQuery) -> (String, Vec<String>) {
     }
     let term = query.q.trim();
     if !term.is_empty() {
-        values.push(format!("%{}%", term.to_lowercase().replace('\\', "").replace('%', "").replace('_', "\\_")));
+        values.push(format!(
+            "%{}%",
+            term.to_lowercase()
+                .replace('\\', "")
+                .replace('%', "")
+                .replace('_', "\\_")
+        ));
         let like = values.len();
         values.push(term.to_owned());
         let exact = values.len();
@@ -88,14 +96,27 @@ pub async fn list(state: &AppState, query: &ListQuery) -> Result<ConnectionPage,
     }
     let total: i64 = count_query.fetch_one(state.db.pool()).await?.try_get("n")?;
     let rows = rows.iter().map(read_row).collect::<Result<Vec<_>, _>>()?;
-    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).clamp(1, crate::domain::admin::MAX_OFFSET / PAGE_SIZE + 1);
-    Ok(ConnectionPage { rows, total, page, pages })
+    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE)
+        .clamp(1, crate::domain::admin::MAX_OFFSET / PAGE_SIZE + 1);
+    Ok(ConnectionPage {
+        rows,
+        total,
+        page,
+        pages,
+    })
 }
 
 /// Every row of a view (for the CSV export), capped at `limit`.
-pub async fn export(state: &AppState, query: &ListQuery, limit: i64) -> Result<Vec<ConnectionRowView>, AppError> {
+pub async fn export(
+    state: &AppState,
+    query: &ListQuery,
+    limit: i64,
+) -> Result<Vec<ConnectionRowView>, AppError> {
     let (where_clause, values) = filters(query);
-    let sql = format!("SELECT {LIST_COLUMNS} {FROM} {where_clause} {} LIMIT {limit}", order_by(query));
+    let sql = format!(
+        "SELECT {LIST_COLUMNS} {FROM} {where_clause} {} LIMIT {limit}",
+        order_by(query)
+    );
     let mut rows_query = sqlx::query(&sql);
     for value in &values {
         rows_query = rows_query.bind(value);
@@ -106,10 +127,13 @@ pub async fn export(state: &AppState, query: &ListQuery, limit: i64) -> Result<V
 
 /// Counts by status, connections per day for 30 days, failed exchanges in 24 hours.
 pub async fn summary(state: &AppState) -> Result<Summary, AppError> {
-    let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM connections WHERE merged_into IS NULL GROUP BY status")
-        .fetch_all(state.db.pool())
-        .await?;
-    let mut by_status: Vec<(ConnectionStatus, i64)> = ConnectionStatus::ALL.iter().map(|s| (*s, 0)).collect();
+    let rows = sqlx::query(
+        "SELECT status, COUNT(*) AS n FROM connections WHERE merged_into IS NULL GROUP BY status",
+    )
+    .fetch_all(state.db.pool())
+    .await?;
+    let mut by_status: Vec<(ConnectionStatus, i64)> =
+        ConnectionStatus::ALL.iter().map(|s| (*s, 0)).collect();
     for row in rows {
         let status: String = row.try_get("status")?;
         let count: i64 = row.try_get("n")?;
@@ -134,13 +158,18 @@ pub async fn summary(state: &AppState) -> Result<Summary, AppError> {
             slot.1 = count;
         }
     }
-    let failed_last_24h: i64 =
-        sqlx::query("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'exchange_failed' AND at >= $1")
-            .bind(now() - 86_400)
-            .fetch_one(state.db.pool())
-            .await?
-            .try_get("n")?;
-    Ok(Summary { by_status, last_30_days, failed_last_24h })
+    let failed_last_24h: i64 = sqlx::query(
+        "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'exchange_failed' AND at >= $1",
+    )
+    .bind(now() - 86_400)
+    .fetch_one(state.db.pool())
+    .await?
+    .try_get("n")?;
+    Ok(Summary {
+        by_status,
+        last_30_days,
+        failed_last_24h,
+    })
 }
 
 /// Everything about one connection, with its timeline (including rows merged into it).
@@ -208,7 +237,15 @@ fn hint_failure(error: &HintError) -> AppError {
     }
 }
 
-async fn record(state: &AppState, staff: &StaffMember, action: &str, id: &str, ip: Option<&str>, outcome: Outcome, detail: Option<&str>) {
+async fn record(
+    state: &AppState,
+    staff: &StaffMember,
+    action: &str,
+    id: &str,
+    ip: Option<&str>,
+    outcome: Outcome,
+    detail: Option<&str>,
+) {
     audit::record(
         &state.db,
         Entry {
@@ -232,7 +269,13 @@ async fn integration_id(state: &AppState, id: &str) -> Result<String, AppError> 
         .ok_or_else(|| AppError::invalid("This connection has no integration at Hint yet."))
 }
 
-async fn set_status(state: &AppState, id: &str, status: ConnectionStatus, hint_status: Option<&str>, verified: bool) -> Result<(), AppError> {
+async fn set_status(
+    state: &AppState,
+    id: &str,
+    status: ConnectionStatus,
+    hint_status: Option<&str>,
+    verified: bool,
+) -> Result<(), AppError> {
     sqlx::query(
         "UPDATE connections SET status = $1, hint_status = COALESCE($2, hint_status), updated_at = $3, \
          last_verified_at = CASE WHEN $4 = 1 THEN $3 ELSE last_verified_at END WHERE id = $5",
@@ -249,34 +292,70 @@ async fn set_status(state: &AppState, id: &str, status: ConnectionStatus, hint_s
 
 /// Calls Hint's practice endpoint with the stored key: records it as verified, or marks the
 /// connection `needs_reconnect` when Hint refuses the key.
-pub async fn verify_key(state: &AppState, staff: &StaffMember, id: &str, ip: Option<&str>) -> ActionResult {
+pub async fn verify_key(
+    state: &AppState,
+    staff: &StaffMember,
+    id: &str,
+    ip: Option<&str>,
+) -> ActionResult {
     let key = connect::practice_key(state, id).await?;
     match state.hint.practice_profile(&key).await {
         Ok(profile) => {
-            sqlx::query("UPDATE connections SET last_verified_at = $1, practice_name = $2 WHERE id = $3")
-                .bind(now())
-                .bind(&profile.name)
-                .bind(id)
-                .execute(state.db.pool())
-                .await?;
+            sqlx::query(
+                "UPDATE connections SET last_verified_at = $1, practice_name = $2 WHERE id = $3",
+            )
+            .bind(now())
+            .bind(&profile.name)
+            .bind(id)
+            .execute(state.db.pool())
+            .await?;
             record(state, staff, "key_verified", id, ip, Outcome::Ok, None).await;
-            Ok(format!("The key works: Hint answered for {}.", profile.name))
+            Ok(format!(
+                "The key works: Hint answered for {}.",
+                profile.name
+            ))
         }
         Err(HintError::Unauthorized { status: 401, .. }) => {
             set_status(state, id, ConnectionStatus::NeedsReconnect, None, false).await?;
-            record(state, staff, "key_verified", id, ip, Outcome::Failed, Some("hint_401")).await;
-            Ok("Hint refused the stored key: the connection is marked as needing a reconnect.".into())
+            record(
+                state,
+                staff,
+                "key_verified",
+                id,
+                ip,
+                Outcome::Failed,
+                Some("hint_401"),
+            )
+            .await;
+            Ok(
+                "Hint refused the stored key: the connection is marked as needing a reconnect."
+                    .into(),
+            )
         }
         Err(error) => {
             tracing::warn!(%error, connection_id = %id, "key verification failed");
-            record(state, staff, "key_verified", id, ip, Outcome::Failed, Some("hint_error")).await;
+            record(
+                state,
+                staff,
+                "key_verified",
+                id,
+                ip,
+                Outcome::Failed,
+                Some("hint_error"),
+            )
+            .await;
             Err(hint_failure(&error))
         }
     }
 }
 
 /// Reads the integration's status at Hint and stores it.
-pub async fn refresh_status(state: &AppState, staff: &StaffMember, id: &str, ip: Option<&str>) -> ActionResult {
+pub async fn refresh_status(
+    state: &AppState,
+    staff: &StaffMember,
+    id: &str,
+    ip: Option<&str>,
+) -> ActionResult {
     let integration = integration_id(state, id).await?;
     match state.hint.integration(&integration).await {
         Ok(info) => {
@@ -287,22 +366,52 @@ pub async fn refresh_status(state: &AppState, staff: &StaffMember, id: &str, ip:
                 _ => ConnectionStatus::Connected,
             };
             set_status(state, id, status, Some(&word), false).await?;
-            record(state, staff, "status_refreshed", id, ip, Outcome::Ok, Some(&word)).await;
+            record(
+                state,
+                staff,
+                "status_refreshed",
+                id,
+                ip,
+                Outcome::Ok,
+                Some(&word),
+            )
+            .await;
             Ok(format!("Hint says the integration is {word}."))
         }
         Err(error) => {
-            record(state, staff, "status_refreshed", id, ip, Outcome::Failed, None).await;
+            record(
+                state,
+                staff,
+                "status_refreshed",
+                id,
+                ip,
+                Outcome::Failed,
+                None,
+            )
+            .await;
             Err(hint_failure(&error))
         }
     }
 }
 
 /// Deactivates the integration at Hint, then marks the connection disconnected.
-pub async fn deactivate(state: &AppState, staff: &StaffMember, id: &str, ip: Option<&str>) -> ActionResult {
+pub async fn deactivate(
+    state: &AppState,
+    staff: &StaffMember,
+    id: &str,
+    ip: Option<&str>,
+) -> ActionResult {
     let integration = integration_id(state, id).await?;
     match state.hint.deactivate(&integration).await {
         Ok(info) => {
-            set_status(state, id, ConnectionStatus::Disconnected, info.status.as_deref(), false).await?;
+            set_status(
+                state,
+                id,
+                ConnectionStatus::Disconnected,
+                info.status.as_deref(),
+                false,
+            )
+            .await?;
             record(state, staff, "deactivated", id, ip, Outcome::Ok, None).await;
             Ok("Deactivated at Hint; the connection is now disconnected.".into())
         }
@@ -314,11 +423,23 @@ pub async fn deactivate(state: &AppState, staff: &StaffMember, id: &str, ip: Opt
 }
 
 /// Activates an integration that waits for activation.
-pub async fn activate(state: &AppState, staff: &StaffMember, id: &str, ip: Option<&str>) -> ActionResult {
+pub async fn activate(
+    state: &AppState,
+    staff: &StaffMember,
+    id: &str,
+    ip: Option<&str>,
+) -> ActionResult {
     let integration = integration_id(state, id).await?;
     match state.hint.activate(&integration).await {
         Ok(info) => {
-            set_status(state, id, ConnectionStatus::Connected, info.status.as_deref(), false).await?;
+            set_status(
+                state,
+                id,
+                ConnectionStatus::Connected,
+                info.status.as_deref(),
+                false,
+            )
+            .await?;
             record(state, staff, "activated", id, ip, Outcome::Ok, None).await;
             Ok("Activated at Hint; the connection is now connected.".into())
         }
@@ -330,7 +451,12 @@ pub async fn activate(state: &AppState, staff: &StaffMember, id: &str, ip: Optio
 }
 
 /// The full practice key, for an admin; every reveal is audited.
-pub async fn reveal_key(state: &AppState, staff: &StaffMember, id: &str, ip: Option<&str>) -> ActionResult {
+pub async fn reveal_key(
+    state: &AppState,
+    staff: &StaffMember,
+    id: &str,
+    ip: Option<&str>,
+) -> ActionResult {
     let key = connect::practice_key(state, id).await?;
     record(state, staff, "key_revealed", id, ip, Outcome::Ok, None).await;
     Ok(secrecy::ExposeSecret::expose_secret(&key).to_owned())
@@ -338,17 +464,37 @@ pub async fn reveal_key(state: &AppState, staff: &StaffMember, id: &str, ip: Opt
 
 /// Hint's manual flow: a practice sent staff its code out of band; exchange it exactly like the
 /// journey does. Returns the connection's id.
-pub async fn manual_connect(state: &AppState, staff: &StaffMember, raw_code: &str, ip: Option<&str>) -> Result<(String, String), AppError> {
-    let code = crate::domain::connection::AuthCode::parse(raw_code.trim())
-        .ok_or_else(|| AppError::invalid("That does not look like a Hint code: letters and digits, 8 to 256 of them."))?;
+pub async fn manual_connect(
+    state: &AppState,
+    staff: &StaffMember,
+    raw_code: &str,
+    ip: Option<&str>,
+) -> Result<(String, String), AppError> {
+    let code = crate::domain::connection::AuthCode::parse(raw_code.trim()).ok_or_else(|| {
+        AppError::invalid(
+            "That does not look like a Hint code: letters and digits, 8 to 256 of them.",
+        )
+    })?;
     let id = connect::receive_code(state, &code, None, ip).await?;
     let hint = state.hint.clone();
-    let summary = connect::exchange(state, &hint, &id, connect::ExchangeActor::Staff(&staff.id), ip).await?;
+    let summary = connect::exchange(
+        state,
+        &hint,
+        &id,
+        connect::ExchangeActor::Staff(&staff.id),
+        ip,
+    )
+    .await?;
     let message = match (summary.status, summary.problem) {
         (ConnectionStatus::Connected, _) => {
-            format!("Connected {}.", summary.practice_name.as_deref().unwrap_or("the practice"))
+            format!(
+                "Connected {}.",
+                summary.practice_name.as_deref().unwrap_or("the practice")
+            )
         }
-        (ConnectionStatus::AwaitingActivation, _) => "Exchanged; the integration awaits activation.".to_owned(),
+        (ConnectionStatus::AwaitingActivation, _) => {
+            "Exchanged; the integration awaits activation.".to_owned()
+        }
         (_, Some(problem)) => problem.message().to_owned(),
         (status, None) => format!("The connection is {}.", status.label()),
     };

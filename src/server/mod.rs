@@ -12,10 +12,10 @@ pub mod db;
 pub mod hint;
 pub mod landing;
 pub mod limits;
-pub mod staff;
 pub mod routes;
 pub mod security;
 pub mod seed;
+pub mod staff;
 pub mod state;
 pub mod telemetry;
 

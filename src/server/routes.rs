@@ -93,16 +93,37 @@ async fn export_csv(
     use crate::domain::AppError;
     use crate::server::audit::{self, ActorKind, Entry, Outcome};
 
-    let member = match super::auth::require_staff(&state.db, &session, crate::domain::admin::StaffRole::Support).await {
+    let member = match super::auth::require_staff(
+        &state.db,
+        &session,
+        crate::domain::admin::StaffRole::Support,
+    )
+    .await
+    {
         Ok(member) => member,
         Err(AppError::Forbidden) => return (StatusCode::FORBIDDEN, "Staff only.").into_response(),
-        Err(_) => return (StatusCode::UNAUTHORIZED, "Log in at /admin/login first.").into_response(),
+        Err(_) => {
+            return (StatusCode::UNAUTHORIZED, "Log in at /admin/login first.").into_response()
+        }
     };
     let rows = match super::dashboard::export(&state, &query, 100_000).await {
         Ok(rows) => rows,
-        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "Could not export; try again.").into_response(),
+        Err(_) => {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Could not export; try again.",
+            )
+                .into_response()
+        }
     };
-    audit::record(&state.db, Entry { actor_id: Some(&member.id), ..Entry::new(ActorKind::Staff, "exported_csv", Outcome::Ok) }).await;
+    audit::record(
+        &state.db,
+        Entry {
+            actor_id: Some(&member.id),
+            ..Entry::new(ActorKind::Staff, "exported_csv", Outcome::Ok)
+        },
+    )
+    .await;
     let mut csv = String::from("practice_name,practice_id,integration_id,status,provider_name,provider_email,connected_at,last_verified_at\n");
     for row in rows {
         let date = |at: Option<i64>| at.map(crate::domain::dates::iso_date).unwrap_or_default();
@@ -123,7 +144,10 @@ async fn export_csv(
     (
         [
             (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"connections.csv\""),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"connections.csv\"",
+            ),
             (axum::http::header::CACHE_CONTROL, "no-store"),
         ],
         csv,
@@ -133,7 +157,11 @@ async fn export_csv(
 
 /// One CSV field: quoted when needed, and defused when a spreadsheet would run it as a formula.
 fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_owned() };
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
     if value.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", value.replace('"', "\"\""))
     } else {

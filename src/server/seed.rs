@@ -5,8 +5,18 @@ use super::db::{new_id, now, Db};
 use crate::domain::connection::ConnectionStatus;
 
 const NAMES: [&str; 12] = [
-    "Riverbend", "Maple Street", "Harbor Light", "Summit Ridge", "Cedar Grove", "Lakeside", "Prairie Wind",
-    "Blue Heron", "Granite Peak", "Willow Creek", "Sunrise", "Old Mill",
+    "Riverbend",
+    "Maple Street",
+    "Harbor Light",
+    "Summit Ridge",
+    "Cedar Grove",
+    "Lakeside",
+    "Prairie Wind",
+    "Blue Heron",
+    "Granite Peak",
+    "Willow Creek",
+    "Sunrise",
+    "Old Mill",
 ];
 const KINDS: [&str; 4] = ["Direct Primary Care", "Family Medicine", "DPC", "Health"];
 
@@ -18,7 +28,9 @@ pub async fn connections(db: &Db, count: usize) -> Result<usize, sqlx::Error> {
     while added < count {
         let size = BATCH.min(count - added);
         let mut tx = db.pool().begin().await?;
-        let mut users = String::from("INSERT INTO users (id, email, name, password_hash, created_at, updated_at) VALUES ");
+        let mut users = String::from(
+            "INSERT INTO users (id, email, name, password_hash, created_at, updated_at) VALUES ",
+        );
         let mut rows = String::from(
             "INSERT INTO connections (id, status, practice_id, practice_name, integration_id, hint_status, user_id, \
              wizard_step, wizard_data, created_at, updated_at, connected_at, last_verified_at) VALUES ",
@@ -35,14 +47,27 @@ pub async fn connections(db: &Db, count: usize) -> Result<usize, sqlx::Error> {
                 4 => ConnectionStatus::Pending,
                 _ => ConnectionStatus::Connected,
             };
-            let connected = matches!(status, ConnectionStatus::Connected | ConnectionStatus::NeedsReconnect | ConnectionStatus::Disconnected);
-            let name = format!("{} {} #{n}", NAMES[n % NAMES.len()], KINDS[(n / NAMES.len()) % KINDS.len()]);
+            let connected = matches!(
+                status,
+                ConnectionStatus::Connected
+                    | ConnectionStatus::NeedsReconnect
+                    | ConnectionStatus::Disconnected
+            );
+            let name = format!(
+                "{} {} #{n}",
+                NAMES[n % NAMES.len()],
+                KINDS[(n / NAMES.len()) % KINDS.len()]
+            );
             let separator = if i == 0 { "" } else { "," };
             users.push_str(&format!(
                 "{separator}('{user_id}', 'seed{n}-{user_id}@practice.example', 'Seeded Provider {n}', '!', {at}, {at})"
             ));
             let (practice, integration, connected_at) = if connected {
-                (format!("'pra-seed{n:07}'"), format!("'int-seed{n:07}'"), at.to_string())
+                (
+                    format!("'pra-seed{n:07}'"),
+                    format!("'int-seed{n:07}'"),
+                    at.to_string(),
+                )
             } else {
                 ("NULL".into(), "NULL".into(), "NULL".into())
             };

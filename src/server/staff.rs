@@ -31,8 +31,16 @@ fn read(row: &AnyRow) -> Result<StaffRecord, sqlx::Error> {
 }
 
 /// Adds a staff member; the email must be new.
-pub async fn add(db: &Db, email: &Email, name: &PersonName, role: StaffRole, password: &NewPassword) -> Result<StaffMember, AppError> {
-    let hash = passwords::hash(password.expose().to_owned()).await.map_err(|_| AppError::Internal)?;
+pub async fn add(
+    db: &Db,
+    email: &Email,
+    name: &PersonName,
+    role: StaffRole,
+    password: &NewPassword,
+) -> Result<StaffMember, AppError> {
+    let hash = passwords::hash(password.expose().to_owned())
+        .await
+        .map_err(|_| AppError::Internal)?;
     let id = new_id("stf");
     let inserted = sqlx::query(
         "INSERT INTO staff (id, email, name, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
@@ -47,24 +55,36 @@ pub async fn add(db: &Db, email: &Email, name: &PersonName, role: StaffRole, pas
     .execute(db.pool())
     .await?;
     if inserted.rows_affected() == 0 {
-        return Err(AppError::invalid("A staff member with that email exists already."));
+        return Err(AppError::invalid(
+            "A staff member with that email exists already.",
+        ));
     }
-    Ok(StaffMember { id, email: email.as_str().to_owned(), name: name.as_str().to_owned(), role })
+    Ok(StaffMember {
+        id,
+        email: email.as_str().to_owned(),
+        name: name.as_str().to_owned(),
+        role,
+    })
 }
 
 /// Every staff account, by email.
 pub async fn list(db: &Db) -> Result<Vec<StaffRecord>, AppError> {
-    let rows = sqlx::query("SELECT id, email, name, role, disabled_at FROM staff ORDER BY email").fetch_all(db.pool()).await?;
-    rows.iter().map(|row| read(row).map_err(AppError::from)).collect()
+    let rows = sqlx::query("SELECT id, email, name, role, disabled_at FROM staff ORDER BY email")
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter()
+        .map(|row| read(row).map_err(AppError::from))
+        .collect()
 }
 
 /// Disables a staff account; their sessions stop working at once. False when no such email.
 pub async fn disable(db: &Db, email: &Email) -> Result<bool, AppError> {
-    let done = sqlx::query("UPDATE staff SET disabled_at = $1 WHERE email = $2 AND disabled_at IS NULL")
-        .bind(now())
-        .bind(email.as_str())
-        .execute(db.pool())
-        .await?;
+    let done =
+        sqlx::query("UPDATE staff SET disabled_at = $1 WHERE email = $2 AND disabled_at IS NULL")
+            .bind(now())
+            .bind(email.as_str())
+            .execute(db.pool())
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -74,17 +94,22 @@ pub async fn find_enabled(db: &Db, id: &str) -> Result<Option<StaffMember>, AppE
         .bind(id)
         .fetch_optional(db.pool())
         .await?;
-    Ok(row.map(|row| read(&row)).transpose()?.map(|record| record.member))
+    Ok(row
+        .map(|row| read(&row))
+        .transpose()?
+        .map(|record| record.member))
 }
 
 /// Checks a staff login; disabled accounts and wrong passwords get the same answer.
 pub async fn log_in(db: &Db, email: &str, password: &str) -> Result<StaffMember, AppError> {
     let wrong = || AppError::invalid("That email and password do not match a staff account.");
     let email = Email::parse(email).map_err(|_| wrong())?;
-    let row = sqlx::query("SELECT id, email, name, role, disabled_at, password_hash FROM staff WHERE email = $1")
-        .bind(email.as_str())
-        .fetch_optional(db.pool())
-        .await?;
+    let row = sqlx::query(
+        "SELECT id, email, name, role, disabled_at, password_hash FROM staff WHERE email = $1",
+    )
+    .bind(email.as_str())
+    .fetch_optional(db.pool())
+    .await?;
     let stored = match &row {
         Some(row) => Some(row.try_get::<String, _>("password_hash")?),
         None => None,

@@ -7,6 +7,7 @@
 
 mod helpers;
 
+mod admin;
 mod assets;
 mod health;
 mod journey;

@@ -107,17 +107,31 @@ const STAFF_LOGGED_IN_AT_KEY: &str = "staff_logged_in_at";
 /// Starts a staff session under a new session id.
 pub async fn start_staff_login(session: &Session, staff_id: &str) -> Result<(), AppError> {
     session.cycle_id().await.map_err(session_error)?;
-    session.insert(STAFF_KEY, staff_id).await.map_err(session_error)?;
-    session.insert(STAFF_LOGGED_IN_AT_KEY, now()).await.map_err(session_error)?;
+    session
+        .insert(STAFF_KEY, staff_id)
+        .await
+        .map_err(session_error)?;
+    session
+        .insert(STAFF_LOGGED_IN_AT_KEY, now())
+        .await
+        .map_err(session_error)?;
     Ok(())
 }
 
 /// The logged-in, enabled staff member, if any.
 pub async fn current_staff(db: &Db, session: &Session) -> Result<Option<StaffMember>, AppError> {
-    let Some(staff_id) = session.get::<String>(STAFF_KEY).await.map_err(session_error)? else {
+    let Some(staff_id) = session
+        .get::<String>(STAFF_KEY)
+        .await
+        .map_err(session_error)?
+    else {
         return Ok(None);
     };
-    let logged_in_at = session.get::<i64>(STAFF_LOGGED_IN_AT_KEY).await.map_err(session_error)?.unwrap_or(0);
+    let logged_in_at = session
+        .get::<i64>(STAFF_LOGGED_IN_AT_KEY)
+        .await
+        .map_err(session_error)?
+        .unwrap_or(0);
     if now() - logged_in_at > ABSOLUTE_TIMEOUT_SECONDS {
         end_session(session).await?;
         return Ok(None);
@@ -127,7 +141,11 @@ pub async fn current_staff(db: &Db, session: &Session) -> Result<Option<StaffMem
 
 /// The staff member calling, if their role is at least `role`. A provider's session gets
 /// `Forbidden`; nobody logged in gets `Unauthenticated`.
-pub async fn require_staff(db: &Db, session: &Session, role: StaffRole) -> Result<StaffMember, AppError> {
+pub async fn require_staff(
+    db: &Db,
+    session: &Session,
+    role: StaffRole,
+) -> Result<StaffMember, AppError> {
     match current_staff(db, session).await? {
         Some(member) if member.role >= role => Ok(member),
         Some(_) => Err(AppError::Forbidden),

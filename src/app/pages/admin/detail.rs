@@ -19,7 +19,10 @@ pub fn ConnectionDetailPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     let action = ServerAction::<AdminAction>::new();
-    let detail = Resource::new(move || (id.get(), action.version().get()), |(id, _)| admin_connection(id));
+    let detail = Resource::new(
+        move || (id.get(), action.version().get()),
+        |(id, _)| admin_connection(id),
+    );
     let me = Resource::new(|| (), |_| staff_me());
     view! {
         <Title text="Connection" />
@@ -38,25 +41,44 @@ pub fn ConnectionDetailPage() -> impl IntoView {
 }
 
 fn or_dash(value: Option<String>) -> String {
-    value.filter(|v| !v.is_empty()).unwrap_or_else(|| "—".into())
+    value
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "—".into())
 }
 
 #[component]
-fn Detail(detail: ConnectionDetail, admin: bool, action: ServerAction<AdminAction>) -> impl IntoView {
+fn Detail(
+    detail: ConnectionDetail,
+    admin: bool,
+    action: ServerAction<AdminAction>,
+) -> impl IntoView {
     let row = detail.row.clone();
-    let title = row.practice_name.clone().unwrap_or_else(|| "Connection not finished".into());
-    let key = detail.key_last4.clone().map(|last4| format!("••••••••{last4}"));
+    let title = row
+        .practice_name
+        .clone()
+        .unwrap_or_else(|| "Connection not finished".into());
+    let key = detail
+        .key_last4
+        .clone()
+        .map(|last4| format!("••••••••{last4}"));
     let has_key = key.is_some();
     let has_integration = row.integration_id.is_some();
     let practice = detail.answers.practice.clone();
     let profile = detail.answers.profile.clone();
-    let role = profile.as_ref().and_then(|p| ROLES.iter().find(|(k, _)| *k == p.role)).map(|(_, label)| label.to_string());
+    let role = profile
+        .as_ref()
+        .and_then(|p| ROLES.iter().find(|(k, _)| *k == p.role))
+        .map(|(_, label)| label.to_string());
     let timeline = detail
         .timeline
         .iter()
         .map(|entry| {
             let when = iso_date(entry.at);
-            let detail = entry.detail.clone().map(|d| format!(" ({d})")).unwrap_or_default();
+            let detail = entry
+                .detail
+                .clone()
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default();
             view! {
                 <li>
                     <time>{when}</time>" "<strong>{entry.action.replace('_', " ")}</strong>

@@ -82,14 +82,22 @@ fn SummaryView(summary: Summary) -> impl IntoView {
             }
         })
         .collect_view();
-    let max = summary.last_30_days.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
+    let max = summary
+        .last_30_days
+        .iter()
+        .map(|(_, n)| *n)
+        .max()
+        .unwrap_or(0)
+        .max(1);
     let total: i64 = summary.last_30_days.iter().map(|(_, n)| *n).sum();
     let bars = summary
         .last_30_days
         .iter()
         .enumerate()
         .map(|(i, (day, count))| {
-            let height = (*count as f64 / max as f64 * 56.0).round().max(if *count > 0 { 2.0 } else { 0.0 });
+            let height = (*count as f64 / max as f64 * 56.0)
+                .round()
+                .max(if *count > 0 { 2.0 } else { 0.0 });
             let x = (i * 10) as f64;
             let label = format!("{}: {count}", iso_date(*day));
             view! {
@@ -99,7 +107,9 @@ fn SummaryView(summary: Summary) -> impl IntoView {
             }
         })
         .collect_view();
-    let chart_label = format!("Connections per day over the last 30 days: {total} in all, at most {max} in one day.");
+    let chart_label = format!(
+        "Connections per day over the last 30 days: {total} in all, at most {max} in one day."
+    );
     let chart_title = chart_label.clone();
     view! {
         <section class="card summary" aria-label="Summary">
@@ -127,7 +137,14 @@ fn Filters(query: ListQuery) -> impl IntoView {
             view! { <option value=status.as_str() selected=selected>{status.label()}</option> }
         })
         .collect_view();
-    let export = format!("/admin/export.csv?{}", ListQuery { page: 1, ..query.clone() }.to_query_string());
+    let export = format!(
+        "/admin/export.csv?{}",
+        ListQuery {
+            page: 1,
+            ..query.clone()
+        }
+        .to_query_string()
+    );
     view! {
         <form class="filters" method="get" action="/admin" role="search" aria-label="Find connections">
             <div>
@@ -156,12 +173,30 @@ fn Table(page: ConnectionPage, query: ListQuery) -> impl IntoView {
         .iter()
         .map(|(key, label)| {
             let active = query.sort_column() == *key && !query.sort.is_empty();
-            let next_dir = if active && !query.descending() { "desc" } else { "asc" };
+            let next_dir = if active && !query.descending() {
+                "desc"
+            } else {
+                "asc"
+            };
             let href = format!(
                 "/admin?{}",
-                ListQuery { sort: (*key).to_owned(), dir: next_dir.to_owned(), page: 1, ..query.clone() }.to_query_string()
+                ListQuery {
+                    sort: (*key).to_owned(),
+                    dir: next_dir.to_owned(),
+                    page: 1,
+                    ..query.clone()
+                }
+                .to_query_string()
             );
-            let aria_sort = if active { if query.descending() { "descending" } else { "ascending" } } else { "none" };
+            let aria_sort = if active {
+                if query.descending() {
+                    "descending"
+                } else {
+                    "ascending"
+                }
+            } else {
+                "none"
+            };
             view! { <th scope="col" aria-sort=aria_sort><a href=href>{*label}</a></th> }
         })
         .collect_view();
@@ -170,7 +205,10 @@ fn Table(page: ConnectionPage, query: ListQuery) -> impl IntoView {
         .into_iter()
         .map(|row| {
             let href = format!("/admin/connections/{}", row.id);
-            let name = row.practice_name.clone().unwrap_or_else(|| "(not connected yet)".into());
+            let name = row
+                .practice_name
+                .clone()
+                .unwrap_or_else(|| "(not connected yet)".into());
             let provider = match (row.provider_name.clone(), row.provider_email.clone()) {
                 (Some(name), Some(email)) => format!("{name} <{email}>"),
                 (_, Some(email)) => email,
@@ -190,9 +228,20 @@ fn Table(page: ConnectionPage, query: ListQuery) -> impl IntoView {
             }
         })
         .collect_view();
-    let link = |page_number: i64| format!("/admin?{}", ListQuery { page: page_number, ..query.clone() }.to_query_string());
-    let previous = (page.page > 1).then(|| view! { <a rel="prev" href=link(page.page - 1)>"← Previous"</a> });
-    let next = (page.page < page.pages).then(|| view! { <a rel="next" href=link(page.page + 1)>"Next →"</a> });
+    let link = |page_number: i64| {
+        format!(
+            "/admin?{}",
+            ListQuery {
+                page: page_number,
+                ..query.clone()
+            }
+            .to_query_string()
+        )
+    };
+    let previous =
+        (page.page > 1).then(|| view! { <a rel="prev" href=link(page.page - 1)>"← Previous"</a> });
+    let next = (page.page < page.pages)
+        .then(|| view! { <a rel="next" href=link(page.page + 1)>"Next →"</a> });
     view! {
         <p class="muted" role="status">{format!("{} connections · page {} of {}", page.total, page.page, page.pages)}</p>
         <div class="table-wrap">
