@@ -50,8 +50,7 @@ fn filters(query: &ListQuery) -> (String, Vec<String>) {
         values.push(format!(
             "%{}%",
             term.to_lowercase()
-                .replace('\\', "")
-                .replace('%', "")
+                .replace(['\\', '%'], "")
                 .replace('_', "\\_")
         ));
         let like = values.len();
