@@ -1,0 +1,112 @@
+import { test, expect } from './fixtures';
+import { HINT, PASSWORD, RIVERBEND, connectFromHint, fillWizard, setFaults, signUp, uniqueEmail } from './journey';
+
+async function staffLogIn(page: import('@playwright/test').Page, role: 'admin' | 'support') {
+  await page.goto('/admin/login');
+  const form = page.getByRole('form', { name: 'Staff log in' });
+  await form.getByLabel('Email').fill(`${role}@partner.example`);
+  await form.getByLabel('Password').fill(PASSWORD);
+  await form.getByRole('button', { name: 'Log in' }).click();
+  await expect(page).toHaveURL(/\/admin$/);
+  await expect(page.getByRole('heading', { name: 'Connected practices' })).toBeVisible();
+}
+
+/** A provider connects Riverbend in a separate browser context; returns their email. */
+async function providerConnects(browser: import('@playwright/test').Browser): Promise<string> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const email = uniqueEmail();
+  await connectFromHint(page, RIVERBEND);
+  await signUp(page, email);
+  await fillWizard(page);
+  await page.getByRole('button', { name: 'Connect to Hint' }).click();
+  await expect(page.getByRole('status')).toHaveText(`${RIVERBEND.name} is connected.`);
+  await context.close();
+  return email;
+}
+
+test.afterEach(async ({ request }) => {
+  await setFaults(request, {});
+});
+
+test('an admin finds, verifies, deactivates and exports a connected practice @no-js', async ({ page, browser, request }) => {
+  const email = await providerConnects(browser);
+  await staffLogIn(page, 'admin');
+
+  // Find it by the provider's email, then by status.
+  const search = page.getByRole('search', { name: 'Find connections' });
+  await search.getByLabel('Search').fill(email);
+  await search.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(new RegExp(`q=${encodeURIComponent(email).replace(/\./g, '\\.')}`));
+  await expect(page.getByRole('status').filter({ hasText: 'connections' })).toHaveText(/^1 connections/);
+  await page.goto('/admin?status=connected');
+  await expect(page.getByLabel('Status')).toHaveValue('connected');
+  await page.goto(`/admin?q=${encodeURIComponent(email)}`);
+  await page.getByRole('link', { name: RIVERBEND.name }).first().click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(RIVERBEND.name);
+  await expect(page.getByText('••••••••')).toBeVisible();
+
+  // Verify the key. With JavaScript the result is announced; without, the page shows its effect.
+  const hydrated = test.info().project.name === 'chromium';
+  const today = new Date().toISOString().slice(0, 10);
+  await page.getByText('Verify key now…').click();
+  await page.getByRole('button', { name: 'Yes, verify key now' }).click();
+  if (hydrated) await expect(page.getByRole('status').filter({ hasText: 'The key works' })).toBeVisible();
+  await expect(page.locator('dt:has-text("Last verified") + dd')).toHaveText(today);
+  await expect(page.getByRole('listitem').filter({ hasText: 'key verified by staff' }).first()).toBeVisible();
+
+  // Deactivate; the sandbox shows the integration inactive.
+  await page.getByText('Deactivate…').click();
+  await page.getByRole('button', { name: 'Yes, deactivate' }).click();
+  if (hydrated) await expect(page.getByRole('status').filter({ hasText: 'Deactivated at Hint' })).toBeVisible();
+  await expect(page.locator('.page-head .badge')).toHaveText('Disconnected');
+  const marketplace = await request.get(`${HINT}/marketplace`);
+  expect(await marketplace.text()).toContain('inactive');
+
+  // Export the filtered view.
+  await page.goto(`/admin?q=${encodeURIComponent(email)}`);
+  const download = page.waitForEvent('download');
+  await page.getByRole('link', { name: 'Export CSV' }).click();
+  const csv = await (await download).path();
+  const text = require('fs').readFileSync(csv, 'utf8') as string;
+  expect(text.split('\n')[0]).toBe('practice_name,practice_id,integration_id,status,provider_name,provider_email,connected_at,last_verified_at');
+  expect(text).toContain(`${RIVERBEND.name},${RIVERBEND.id}`);
+  expect(text).toContain(email);
+});
+
+test('support staff see connections but cannot reveal or deactivate', async ({ page, browser }) => {
+  await providerConnects(browser);
+  await staffLogIn(page, 'support');
+  await page.getByRole('link', { name: RIVERBEND.name }).first().click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(RIVERBEND.name);
+  await expect(page.getByText('actions need an admin')).toBeVisible();
+  await expect(page.getByText('Reveal full key…')).toHaveCount(0);
+  await expect(page.getByText('Deactivate…')).toHaveCount(0);
+  // The server refuses too, whatever the page shows.
+  const refused = await page.request.post('/api/admin/action', {
+    headers: { accept: 'application/json' },
+    form: { id: 'anything', action: 'reveal' },
+  });
+  expect(refused.status()).toBe(403);
+});
+
+test('a provider is refused on the dashboard @no-js', async ({ page }) => {
+  await page.goto('/signup');
+  await signUp(page, uniqueEmail());
+  await expect(page).toHaveURL(/\/practices$/);
+  await page.goto('/admin');
+  await expect(page.getByRole('alert')).toContainText('for partner staff only');
+  const refused = await page.request.get('/admin/export.csv');
+  expect(refused.status()).toBe(403);
+});
+
+test('the dashboard list keeps its state in the URL and works on a phone', async ({ page, browser }) => {
+  await providerConnects(browser);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await staffLogIn(page, 'admin');
+  await page.getByRole('link', { name: 'Practice', exact: true }).click();
+  await expect(page).toHaveURL(/sort=practice_name&dir=asc/);
+  await expect(page.getByRole('columnheader', { name: /^Practice\b(?! id)/ })).toHaveAttribute('aria-sort', 'ascending');
+  await page.goBack();
+  await expect(page).toHaveURL(/\/admin$/);
+});
