@@ -46,7 +46,8 @@ CREATE TABLE connections (
 );
 CREATE UNIQUE INDEX connections_practice_id ON connections (practice_id) WHERE practice_id IS NOT NULL;
 CREATE INDEX connections_user_id ON connections (user_id);
-CREATE INDEX connections_merged_into ON connections (merged_into);
+-- Partial: most rows have no merge, and the list's "merged_into IS NULL" must not pick this index.
+CREATE INDEX connections_merged_into ON connections (merged_into) WHERE merged_into IS NOT NULL;
 CREATE INDEX connections_status_created ON connections (status, created_at);
 
 -- Append-only record of who did what, when, from where, with what outcome. No secrets.

@@ -9,8 +9,11 @@ CREATE TABLE staff (
     created_at    BIGINT NOT NULL
 );
 
--- The dashboard sorts and filters by these.
-CREATE INDEX connections_connected_at ON connections (connected_at);
-CREATE INDEX connections_practice_name ON connections (practice_name);
-CREATE INDEX connections_updated_at ON connections (updated_at);
+-- The dashboard sorts by these; the row id breaks ties, so each index matches its ORDER BY and a
+-- page is read straight off the index.
+CREATE INDEX connections_created_at ON connections (created_at, id);
+CREATE INDEX connections_connected_at ON connections (connected_at, id);
+CREATE INDEX connections_practice_name ON connections (practice_name, id);
+CREATE INDEX connections_integration_id ON connections (integration_id, id);
+CREATE INDEX connections_last_verified_at ON connections (last_verified_at, id);
 CREATE INDEX audit_log_action_at ON audit_log (action, at);

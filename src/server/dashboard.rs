@@ -6,12 +6,12 @@ use sqlx::Row;
 
 use super::audit::{self, ActorKind, Entry, Outcome};
 use super::connect;
-use super::db::now;
+use super::db::{now, Backend};
 use super::hint::HintError;
 use super::state::AppState;
 use crate::domain::admin::{
     ConnectionDetail, ConnectionPage, ConnectionRowView, ListQuery, StaffMember, Summary,
-    TimelineEntry, PAGE_SIZE,
+    TimelineEntry, MAX_OFFSET, PAGE_SIZE,
 };
 use crate::domain::connection::{ConnectionStatus, WizardAnswers};
 use crate::domain::AppError;
@@ -37,8 +37,9 @@ fn read_row(row: &AnyRow) -> Result<ConnectionRowView, sqlx::Error> {
     })
 }
 
-/// The `WHERE` clause for a query and its bound values, in order (`$1`, `$2`, …).
-fn filters(query: &ListQuery) -> (String, Vec<String>) {
+/// The `WHERE` clause for a query and its bound values, in order (`$1`, `$2`, …). It never
+/// needs the users table joined: an email search goes through a sub-query on `users`.
+fn filters(query: &ListQuery, backend: Backend) -> (String, Vec<String>) {
     let mut clauses = vec!["c.merged_into IS NULL".to_owned()];
     let mut values = Vec::new();
     if let Some(status) = query.status_filter() {
@@ -46,19 +47,40 @@ fn filters(query: &ListQuery) -> (String, Vec<String>) {
         clauses.push(format!("c.status = ${}", values.len()));
     }
     let term = query.q.trim();
-    if !term.is_empty() {
-        values.push(format!(
+    let pattern = || {
+        format!(
             "%{}%",
             term.to_lowercase()
                 .replace(['\\', '%'], "")
                 .replace('_', "\\_")
-        ));
-        let like = values.len();
+        )
+    };
+    let email_match =
+        |n: usize| format!("c.user_id IN (SELECT id FROM users WHERE email LIKE ${n} ESCAPE '\\')");
+    if term.starts_with("pra-") || term.starts_with("int-") {
+        // An id: an exact match through its index.
         values.push(term.to_owned());
-        let exact = values.len();
+        let column = if term.starts_with("pra-") {
+            "practice_id"
+        } else {
+            "integration_id"
+        };
+        clauses.push(format!("c.{column} = ${}", values.len()));
+    } else if term.contains('@') {
+        values.push(pattern());
+        clauses.push(email_match(values.len()));
+    } else if !term.is_empty() {
+        values.push(pattern());
+        let n = values.len();
+        // SQLite's LIKE ignores ASCII case; PostgreSQL needs ILIKE. Emails are stored lower-cased.
+        let like = if backend == Backend::Postgres {
+            "ILIKE"
+        } else {
+            "LIKE"
+        };
         clauses.push(format!(
-            "(LOWER(c.practice_name) LIKE ${like} ESCAPE '\\' OR LOWER(u.email) LIKE ${like} ESCAPE '\\' \
-             OR c.practice_id = ${exact} OR c.integration_id = ${exact})"
+            "(c.practice_name {like} ${n} ESCAPE '\\' OR {})",
+            email_match(n)
         ));
     }
     (format!("WHERE {}", clauses.join(" AND ")), values)
@@ -70,13 +92,14 @@ fn order_by(query: &ListQuery) -> String {
         other => format!("c.{other}"),
     };
     let direction = if query.descending() { "DESC" } else { "ASC" };
-    // Empty values last in both directions, on both backends.
-    format!("ORDER BY ({column} IS NULL) ASC, {column} {direction}, c.id {direction}")
+    // A plain column order lets both backends walk an index and stop after one page. Where
+    // empty values go differs (SQLite puts NULL first when ascending, PostgreSQL last).
+    format!("ORDER BY {column} {direction}, c.id {direction}")
 }
 
 /// One page of the list.
 pub async fn list(state: &AppState, query: &ListQuery) -> Result<ConnectionPage, AppError> {
-    let (where_clause, values) = filters(query);
+    let (where_clause, values) = filters(query, state.db.backend());
     let page = query.page();
     let sql = format!(
         "SELECT {LIST_COLUMNS} {FROM} {where_clause} {} LIMIT {PAGE_SIZE} OFFSET {}",
@@ -88,7 +111,11 @@ pub async fn list(state: &AppState, query: &ListQuery) -> Result<ConnectionPage,
         rows_query = rows_query.bind(value);
     }
     let rows = rows_query.fetch_all(state.db.pool()).await?;
-    let count_sql = format!("SELECT COUNT(*) AS n {FROM} {where_clause}");
+    // Counting stops past the deepest page offered: beyond it the list says "more than".
+    let count_sql = format!(
+        "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM connections c {where_clause} LIMIT {}) AS counted",
+        MAX_OFFSET + PAGE_SIZE + 1
+    );
     let mut count_query = sqlx::query(&count_sql);
     for value in &values {
         count_query = count_query.bind(value);
@@ -111,7 +138,7 @@ pub async fn export(
     query: &ListQuery,
     limit: i64,
 ) -> Result<Vec<ConnectionRowView>, AppError> {
-    let (where_clause, values) = filters(query);
+    let (where_clause, values) = filters(query, state.db.backend());
     let sql = format!(
         "SELECT {LIST_COLUMNS} {FROM} {where_clause} {} LIMIT {limit}",
         order_by(query)
@@ -126,25 +153,31 @@ pub async fn export(
 
 /// Counts by status, connections per day for 30 days, failed exchanges in 24 hours.
 pub async fn summary(state: &AppState) -> Result<Summary, AppError> {
-    let rows = sqlx::query(
-        "SELECT status, COUNT(*) AS n FROM connections WHERE merged_into IS NULL GROUP BY status",
-    )
-    .fetch_all(state.db.pool())
-    .await?;
+    // All rows by status (read off the status index alone), less the few merged rows (read off
+    // their partial index): much cheaper than checking `merged_into` on every row.
+    let all = sqlx::query("SELECT status, COUNT(*) AS n FROM connections GROUP BY status")
+        .fetch_all(state.db.pool())
+        .await?;
+    let merged =
+        sqlx::query("SELECT status, COUNT(*) AS n FROM connections WHERE merged_into IS NOT NULL GROUP BY status")
+            .fetch_all(state.db.pool())
+            .await?;
     let mut by_status: Vec<(ConnectionStatus, i64)> =
         ConnectionStatus::ALL.iter().map(|s| (*s, 0)).collect();
-    for row in rows {
-        let status: String = row.try_get("status")?;
-        let count: i64 = row.try_get("n")?;
-        if let Some(slot) = by_status.iter_mut().find(|(s, _)| s.as_str() == status) {
-            slot.1 = count;
+    for (rows, sign) in [(all, 1), (merged, -1)] {
+        for row in rows {
+            let status: String = row.try_get("status")?;
+            let count: i64 = row.try_get("n")?;
+            if let Some(slot) = by_status.iter_mut().find(|(s, _)| s.as_str() == status) {
+                slot.1 += sign * count;
+            }
         }
     }
     let today = now().div_euclid(86_400) * 86_400;
     let since = today - 29 * 86_400;
     let rows = sqlx::query(
         "SELECT (connected_at - (connected_at % 86400)) AS day, COUNT(*) AS n FROM connections \
-         WHERE connected_at >= $1 AND merged_into IS NULL GROUP BY (connected_at - (connected_at % 86400))",
+         WHERE connected_at >= $1 AND id NOT IN (SELECT id FROM connections WHERE merged_into IS NOT NULL) GROUP BY (connected_at - (connected_at % 86400))",
     )
     .bind(since)
     .fetch_all(state.db.pool())

@@ -83,5 +83,7 @@ pub async fn connections(db: &Db, count: usize) -> Result<usize, sqlx::Error> {
         tx.commit().await?;
         added += size;
     }
+    // Fresh statistics, so the query planner knows the tables' new size.
+    sqlx::query("ANALYZE").execute(db.pool()).await?;
     Ok(added)
 }

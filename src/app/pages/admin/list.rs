@@ -10,7 +10,9 @@ use super::AccessProblem;
 use crate::api::admin::{admin_connections, admin_summary, staff_me, ManualConnect, StaffLogOut};
 use crate::app::components::form_error::ActionError;
 use crate::app::components::status_badge::StatusBadge;
-use crate::domain::admin::{ConnectionPage, ListQuery, StaffRole, Summary, SORT_COLUMNS};
+use crate::domain::admin::{
+    ConnectionPage, ListQuery, StaffRole, Summary, MAX_OFFSET, SORT_COLUMNS,
+};
 use crate::domain::connection::ConnectionStatus;
 use crate::domain::dates::iso_date;
 
@@ -169,6 +171,7 @@ fn Filters(query: ListQuery) -> impl IntoView {
 
 #[component]
 fn Table(page: ConnectionPage, query: ListQuery) -> impl IntoView {
+    let count = count_text(&page);
     let headers = SORT_COLUMNS
         .iter()
         .map(|(key, label)| {
@@ -243,7 +246,7 @@ fn Table(page: ConnectionPage, query: ListQuery) -> impl IntoView {
     let next = (page.page < page.pages)
         .then(|| view! { <a rel="next" href=link(page.page + 1)>"Next →"</a> });
     view! {
-        <p class="muted" role="status">{format!("{} connections · page {} of {}", page.total, page.page, page.pages)}</p>
+        <p class="muted" role="status">{count}</p>
         <div class="table-wrap">
             <table class="connections">
                 <thead><tr>{headers}</tr></thead>
@@ -251,6 +254,17 @@ fn Table(page: ConnectionPage, query: ListQuery) -> impl IntoView {
             </table>
         </div>
         <nav class="pager" aria-label="Pages">{previous}{next}</nav>
+    }
+}
+
+fn count_text(page: &ConnectionPage) -> String {
+    if page.total > MAX_OFFSET {
+        format!("More than {MAX_OFFSET} connections · page {} of {} · narrow the search to see the rest", page.page, page.pages)
+    } else {
+        format!(
+            "{} connections · page {} of {}",
+            page.total, page.page, page.pages
+        )
     }
 }
 

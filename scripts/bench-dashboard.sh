@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Times the staff dashboard's list, search, filter, sort, deep page and summary at 100,000
+# connections, on SQLite and (when TEST_DATABASE_URL is set) PostgreSQL. Prints the median of
+# several runs of each server call, and its ratio to GET /healthz measured in the same run, since
+# these machines are noisy. Uses the binary `cargo leptos build` made (target/debug).
+# Usage: scripts/bench-dashboard.sh [connections] [runs]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+count=${1:-100000}
+runs=${2:-15}
+bin=target/debug/practice-connect
+[ -x "$bin" ] || { echo "build first: cargo leptos build"; exit 1; }
+work=target/bench
+rm -rf "$work"; mkdir -p "$work"
+port=3301
+password='bench-password-only'
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+time_call() { # label, curl args...
+  local label=$1; shift
+  local times
+  times=$(for _ in $(seq "$runs"); do
+    curl -s -o /dev/null -w '%{time_total}\n' -b "$work/jar" "$@"
+  done | median)
+  printf '%s\n' "$times" > "$work/last"
+  printf '  %-34s %8.2f ms' "$label" "$(echo "$times * 1000" | bc -l)"
+}
+
+bench() { # database URL, name
+  local url=$1 name=$2
+  echo "== $name, $count connections"
+  local started=$(date +%s.%N)
+  DATABASE_URL=$url DATA_DIR=$work/data "$bin" seed --connections "$count"
+  echo "$password" | DATABASE_URL=$url DATA_DIR=$work/data "$bin" staff add --email bench@partner.example --role support >/dev/null
+  DATABASE_URL=$url DATA_DIR=$work/data LEPTOS_SITE_ADDR=127.0.0.1:$port SANDBOX_LISTEN=127.0.0.1:$((port + 1)) \
+    LEPTOS_SITE_ROOT=target/site RUST_LOG=warn "$bin" serve > "$work/$name.log" 2>&1 &
+  local server=$!
+  trap "kill $server 2>/dev/null" RETURN
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+  rm -f "$work/jar"
+  curl -s -c "$work/jar" -o /dev/null -H 'accept: application/json' \
+    --data-urlencode email=bench@partner.example --data-urlencode "password=$password" "http://127.0.0.1:$port/api/admin/log_in"
+  local api="http://127.0.0.1:$port/api/admin/connections"
+  local fn=(-X POST -H 'accept: application/json' -H 'content-type: application/x-www-form-urlencoded')
+  time_call "baseline GET /healthz" "http://127.0.0.1:$port/healthz"; base=$(cat "$work/last"); echo
+  for case in "list, newest first|query[page]=1" \
+              "search 'maple'|query[page]=1&query[q]=maple" \
+              "search by practice id|query[page]=1&query[q]=pra-seed0054321" \
+              "filter status=failed|query[page]=1&query[status]=failed" \
+              "sort by practice name|query[page]=1&query[sort]=practice_name&query[dir]=asc" \
+              "page 200 (deepest offered)|query[page]=200"; do
+    label=${case%%|*}; body=${case#*|}
+    time_call "$label" "${fn[@]}" --data "$body" "$api"
+    printf '  (%5.1fx baseline)\n' "$(echo "$(cat "$work/last") / $base" | bc -l)"
+  done
+  time_call "summary" "${fn[@]}" "http://127.0.0.1:$port/api/admin/summary"
+  printf '  (%5.1fx baseline)\n' "$(echo "$(cat "$work/last") / $base" | bc -l)"
+  curl -s -b "$work/jar" -H 'accept: application/json' -X POST --data 'query[page]=1&query[q]=maple' "$api" \
+    | grep -o '"total":[0-9]*' | sed 's/^/  check: maple search /'
+}
+
+bench "sqlite://$work/bench.db" sqlite
+if [ -n "${TEST_DATABASE_URL:-}" ]; then
+  psql "$TEST_DATABASE_URL" -q -c 'DROP DATABASE IF EXISTS pc_bench WITH (FORCE)' -c 'CREATE DATABASE pc_bench'
+  pg_url=$(echo "$TEST_DATABASE_URL" | sed 's#/[^/]*$#/pc_bench#')
+  bench "$pg_url" postgresql
+  psql "$TEST_DATABASE_URL" -q -c 'DROP DATABASE IF EXISTS pc_bench WITH (FORCE)'
+else
+  echo "PostgreSQL: skipped (set TEST_DATABASE_URL to include it)"
+fi
