@@ -148,6 +148,10 @@ pub struct Config {
     #[arg(long, env = "HINT_ACTIVATE_ON_EXCHANGE", default_value_t = true, action = clap::ArgAction::Set)]
     pub activate_on_exchange: bool,
 
+    /// Accept Hint's headless installs at `POST /hint/connect/{code}`.
+    #[arg(long, env = "HEADLESS_CONNECT", default_value_t = true, action = clap::ArgAction::Set)]
+    pub headless_connect: bool,
+
     /// Address of the built-in Hint sandbox (used when `HINT_API_BASE_URL` is unset). The other
     /// sandbox settings are read from their `SANDBOX_*` variables (see `practice-connect sandbox --help`).
     #[arg(long, env = "SANDBOX_LISTEN", default_value = "127.0.0.1:3100")]

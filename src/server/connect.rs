@@ -413,6 +413,13 @@ async fn store_success(
     token: TokenResponse,
 ) -> Result<String, AppError> {
     let mut tx = state.db.pool().begin().await?;
+    // Write first: on SQLite a transaction that reads and then writes fails with "busy" if another
+    // writer committed in between; taking the write lock up front waits for it instead.
+    sqlx::query("UPDATE connections SET updated_at = $1 WHERE id = $2")
+        .bind(now())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     let existing: Option<String> =
         sqlx::query("SELECT id FROM connections WHERE practice_id = $1 AND id <> $2")
             .bind(&token.practice.id)

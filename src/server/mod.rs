@@ -18,6 +18,7 @@ pub mod seed;
 pub mod staff;
 pub mod state;
 pub mod telemetry;
+pub mod webhooks;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -99,14 +100,17 @@ impl Application {
             Some(_) => config.public_base_url(),
             None => format!("http://{}", listener.local_addr()?),
         };
-        let (hint, sandbox) = match (&config.hint_api_base_url, &config.hint_partner_api_key) {
+        let (hint, sandbox, webhook_secret) = match (
+            &config.hint_api_base_url,
+            &config.hint_partner_api_key,
+        ) {
             (Some(base_url), Some(partner_key)) => {
                 let base_url = base_url.trim_end_matches('/').to_owned();
                 let hint = HintTarget {
                     base_url,
                     partner_key: partner_key.clone(),
                 };
-                (hint, None)
+                (hint, None, config.hint_webhook_secret.clone())
             }
             (Some(_), None) => return Err(StartError::MissingPartnerKey),
             (None, _) => {
@@ -121,6 +125,7 @@ impl Application {
                     args.signing_key = secret.clone();
                 }
                 let partner_key = args.partner_key.clone();
+                let signing_key = args.signing_key.clone();
                 let sandbox = crate::sandbox::start(args, http.clone()).await?;
                 tracing::warn!(
                     "no HINT_API_BASE_URL: using the built-in Hint sandbox; its marketplace is at {}/marketplace",
@@ -130,7 +135,7 @@ impl Application {
                     base_url: sandbox.base_url.clone(),
                     partner_key,
                 };
-                (hint, Some(sandbox))
+                (hint, Some(sandbox), Some(signing_key))
             }
         };
         let hint_mode = match &sandbox {
@@ -150,6 +155,7 @@ impl Application {
             hint: HintClient::new(http.clone(), hint, RetryPolicy::default()),
             keys: Arc::new(keys),
             login_failures: Arc::default(),
+            webhook_secret,
             http,
         };
         let router = routes::router(state.clone());

@@ -39,6 +39,14 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/admin/export.csv", get(export_csv))
+        .route(
+            "/hint/webhooks",
+            axum::routing::post(super::webhooks::receive),
+        )
+        .route(
+            "/hint/connect/{code}",
+            axum::routing::post(super::webhooks::headless_connect),
+        )
         .leptos_routes_with_context(&state, routes, context, app)
         .fallback(asset_or_not_found);
     router = router

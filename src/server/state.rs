@@ -36,6 +36,8 @@ pub struct AppState {
     pub hint_mode: HintMode,
     /// The client for Hint's API (or the built-in sandbox).
     pub hint: HintClient,
+    /// The key Hint signs webhooks with (the sandbox's when it plays Hint).
+    pub webhook_secret: Option<secrecy::SecretString>,
     /// Failed-login counters.
     pub login_failures: Arc<super::limits::FailureLimiter>,
     /// The keys that encrypt practice keys and pending codes at rest.

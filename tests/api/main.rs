@@ -13,3 +13,4 @@ mod health;
 mod journey;
 mod pages;
 mod sandbox;
+mod webhooks;
