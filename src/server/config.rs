@@ -148,6 +148,10 @@ pub struct Config {
     #[arg(long, env = "HINT_ACTIVATE_ON_EXCHANGE", default_value_t = true, action = clap::ArgAction::Set)]
     pub activate_on_exchange: bool,
 
+    /// How often each connected practice's key is proved against Hint, in hours (0: never).
+    #[arg(long, env = "KEY_CHECK_HOURS", default_value_t = 24)]
+    pub key_check_hours: u64,
+
     /// Accept Hint's headless installs at `POST /hint/connect/{code}`.
     #[arg(long, env = "HEADLESS_CONNECT", default_value_t = true, action = clap::ArgAction::Set)]
     pub headless_connect: bool,

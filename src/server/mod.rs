@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod dashboard;
 pub mod db;
 pub mod hint;
+pub mod key_health;
 pub mod landing;
 pub mod limits;
 pub mod routes;
@@ -194,6 +195,10 @@ impl Application {
             }
         });
         let sweeper = tokio::spawn(sweep_expired_sessions(self.state.db.clone()));
+        let key_checks = (self.state.config.key_check_hours > 0).then(|| {
+            let every = Duration::from_secs(self.state.config.key_check_hours * 3600);
+            tokio::spawn(key_health::run(self.state.clone(), every))
+        });
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -201,6 +206,9 @@ impl Application {
             .with_graceful_shutdown(shutdown)
             .await;
         sweeper.abort();
+        if let Some(task) = key_checks {
+            task.abort();
+        }
         self.state.db.close().await;
         result
     }

@@ -261,3 +261,26 @@ async fn the_seed_command_fills_the_list() {
     let failed = app.list(&[("status", "failed")]).await;
     assert_eq!(failed["total"], 30);
 }
+
+#[tokio::test]
+async fn with_activate_false_a_connection_awaits_an_admin_to_activate_it_at_hint() {
+    let app = TestApp::spawn_with(TestDb::Sqlite, &["--activate-on-exchange", "false"]).await;
+    app.ready_to_connect(RIVERBEND).await;
+    let exchanged = app.connect().await;
+    assert_eq!(exchanged["status"], "awaiting_activation");
+    assert_eq!(exchanged["hint_status"], "pending");
+    let onboarding = app.call("onboarding", &[]).await.unwrap();
+    assert_eq!(onboarding["step"], "Done");
+    app.call("log_out", &[]).await.unwrap();
+    app.log_in_staff(StaffRole::Admin).await;
+    let waiting = app.list(&[("status", "awaiting_activation")]).await;
+    assert_eq!(waiting["total"], 1);
+    let id = exchanged["id"].as_str().unwrap();
+    let activated = app.action(id, "activate").await.unwrap();
+    assert!(
+        activated.as_str().unwrap().contains("Activated"),
+        "{activated}"
+    );
+    let detail = app.call("admin/connection", &[("id", id)]).await.unwrap();
+    assert_eq!(detail["row"]["status"], "connected");
+}

@@ -26,6 +26,8 @@ pub struct TestApp {
     pub db: Db,
     /// The built-in Hint sandbox's base URL (when the app runs on it).
     pub hint: String,
+    /// The app's state, for tests that call services directly.
+    pub state: practice_connect::server::state::AppState,
     _stop: oneshot::Sender<()>,
     scratch: PathBuf,
 }
@@ -91,6 +93,7 @@ impl TestApp {
         let app = Application::build(cli.config).await.expect("app starts");
         let address = format!("http://{}", app.local_addr().expect("bound"));
         let db = app.state().db.clone();
+        let state = app.state().clone();
         let hint = app
             .sandbox()
             .map(|s| s.base_url.clone())
@@ -109,6 +112,7 @@ impl TestApp {
             client,
             db,
             hint,
+            state,
             _stop: stop,
             scratch,
         }

@@ -11,6 +11,7 @@ mod admin;
 mod assets;
 mod health;
 mod journey;
+mod key_health;
 mod pages;
 mod sandbox;
 mod webhooks;

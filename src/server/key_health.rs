@@ -1,0 +1,128 @@
+//! The key health job: each connected practice's key is proved against Hint's practice endpoint
+//! on a schedule. A 401 marks the connection `needs_reconnect`; success records when it was last
+//! verified. Several app instances can run it: each key is claimed by a conditional update that
+//! only one instance wins, and calls run a few at a time to stay far below Hint's rate limits.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::Row;
+use tokio::sync::Semaphore;
+
+use super::audit::{self, ActorKind, Entry, Outcome};
+use super::connect;
+use super::db::now;
+use super::hint::HintError;
+use super::state::AppState;
+use crate::domain::connection::ConnectionStatus;
+
+/// Calls to Hint in flight at once.
+pub const CONCURRENCY: usize = 4;
+/// Keys checked per round at most.
+pub const BATCH: i64 = 200;
+
+/// What one round did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Report {
+    pub checked: usize,
+    pub verified: usize,
+    pub needs_reconnect: usize,
+    /// Hint unavailable or rate limiting: tried again next round.
+    pub failed: usize,
+}
+
+/// Checks every connected key not checked within `every`, up to `BATCH` of them.
+pub async fn check_due_keys(state: &AppState, every: Duration) -> Result<Report, sqlx::Error> {
+    let cutoff = now() - every.as_secs() as i64;
+    let due: Vec<String> = sqlx::query(&format!(
+        "SELECT id FROM connections WHERE status = 'connected' AND merged_into IS NULL \
+         AND (key_checked_at IS NULL OR key_checked_at <= $1) ORDER BY key_checked_at LIMIT {BATCH}"
+    ))
+    .bind(cutoff)
+    .fetch_all(state.db.pool())
+    .await?
+    .iter()
+    .map(|row| row.try_get("id"))
+    .collect::<Result<_, _>>()?;
+    let limit = Arc::new(Semaphore::new(CONCURRENCY));
+    let mut tasks = tokio::task::JoinSet::new();
+    for id in due {
+        // Claim: another instance that got here first has moved key_checked_at on.
+        let claimed = sqlx::query(
+            "UPDATE connections SET key_checked_at = $1 WHERE id = $2 AND (key_checked_at IS NULL OR key_checked_at <= $3)",
+        )
+        .bind(now())
+        .bind(&id)
+        .bind(cutoff)
+        .execute(state.db.pool())
+        .await?;
+        if claimed.rows_affected() == 0 {
+            continue;
+        }
+        let (state, limit) = (state.clone(), limit.clone());
+        tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await.ok();
+            check_one(&state, &id).await
+        });
+    }
+    let mut report = Report::default();
+    while let Some(outcome) = tasks.join_next().await {
+        report.checked += 1;
+        match outcome {
+            Ok(Ok(true)) => report.verified += 1,
+            Ok(Ok(false)) => report.needs_reconnect += 1,
+            _ => report.failed += 1,
+        }
+    }
+    Ok(report)
+}
+
+/// `Ok(true)`: the key works; `Ok(false)`: Hint refused it; `Err`: no verdict this time.
+async fn check_one(state: &AppState, id: &str) -> Result<bool, ()> {
+    let key = connect::practice_key(state, id).await.map_err(|_| ())?;
+    match state.hint.practice_profile(&key).await {
+        Ok(_) => {
+            sqlx::query("UPDATE connections SET last_verified_at = $1 WHERE id = $2")
+                .bind(now())
+                .bind(id)
+                .execute(state.db.pool())
+                .await
+                .map_err(|_| ())?;
+            Ok(true)
+        }
+        Err(HintError::Unauthorized { status: 401, .. }) => {
+            sqlx::query("UPDATE connections SET status = $1, updated_at = $2 WHERE id = $3 AND status = 'connected'")
+                .bind(ConnectionStatus::NeedsReconnect.as_str())
+                .bind(now())
+                .bind(id)
+                .execute(state.db.pool())
+                .await
+                .map_err(|_| ())?;
+            let entry = Entry {
+                connection_id: Some(id),
+                detail: Some("hint_401"),
+                ..Entry::new(ActorKind::System, "key_check", Outcome::Failed)
+            };
+            audit::record(&state.db, entry).await;
+            Ok(false)
+        }
+        Err(error) => {
+            tracing::warn!(%error, connection_id = %id, "key check got no verdict; it will be tried again");
+            Err(())
+        }
+    }
+}
+
+/// Runs a round every `every / 24` (hourly for a daily check), so checks spread over the day
+/// as keys fall due at different times.
+pub async fn run(state: AppState, every: Duration) {
+    let mut tick = tokio::time::interval((every / 24).max(Duration::from_secs(60)));
+    loop {
+        tick.tick().await;
+        match check_due_keys(&state, every).await {
+            Ok(report) if report.checked > 0 => tracing::info!(?report, "key health round"),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "key health round failed"),
+        }
+    }
+}
