@@ -433,25 +433,7 @@ pub async fn deactivate(
     id: &str,
     ip: Option<&str>,
 ) -> ActionResult {
-    let integration = integration_id(state, id).await?;
-    match state.hint.deactivate(&integration).await {
-        Ok(info) => {
-            set_status(
-                state,
-                id,
-                ConnectionStatus::Disconnected,
-                info.status.as_deref(),
-                false,
-            )
-            .await?;
-            record(state, staff, "deactivated", id, ip, Outcome::Ok, None).await;
-            Ok("Deactivated at Hint; the connection is now disconnected.".into())
-        }
-        Err(error) => {
-            record(state, staff, "deactivated", id, ip, Outcome::Failed, None).await;
-            Err(hint_failure(&error))
-        }
-    }
+    switch_integration(state, staff, id, ip, false).await
 }
 
 /// Activates an integration that waits for activation.
@@ -461,22 +443,44 @@ pub async fn activate(
     id: &str,
     ip: Option<&str>,
 ) -> ActionResult {
+    switch_integration(state, staff, id, ip, true).await
+}
+
+/// Turns the integration on or off at Hint, then records the new state here.
+async fn switch_integration(
+    state: &AppState,
+    staff: &StaffMember,
+    id: &str,
+    ip: Option<&str>,
+    on: bool,
+) -> ActionResult {
     let integration = integration_id(state, id).await?;
-    match state.hint.activate(&integration).await {
+    let (action, status, done) = if on {
+        (
+            "activated",
+            ConnectionStatus::Connected,
+            "Activated at Hint; the connection is now connected.",
+        )
+    } else {
+        (
+            "deactivated",
+            ConnectionStatus::Disconnected,
+            "Deactivated at Hint; the connection is now disconnected.",
+        )
+    };
+    let answer = if on {
+        state.hint.activate(&integration).await
+    } else {
+        state.hint.deactivate(&integration).await
+    };
+    match answer {
         Ok(info) => {
-            set_status(
-                state,
-                id,
-                ConnectionStatus::Connected,
-                info.status.as_deref(),
-                false,
-            )
-            .await?;
-            record(state, staff, "activated", id, ip, Outcome::Ok, None).await;
-            Ok("Activated at Hint; the connection is now connected.".into())
+            set_status(state, id, status, info.status.as_deref(), false).await?;
+            record(state, staff, action, id, ip, Outcome::Ok, None).await;
+            Ok(done.into())
         }
         Err(error) => {
-            record(state, staff, "activated", id, ip, Outcome::Failed, None).await;
+            record(state, staff, action, id, ip, Outcome::Failed, None).await;
             Err(hint_failure(&error))
         }
     }

@@ -62,17 +62,18 @@ pub async fn end_session(session: &Session) -> Result<(), AppError> {
     session.flush().await.map_err(session_error)
 }
 
-/// The logged-in provider, if any. A login older than the absolute timeout ends here.
-pub async fn current_user(db: &Db, session: &Session) -> Result<Option<CurrentUser>, AppError> {
-    let Some(user_id) = session
-        .get::<String>(USER_KEY)
-        .await
-        .map_err(session_error)?
-    else {
+/// The id stored under `id_key` if its login (time under `at_key`) is younger than the absolute
+/// timeout; an older login ends the session here.
+async fn logged_in_id(
+    session: &Session,
+    id_key: &str,
+    at_key: &str,
+) -> Result<Option<String>, AppError> {
+    let Some(id) = session.get::<String>(id_key).await.map_err(session_error)? else {
         return Ok(None);
     };
     let logged_in_at = session
-        .get::<i64>(LOGGED_IN_AT_KEY)
+        .get::<i64>(at_key)
         .await
         .map_err(session_error)?
         .unwrap_or(0);
@@ -80,6 +81,14 @@ pub async fn current_user(db: &Db, session: &Session) -> Result<Option<CurrentUs
         end_session(session).await?;
         return Ok(None);
     }
+    Ok(Some(id))
+}
+
+/// The logged-in provider, if any. A login older than the absolute timeout ends here.
+pub async fn current_user(db: &Db, session: &Session) -> Result<Option<CurrentUser>, AppError> {
+    let Some(user_id) = logged_in_id(session, USER_KEY, LOGGED_IN_AT_KEY).await? else {
+        return Ok(None);
+    };
     let row = sqlx::query("SELECT id, name, email FROM users WHERE id = $1")
         .bind(&user_id)
         .fetch_optional(db.pool())
@@ -120,22 +129,9 @@ pub async fn start_staff_login(session: &Session, staff_id: &str) -> Result<(), 
 
 /// The logged-in, enabled staff member, if any.
 pub async fn current_staff(db: &Db, session: &Session) -> Result<Option<StaffMember>, AppError> {
-    let Some(staff_id) = session
-        .get::<String>(STAFF_KEY)
-        .await
-        .map_err(session_error)?
-    else {
+    let Some(staff_id) = logged_in_id(session, STAFF_KEY, STAFF_LOGGED_IN_AT_KEY).await? else {
         return Ok(None);
     };
-    let logged_in_at = session
-        .get::<i64>(STAFF_LOGGED_IN_AT_KEY)
-        .await
-        .map_err(session_error)?
-        .unwrap_or(0);
-    if now() - logged_in_at > ABSOLUTE_TIMEOUT_SECONDS {
-        end_session(session).await?;
-        return Ok(None);
-    }
     super::staff::find_enabled(db, &staff_id).await
 }
 
