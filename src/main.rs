@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use practice_connect::server::config::{Cli, Command, StaffCommand};
+use practice_connect::server::config::{Cli, Command, KeysCommand, StaffCommand};
 use practice_connect::server::db::Db;
 use practice_connect::server::{shutdown_signal, telemetry, Application};
 
@@ -23,6 +23,7 @@ async fn main() -> ExitCode {
         Command::Sandbox(args) => sandbox(args).await,
         Command::Staff { action } => staff(cli.config, action).await,
         Command::Seed { connections } => seed(cli.config, connections).await,
+        Command::Keys { action } => keys(cli.config, action).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -157,5 +158,31 @@ async fn seed(
         "added {added} connections in {:.1}s",
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+async fn keys(
+    config: practice_connect::server::config::Config,
+    action: KeysCommand,
+) -> Result<(), String> {
+    use practice_connect::server::crypto::Keyring;
+
+    match action {
+        KeysCommand::Generate { id } => println!("{}", Keyring::generate_spec(&id)),
+        KeysCommand::Rotate => {
+            let db = open_db(&config).await?;
+            let keys = Keyring::load(config.encryption_keys.as_ref(), &config.data_dir)
+                .map_err(|e| e.to_string())?;
+            let done = practice_connect::server::key_rotation::rotate(&db, &keys)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "re-encrypted {} practice keys and {} pending codes under key {}",
+                done.practice_keys,
+                done.codes,
+                keys.active_id()
+            );
+        }
+    }
     Ok(())
 }

@@ -36,12 +36,30 @@ pub enum Command {
         #[command(subcommand)]
         action: StaffCommand,
     },
+    /// Manage the keys that encrypt practice keys at rest.
+    Keys {
+        #[command(subcommand)]
+        action: KeysCommand,
+    },
     /// Fill the database with made-up connected practices (for trying the dashboard at scale).
     Seed {
         /// How many connections to add.
         #[arg(long, default_value_t = 1000)]
         connections: usize,
     },
+}
+
+/// `keys …` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Print a new random key as `id:base64key`, to put first in ENCRYPTION_KEYS.
+    Generate {
+        #[arg(long, default_value = "k1")]
+        id: String,
+    },
+    /// Re-encrypt every stored secret under the first key of ENCRYPTION_KEYS; afterwards the
+    /// older keys can be removed.
+    Rotate,
 }
 
 /// `staff …` subcommands.

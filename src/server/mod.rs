@@ -11,6 +11,7 @@ pub mod dashboard;
 pub mod db;
 pub mod hint;
 pub mod key_health;
+pub mod key_rotation;
 pub mod landing;
 pub mod limits;
 pub mod routes;

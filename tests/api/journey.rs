@@ -433,3 +433,52 @@ async fn repeated_wrong_passwords_are_slowed_down() {
         "even the right password waits out the window"
     );
 }
+
+#[tokio::test]
+async fn rotating_keys_re_encrypts_stored_secrets_under_the_new_key() {
+    use practice_connect::server::crypto::{Keyring, Purpose};
+    use secrecy::{ExposeSecret, SecretString};
+
+    let old = Keyring::generate_spec("old");
+    let app = TestApp::spawn_with(TestDb::Sqlite, &["--encryption-keys", &old]).await;
+    app.ready_to_connect(RIVERBEND).await;
+    app.connect().await;
+    let pending = app.mint_code("pra-sbxMaple0002").await;
+    app.land(&pending).await;
+
+    let rotated = Keyring::parse(&SecretString::from(format!(
+        "{},{old}",
+        Keyring::generate_spec("new")
+    )))
+    .unwrap();
+    let done = practice_connect::server::key_rotation::rotate(&app.db, &rotated)
+        .await
+        .unwrap();
+    assert_eq!((done.practice_keys, done.codes), (1, 1));
+    let row = sqlx::query(
+        "SELECT id, api_key_ciphertext, api_key_key_id FROM connections WHERE practice_id = $1",
+    )
+    .bind(RIVERBEND)
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    let key_id: String = row.get("api_key_key_id");
+    assert_eq!(key_id, "new");
+    let opened = rotated
+        .decrypt(
+            Purpose::PracticeKey,
+            &row.get::<String, _>("id"),
+            &key_id,
+            &row.get::<Vec<u8>, _>("api_key_ciphertext"),
+        )
+        .unwrap();
+    assert_eq!(opened.expose_secret().len(), 35);
+    let again = practice_connect::server::key_rotation::rotate(&app.db, &rotated)
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.practice_keys, again.codes),
+        (0, 0),
+        "nothing left under the old key"
+    );
+}
