@@ -129,6 +129,9 @@ fn Detail(
                 Ok(message) => view! { <p class="success" role="status">{message}</p> }.into_any(),
                 Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
             })}
+            {(admin && !has_integration && !has_key).then(|| view! {
+                <p class="muted">"Nothing to act on yet: this connection has no integration at Hint."</p>
+            })}
             {if admin {
                 view! {
                     <div class="action-list">
