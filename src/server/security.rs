@@ -51,9 +51,18 @@ pub fn header_layers(https: bool) -> Vec<SetResponseHeaderLayer<HeaderValue>> {
         .collect()
 }
 
+/// Where Hint's headless installs arrive, with the code as the last segment.
+pub const HEADLESS_PREFIX: &str = "/hint/connect/";
+
 /// The request path as it may be logged: the authorization code of a path-form redirect
 /// (`/connect/<code>`) is replaced by `…`. Query strings are never logged at all.
 pub fn loggable_path(path: &str, redirect_path: &str) -> String {
+    // Hint's headless install carries the code in the path too.
+    if let Some(rest) = path.strip_prefix(HEADLESS_PREFIX) {
+        if !rest.is_empty() {
+            return format!("{HEADLESS_PREFIX}…");
+        }
+    }
     let redirect = redirect_path.split('?').next().unwrap_or_default();
     let is_path_form =
         !redirect_path.contains('?') && redirect.ends_with('/') && redirect.len() > 1;
@@ -75,6 +84,18 @@ mod tests {
         );
         assert_eq!(loggable_path("/connect/", "/connect/"), "/connect/");
         assert_eq!(loggable_path("/admin", "/connect/"), "/admin");
+    }
+
+    #[test]
+    fn codes_in_headless_connect_paths_are_redacted_whatever_the_redirect_form() {
+        assert_eq!(
+            loggable_path("/hint/connect/mbdTXOt30pLhQYgwgqXQFq", "/signup?code="),
+            "/hint/connect/…"
+        );
+        assert_eq!(
+            loggable_path("/hint/webhooks", "/signup?code="),
+            "/hint/webhooks"
+        );
     }
 
     #[test]
