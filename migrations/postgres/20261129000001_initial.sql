@@ -23,7 +23,6 @@ CREATE TABLE connections (
     code_hash          TEXT UNIQUE,         -- SHA-256 of the authorization code
     code_ciphertext    BYTEA,               -- the code itself, encrypted, until it is exchanged
     code_key_id        TEXT,
-    session_hash       TEXT,                -- the browser session the code arrived in
     user_id            TEXT REFERENCES users (id),
     practice_id        TEXT,
     practice_name      TEXT,

@@ -43,9 +43,7 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
     use crate::server::audit::{self, ActorKind, Entry, Outcome};
 
     let caller = super::caller::caller().await?;
-    let ip_key = format!("ip:{}", caller.ip.as_deref().unwrap_or("unknown"));
-    let email_key = format!("email:{}", email.trim().to_lowercase());
-    let keys = [ip_key.as_str(), email_key.as_str()];
+    let keys = crate::server::limits::login_keys("email", caller.ip.as_deref(), &email);
     if caller.state.login_failures.is_blocked(&keys) {
         let entry = Entry {
             ip: caller.ip.as_deref(),

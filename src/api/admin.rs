@@ -22,9 +22,7 @@ pub async fn staff_log_in(email: String, password: String) -> Result<(), AppErro
     use crate::server::audit::{self, ActorKind, Entry, Outcome};
 
     let caller = super::caller::caller().await?;
-    let ip_key = format!("ip:{}", caller.ip.as_deref().unwrap_or("unknown"));
-    let email_key = format!("staff:{}", email.trim().to_lowercase());
-    let keys = [ip_key.as_str(), email_key.as_str()];
+    let keys = crate::server::limits::login_keys("staff", caller.ip.as_deref(), &email);
     if caller.state.login_failures.is_blocked(&keys) {
         return Err(AppError::RateLimited);
     }

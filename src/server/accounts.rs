@@ -53,19 +53,10 @@ pub async fn log_in(db: &Db, email: &str, password: &str) -> Result<CurrentUser,
             "That email and password do not match an account. Check both and try again.",
         )
     };
-    let email = Email::parse(email).map_err(|_| wrong())?;
-    let row = sqlx::query("SELECT id, name, email, password_hash FROM users WHERE email = $1")
-        .bind(email.as_str())
-        .fetch_optional(db.pool())
-        .await?;
-    let stored = match &row {
-        Some(row) => Some(row.try_get::<String, _>("password_hash")?),
-        None => None,
-    };
-    if !passwords::verify(password.to_owned(), stored).await {
-        return Err(wrong());
-    }
-    let row = row.ok_or_else(wrong)?;
+    let query = "SELECT id, name, email, password_hash FROM users WHERE email = $1";
+    let row = super::auth::row_matching_password(db, query, email, password)
+        .await?
+        .ok_or_else(wrong)?;
     Ok(CurrentUser {
         id: row.try_get("id")?,
         name: row.try_get("name")?,

@@ -36,6 +36,55 @@ pub enum HintError {
     BadResponse(String),
 }
 
+impl HintError {
+    /// The same error with every occurrence of `secret` in Hint's message replaced by `…`.
+    pub fn scrubbed(self, secret: &str) -> Self {
+        let scrub = |message: String| {
+            if secret.is_empty() {
+                message
+            } else {
+                message.replace(secret, "…")
+            }
+        };
+        match self {
+            Self::Rejected { status, message } => Self::Rejected {
+                status,
+                message: scrub(message),
+            },
+            Self::Unauthorized { status, message } => Self::Unauthorized {
+                status,
+                message: scrub(message),
+            },
+            Self::NoAnswer { cause } => Self::NoAnswer {
+                cause: scrub(cause),
+            },
+            Self::Unreachable { attempts, cause } => Self::Unreachable {
+                attempts,
+                cause: scrub(cause),
+            },
+            Self::BadResponse(cause) => Self::BadResponse(scrub(cause)),
+            other @ Self::Unavailable { .. } => other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_echoed_code_is_scrubbed_from_hints_error_text() {
+        let error = HintError::Rejected {
+            status: 400,
+            message: "invalid code 2jK3jlOOOpejk7xnKEl".into(),
+        };
+        assert_eq!(
+            error.scrubbed("2jK3jlOOOpejk7xnKEl").to_string(),
+            "Hint refused the request (400): invalid code …"
+        );
+    }
+}
+
 /// Retry timing.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
@@ -154,6 +203,8 @@ impl HintClient {
             Some(body),
         )
         .await
+        // Hint's error text goes to the logs; never let an echo of the code go with it.
+        .map_err(|error| error.scrubbed(code))
     }
 
     /// The practice profile, with the practice's own key: the cheap proof that the key works.

@@ -13,6 +13,15 @@ pub const WINDOW: Duration = Duration::from_secs(15 * 60);
 /// Above this many keys, stale ones are swept on the next call.
 const SWEEP_ABOVE: usize = 10_000;
 
+/// The keys a login attempt counts against: the client's address and the account's email
+/// (`account` tells provider and staff logins apart).
+pub fn login_keys(account: &str, ip: Option<&str>, email: &str) -> [String; 2] {
+    [
+        format!("ip:{}", ip.unwrap_or("unknown")),
+        format!("{account}:{}", email.trim().to_lowercase()),
+    ]
+}
+
 /// Counts failures per key.
 #[derive(Debug, Default)]
 pub struct FailureLimiter {
@@ -21,13 +30,13 @@ pub struct FailureLimiter {
 
 impl FailureLimiter {
     /// Whether any of `keys` has used up its failures.
-    pub fn is_blocked(&self, keys: &[&str]) -> bool {
+    pub fn is_blocked(&self, keys: &[impl AsRef<str>]) -> bool {
         let Ok(mut failures) = self.failures.lock() else {
             return false;
         };
         let now = Instant::now();
         keys.iter().any(|key| {
-            failures.get_mut(*key).is_some_and(|times| {
+            failures.get_mut(key.as_ref()).is_some_and(|times| {
                 times.retain(|at| now.duration_since(*at) < WINDOW);
                 times.len() >= MAX_FAILURES
             })
@@ -35,7 +44,7 @@ impl FailureLimiter {
     }
 
     /// Records one failure against each of `keys`.
-    pub fn record_failure(&self, keys: &[&str]) {
+    pub fn record_failure(&self, keys: &[impl AsRef<str>]) {
         let Ok(mut failures) = self.failures.lock() else {
             return;
         };
@@ -44,15 +53,18 @@ impl FailureLimiter {
             failures.retain(|_, times| times.iter().any(|at| now.duration_since(*at) < WINDOW));
         }
         for key in keys {
-            failures.entry((*key).to_owned()).or_default().push(now);
+            failures
+                .entry(key.as_ref().to_owned())
+                .or_default()
+                .push(now);
         }
     }
 
     /// Forgets `keys`' failures (after a successful login).
-    pub fn clear(&self, keys: &[&str]) {
+    pub fn clear(&self, keys: &[impl AsRef<str>]) {
         if let Ok(mut failures) = self.failures.lock() {
             for key in keys {
-                failures.remove(*key);
+                failures.remove(key.as_ref());
             }
         }
     }

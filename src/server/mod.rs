@@ -158,7 +158,6 @@ impl Application {
             keys: Arc::new(keys),
             login_failures: Arc::default(),
             webhook_secret,
-            http,
         };
         let router = routes::router(state.clone());
         Ok(Self {

@@ -103,21 +103,12 @@ pub async fn find_enabled(db: &Db, id: &str) -> Result<Option<StaffMember>, AppE
 /// Checks a staff login; disabled accounts and wrong passwords get the same answer.
 pub async fn log_in(db: &Db, email: &str, password: &str) -> Result<StaffMember, AppError> {
     let wrong = || AppError::invalid("That email and password do not match a staff account.");
-    let email = Email::parse(email).map_err(|_| wrong())?;
-    let row = sqlx::query(
-        "SELECT id, email, name, role, disabled_at, password_hash FROM staff WHERE email = $1",
-    )
-    .bind(email.as_str())
-    .fetch_optional(db.pool())
-    .await?;
-    let stored = match &row {
-        Some(row) => Some(row.try_get::<String, _>("password_hash")?),
-        None => None,
-    };
-    if !passwords::verify(password.to_owned(), stored).await {
-        return Err(wrong());
-    }
-    let record = read(&row.ok_or_else(wrong)?)?;
+    let query =
+        "SELECT id, email, name, role, disabled_at, password_hash FROM staff WHERE email = $1";
+    let row = super::auth::row_matching_password(db, query, email, password)
+        .await?
+        .ok_or_else(wrong)?;
+    let record = read(&row)?;
     if record.disabled {
         return Err(wrong());
     }

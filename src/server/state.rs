@@ -42,6 +42,4 @@ pub struct AppState {
     pub login_failures: Arc<super::limits::FailureLimiter>,
     /// The keys that encrypt practice keys and pending codes at rest.
     pub keys: Arc<Keyring>,
-    /// One HTTP client for every outbound call, with explicit timeouts.
-    pub http: reqwest::Client,
 }

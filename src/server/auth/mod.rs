@@ -150,6 +150,35 @@ pub async fn require_staff(
     }
 }
 
+/// The row `query` (with the email as `$1`, selecting a `password_hash` column) finds for
+/// `email`, if `password` matches it. An unknown or malformed email costs the same hashing time as
+/// a wrong password, so timing tells nobody which emails have accounts.
+pub async fn row_matching_password(
+    db: &Db,
+    query: &str,
+    email: &str,
+    password: &str,
+) -> Result<Option<sqlx::any::AnyRow>, AppError> {
+    let row = match crate::domain::account::Email::parse(email) {
+        Ok(email) => {
+            sqlx::query(query)
+                .bind(email.as_str())
+                .fetch_optional(db.pool())
+                .await?
+        }
+        Err(_) => None,
+    };
+    let stored = match &row {
+        Some(row) => Some(row.try_get::<String, _>("password_hash")?),
+        None => None,
+    };
+    Ok(if passwords::verify(password.to_owned(), stored).await {
+        row
+    } else {
+        None
+    })
+}
+
 /// Reads a value the session carries (such as the pending connection's id).
 pub async fn session_value(session: &Session, key: &str) -> Result<Option<String>, AppError> {
     session.get::<String>(key).await.map_err(session_error)
