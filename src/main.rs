@@ -173,7 +173,7 @@ async fn keys(
             let db = open_db(&config).await?;
             let keys = Keyring::load(config.encryption_keys.as_ref(), &config.data_dir)
                 .map_err(|e| e.to_string())?;
-            let done = practice_connect::server::key_rotation::rotate(&db, &keys)
+            let done = practice_connect::server::connections::keys::rotate(&db, &keys)
                 .await
                 .map_err(|e| e.to_string())?;
             println!(

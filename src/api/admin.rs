@@ -3,7 +3,9 @@
 
 use leptos::prelude::*;
 
-use crate::domain::admin::{ConnectionDetail, ConnectionPage, ListQuery, StaffMember, Summary};
+use crate::domain::admin::{
+    ConnectionDetail, ConnectionPage, ListQuery, StaffAction, StaffMember, Summary,
+};
 use crate::domain::AppError;
 
 #[cfg(feature = "ssr")]
@@ -19,36 +21,22 @@ async fn staff(
 /// Logs a staff member in.
 #[server(prefix = "/api", endpoint = "admin/log_in")]
 pub async fn staff_log_in(email: String, password: String) -> Result<(), AppError> {
-    use crate::server::audit::{self, ActorKind, Entry, Outcome};
+    use crate::server::auth::login::{self, Principal};
 
     let caller = super::caller::caller().await?;
-    let keys = crate::server::limits::login_keys("staff", caller.ip.as_deref(), &email);
-    if caller.state.login_failures.is_blocked(&keys) {
-        return Err(AppError::RateLimited);
-    }
-    match crate::server::staff::log_in(&caller.state.db, &email, &password).await {
-        Ok(member) => {
-            caller.state.login_failures.clear(&keys);
-            crate::server::auth::start_staff_login(&caller.session, &member.id).await?;
-            let entry = Entry {
-                actor_id: Some(&member.id),
-                ip: caller.ip.as_deref(),
-                ..Entry::new(ActorKind::Staff, "staff_login", Outcome::Ok)
-            };
-            audit::record(&caller.state.db, entry).await;
-            leptos_axum::redirect("/admin");
-            Ok(())
-        }
-        Err(error) => {
-            caller.state.login_failures.record_failure(&keys);
-            let entry = Entry {
-                ip: caller.ip.as_deref(),
-                ..Entry::new(ActorKind::Anonymous, "staff_login", Outcome::Denied)
-            };
-            audit::record(&caller.state.db, entry).await;
-            Err(error)
-        }
-    }
+    let ip = caller.ip.as_deref();
+    login::log_in(
+        &caller.state.db,
+        &caller.state.login_failures,
+        &caller.session,
+        Principal::Staff,
+        &email,
+        &password,
+        ip,
+    )
+    .await?;
+    leptos_axum::redirect("/admin");
+    Ok(())
 }
 
 /// The logged-in staff member.
@@ -61,46 +49,36 @@ pub async fn staff_me() -> Result<StaffMember, AppError> {
 #[server(prefix = "/api", endpoint = "admin/connections")]
 pub async fn admin_connections(query: ListQuery) -> Result<ConnectionPage, AppError> {
     let (caller, _member) = staff(crate::domain::admin::StaffRole::Support).await?;
-    crate::server::dashboard::list(&caller.state, &query).await
+    crate::server::admin::queries::list(&caller.state, &query).await
 }
 
 /// The numbers above the list.
 #[server(prefix = "/api", endpoint = "admin/summary")]
 pub async fn admin_summary() -> Result<Summary, AppError> {
     let (caller, _member) = staff(crate::domain::admin::StaffRole::Support).await?;
-    crate::server::dashboard::summary(&caller.state).await
+    crate::server::admin::queries::summary(&caller.state).await
 }
 
 /// Everything about one connection.
 #[server(prefix = "/api", endpoint = "admin/connection")]
 pub async fn admin_connection(id: String) -> Result<ConnectionDetail, AppError> {
     let (caller, _member) = staff(crate::domain::admin::StaffRole::Support).await?;
-    crate::server::dashboard::detail(&caller.state, &id).await
+    crate::server::admin::queries::detail(&caller.state, &id).await
 }
 
-/// Runs one action on a connection: `verify`, `refresh`, `activate`, `deactivate` or `reveal`.
-/// Answers the message to show (for `reveal`, the key itself).
+/// Runs one action on a connection. Answers the message to show (for `Reveal`, the key itself).
 #[server(prefix = "/api", endpoint = "admin/action")]
-pub async fn admin_action(id: String, action: String) -> Result<String, AppError> {
-    use crate::server::dashboard;
-
+pub async fn admin_action(id: String, action: StaffAction) -> Result<String, AppError> {
     let (caller, member) = staff(crate::domain::admin::StaffRole::Admin).await?;
-    let (state, ip) = (&caller.state, caller.ip.as_deref());
-    match action.as_str() {
-        "verify" => dashboard::verify_key(state, &member, &id, ip).await,
-        "refresh" => dashboard::refresh_status(state, &member, &id, ip).await,
-        "activate" => dashboard::activate(state, &member, &id, ip).await,
-        "deactivate" => dashboard::deactivate(state, &member, &id, ip).await,
-        "reveal" => dashboard::reveal_key(state, &member, &id, ip).await,
-        _ => Err(AppError::invalid("Unknown action.")),
-    }
+    let ip = caller.ip.as_deref();
+    crate::server::admin::actions::run(&caller.state, &member, &id, action, ip).await
 }
 
 /// Exchanges a code a practice sent out of band (Hint's manual flow).
 #[server(prefix = "/api", endpoint = "admin/manual_connect")]
 pub async fn manual_connect(code: String) -> Result<String, AppError> {
     let (caller, member) = staff(crate::domain::admin::StaffRole::Admin).await?;
-    let (id, message) = crate::server::dashboard::manual_connect(
+    let (id, message) = crate::server::admin::actions::manual_connect(
         &caller.state,
         &member,
         &code,

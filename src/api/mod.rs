@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod onboarding;
+pub mod practices;
 pub mod status;
 
 /// What every server function starts from: the app's state, the caller's session and address.
@@ -18,9 +19,7 @@ pub(crate) mod caller {
     use crate::domain::AppError;
     use crate::server::state::AppState;
 
-    /// The session key holding the connection whose code arrived in this browser.
-    pub const CONNECTION_KEY: &str = "connection_id";
-
+    /// Who is calling a server function.
     pub struct Caller {
         pub state: AppState,
         pub session: Session,

@@ -1,38 +1,30 @@
 //! The onboarding wizard's server functions: read where the provider is, save each step, go
-//! back, connect. The wizard's state lives on the server, so a reload or another device resumes
-//! at the same step.
+//! back, connect. The wizard's state lives on the server (`server::connections::onboarding`), so
+//! a reload or another device resumes at the same step.
 
 use leptos::prelude::*;
 
-use crate::domain::connection::{ConnectionSummary, Onboarding};
+use crate::domain::connection::ConnectionSummary;
+use crate::domain::onboarding::Onboarding;
 use crate::domain::AppError;
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use crate::api::caller::{caller, Caller, CONNECTION_KEY};
+    use crate::api::caller::{caller, Caller};
     use crate::domain::account::CurrentUser;
     use crate::domain::AppError;
     use crate::server::auth;
-    use crate::server::connect::{self, ConnectionRow};
+    use crate::server::connections::{onboarding, ConnectionRow};
 
-    /// The logged-in provider and the connection their session brought, if it is theirs.
+    /// The logged-in provider and the connection their session brought, as they may see it.
     pub async fn current() -> Result<(Caller, Option<CurrentUser>, Option<ConnectionRow>), AppError>
     {
         let caller = caller().await?;
         let user = auth::current_user(&caller.state.db, &caller.session).await?;
-        let Some(id) = auth::session_value(&caller.session, CONNECTION_KEY).await? else {
-            return Ok((caller, user, None));
-        };
-        let row = connect::load(&caller.state, &id).await?;
-        let row = match (row, &user) {
-            (Some(row), Some(user)) if row.user_id.is_none() => {
-                connect::claim_for_user(&caller.state, &row.summary.id, &user.id).await?;
-                connect::load(&caller.state, &row.summary.id).await?
-            }
-            (Some(row), Some(user)) if row.user_id.as_deref() == Some(&user.id) => Some(row),
-            (Some(row), None) => Some(row),
-            _ => None,
-        };
+        let connection_id = auth::session_connection(&caller.session).await?;
+        let row =
+            onboarding::session_connection(&caller.state, user.as_ref(), connection_id.as_deref())
+                .await?;
         Ok((caller, user, row))
     }
 
@@ -40,39 +32,15 @@ mod ssr {
     pub async fn owned() -> Result<(Caller, CurrentUser, ConnectionRow), AppError> {
         let (caller, user, row) = current().await?;
         let user = user.ok_or(AppError::Unauthenticated)?;
-        let row = row.ok_or_else(|| {
-            AppError::invalid("There is no connection in progress. Start from Hint: open our integration there and click Connect.")
-        })?;
-        Ok((caller, user, row))
+        Ok((caller, user, onboarding::in_progress(row)?))
     }
 }
 
 /// Where the provider stands in the wizard.
 #[server(prefix = "/api", endpoint = "onboarding")]
 pub async fn get_onboarding() -> Result<Onboarding, AppError> {
-    use crate::domain::connection::{ConnectionStatus, WizardStep};
-
     let (_caller, user, row) = ssr::current().await?;
-    let step = match (&user, &row) {
-        (None, _) => WizardStep::Account,
-        (Some(_), Some(row))
-            if matches!(
-                row.summary.status,
-                ConnectionStatus::Connected | ConnectionStatus::AwaitingActivation
-            ) =>
-        {
-            WizardStep::Done
-        }
-        (Some(_), Some(row)) => row.step.max(WizardStep::Practice).min(WizardStep::Review),
-        (Some(_), None) => WizardStep::Practice,
-    };
-    let answers = row.as_ref().map(|r| r.answers.clone()).unwrap_or_default();
-    Ok(Onboarding {
-        user,
-        connection: row.map(|r| r.summary),
-        step,
-        answers,
-    })
+    Ok(crate::server::connections::onboarding::view(user, row))
 }
 
 /// Saves the "Your practice" step.
@@ -82,22 +50,18 @@ pub async fn save_practice_step(
     phone: String,
     clinicians: String,
 ) -> Result<(), AppError> {
-    use crate::domain::connection::PracticeAnswers;
+    use crate::domain::onboarding::PracticeAnswers;
 
     let (caller, _user, row) = ssr::owned().await?;
     let clinicians = clinicians.trim().parse().map_err(|_| {
         AppError::invalid("Enter how many clinicians see patients at the practice (1 to 500).")
     })?;
-    crate::server::connect::save_practice(
-        &caller.state,
-        &row,
-        PracticeAnswers {
-            name,
-            phone,
-            clinicians,
-        },
-    )
-    .await
+    let answers = PracticeAnswers {
+        name,
+        phone,
+        clinicians,
+    };
+    crate::server::connections::onboarding::save_practice(&caller.state, &row, answers).await
 }
 
 /// Saves the "You and your preferences" step. Checkboxes are absent from a form when unticked.
@@ -108,7 +72,7 @@ pub async fn save_profile_step(
     alerts_by_email: Option<String>,
     weekly_summary: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::domain::connection::ProfileAnswers;
+    use crate::domain::onboarding::ProfileAnswers;
 
     let (caller, _user, row) = ssr::owned().await?;
     let answers = ProfileAnswers {
@@ -117,35 +81,22 @@ pub async fn save_profile_step(
         alerts_by_email: alerts_by_email.is_some(),
         weekly_summary: weekly_summary.is_some(),
     };
-    crate::server::connect::save_profile(&caller.state, &row, answers).await
+    crate::server::connections::onboarding::save_profile(&caller.state, &row, answers).await
 }
 
 /// Goes back one step, keeping the answers.
 #[server(prefix = "/api", endpoint = "onboarding/back")]
 pub async fn step_back() -> Result<(), AppError> {
     let (caller, _user, row) = ssr::owned().await?;
-    crate::server::connect::go_back(&caller.state, &row).await
+    crate::server::connections::onboarding::go_back(&caller.state, &row).await
 }
 
 /// Exchanges the code with Hint (at most once, however often this is called).
 #[server(prefix = "/api", endpoint = "onboarding/connect")]
 pub async fn connect_practice() -> Result<ConnectionSummary, AppError> {
-    let (caller, user, row) = ssr::owned().await?;
-    let hint = caller.state.hint.clone();
-    crate::server::connect::exchange(
-        &caller.state,
-        &hint,
-        &row.summary.id,
-        crate::server::connect::ExchangeActor::Provider(&user.id),
-        caller.ip.as_deref(),
-    )
-    .await
-}
+    use crate::server::connections::exchange::{exchange, ExchangeActor};
 
-/// The logged-in provider's practices.
-#[server(prefix = "/api", endpoint = "my_connections")]
-pub async fn my_connections() -> Result<Vec<ConnectionSummary>, AppError> {
-    let caller = super::caller::caller().await?;
-    let user = crate::server::auth::require_user(&caller.state.db, &caller.session).await?;
-    crate::server::connect::list_for_user(&caller.state, &user.id).await
+    let (caller, user, row) = ssr::owned().await?;
+    let actor = ExchangeActor::Provider(&user.id);
+    exchange(&caller.state, &row.summary.id, actor, caller.ip.as_deref()).await
 }

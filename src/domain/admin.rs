@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::connection::{ConnectionStatus, WizardAnswers};
+use super::audit::{ActorKind, AuditAction, Outcome};
+use super::connection::{ConnectProblem, ConnectionStatus};
+use super::onboarding::WizardAnswers;
 
 /// What a staff member may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -30,6 +32,31 @@ impl StaffRole {
             "admin" => Some(Self::Admin),
             _ => None,
         }
+    }
+}
+
+stored_words! {
+    /// What an admin can do to one connection from its detail page.
+    pub enum StaffAction {
+        /// Prove the stored key against Hint's practice endpoint.
+        Verify => "verify",
+        /// Read the integration's status from Hint.
+        Refresh => "refresh",
+        /// Activate an integration that waits for activation.
+        Activate => "activate",
+        /// Deactivate the integration at Hint (disconnect).
+        Deactivate => "deactivate",
+        /// Show the full practice key.
+        Reveal => "reveal",
+    }
+}
+
+impl TryFrom<String> for StaffRole {
+    type Error = String;
+
+    /// Reads a stored word (database rows decode through this).
+    fn try_from(word: String) -> Result<Self, Self::Error> {
+        Self::parse(&word).ok_or_else(|| format!("unknown staff role {word:?}"))
     }
 }
 
@@ -170,9 +197,9 @@ pub struct Summary {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimelineEntry {
     pub at: i64,
-    pub actor_kind: String,
-    pub action: String,
-    pub outcome: String,
+    pub actor_kind: ActorKind,
+    pub action: AuditAction,
+    pub outcome: Outcome,
     pub detail: Option<String>,
 }
 
@@ -186,7 +213,7 @@ pub struct ConnectionDetail {
     pub activated_by_email: Option<String>,
     pub key_last4: Option<String>,
     pub key_id: Option<String>,
-    pub failure: Option<String>,
+    pub failure: Option<ConnectProblem>,
     pub answers: WizardAnswers,
     pub updated_at: i64,
     pub timeline: Vec<TimelineEntry>,

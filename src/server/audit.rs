@@ -1,58 +1,16 @@
 //! The append-only audit log: who did what, when, from where, with what outcome. Never secrets.
+//! This module is the `audit_log` table's only writer; the words it stores are the enums of
+//! `domain::audit`.
 
 use super::db::{now, Db};
-
-/// Who acted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ActorKind {
-    /// Someone not logged in.
-    Anonymous,
-    /// A provider.
-    Provider,
-    /// Partner staff.
-    Staff,
-    /// Hint (webhooks, headless connect).
-    Hint,
-    /// The app itself (background jobs).
-    System,
-}
-
-impl ActorKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Anonymous => "anonymous",
-            Self::Provider => "provider",
-            Self::Staff => "staff",
-            Self::Hint => "hint",
-            Self::System => "system",
-        }
-    }
-}
-
-/// How it went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Ok,
-    Denied,
-    Failed,
-}
-
-impl Outcome {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Ok => "ok",
-            Self::Denied => "denied",
-            Self::Failed => "failed",
-        }
-    }
-}
+pub use crate::domain::audit::{ActorKind, AuditAction, Outcome};
 
 /// One line of the audit log.
 #[derive(Debug, Clone)]
 pub struct Entry<'a> {
     pub actor: ActorKind,
     pub actor_id: Option<&'a str>,
-    pub action: &'a str,
+    pub action: AuditAction,
     pub connection_id: Option<&'a str>,
     pub ip: Option<&'a str>,
     pub outcome: Outcome,
@@ -62,7 +20,7 @@ pub struct Entry<'a> {
 
 impl<'a> Entry<'a> {
     /// An entry with only the essentials set.
-    pub fn new(actor: ActorKind, action: &'a str, outcome: Outcome) -> Self {
+    pub fn new(actor: ActorKind, action: AuditAction, outcome: Outcome) -> Self {
         Self {
             actor,
             actor_id: None,
@@ -84,7 +42,7 @@ pub async fn record(db: &Db, entry: Entry<'_>) {
     .bind(now())
     .bind(entry.actor.as_str())
     .bind(entry.actor_id)
-    .bind(entry.action)
+    .bind(entry.action.as_str())
     .bind(entry.connection_id)
     .bind(entry.ip)
     .bind(entry.outcome.as_str())
@@ -92,6 +50,6 @@ pub async fn record(db: &Db, entry: Entry<'_>) {
     .execute(db.pool())
     .await;
     if let Err(error) = result {
-        tracing::error!(%error, action = entry.action, "could not write the audit log");
+        tracing::error!(%error, action = entry.action.as_str(), "could not write the audit log");
     }
 }

@@ -1,26 +1,32 @@
-//! Everything that runs only on the server: configuration, state, storage, HTTP plumbing.
+//! Everything that runs only on the server. One home per feature, and each table has one module
+//! that writes it:
+//!
+//! - `http`: axum only (router, landing, Hint's inbound calls, CSV export, security headers);
+//!   no business rules;
+//! - `auth`: sessions, the one login flow, login throttling; `passwords`: Argon2id hashing;
+//! - `account` (`users`), `staff` (`staff`), `audit` (`audit_log`): one table each;
+//! - `connections`: the `connections` table — onboarding, the exchange, keys, key health,
+//!   Hint's webhooks;
+//! - `admin`: the staff dashboard's queries and actions;
+//! - `hint`: the client for Hint's API; `assets`: the built site held in memory; `config`,
+//!   `state`, `db`, `crypto`, `telemetry`, `seed`.
 
-pub mod accounts;
+pub mod account;
+pub mod admin;
 pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod config;
-pub mod connect;
+pub mod connections;
 pub mod crypto;
-pub mod dashboard;
 pub mod db;
 pub mod hint;
-pub mod key_health;
-pub mod key_rotation;
-pub mod landing;
-pub mod limits;
-pub mod routes;
-pub mod security;
+pub mod http;
+pub mod passwords;
 pub mod seed;
 pub mod staff;
 pub mod state;
 pub mod telemetry;
-pub mod webhooks;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -38,8 +44,8 @@ use assets::Assets;
 use config::Config;
 use crypto::{CryptoError, Keyring};
 use db::{Db, DbError};
-use hint::{HintClient, RetryPolicy};
-use state::{AppState, HintTarget};
+use hint::{HintClient, HintTarget, RetryPolicy};
+use state::AppState;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -159,7 +165,7 @@ impl Application {
             login_failures: Arc::default(),
             webhook_secret,
         };
-        let router = routes::router(state.clone());
+        let router = http::router(state.clone());
         Ok(Self {
             listener,
             router,
@@ -197,7 +203,7 @@ impl Application {
         let sweeper = tokio::spawn(sweep_expired_sessions(self.state.db.clone()));
         let key_checks = (self.state.config.key_check_hours > 0).then(|| {
             let every = Duration::from_secs(self.state.config.key_check_hours * 3600);
-            tokio::spawn(key_health::run(self.state.clone(), every))
+            tokio::spawn(connections::health::run(self.state.clone(), every))
         });
         let service = self
             .router

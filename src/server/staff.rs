@@ -1,10 +1,8 @@
-//! Partner staff: accounts made from the command line, logged in at `/admin/login`.
+//! Partner staff: the `staff` table and its only writer. Accounts are made from the command
+//! line; they log in at `/admin/login` through `auth::login`.
 
-use sqlx::any::AnyRow;
-use sqlx::Row;
-
-use super::auth::passwords;
 use super::db::{new_id, now, Db};
+use super::passwords;
 use crate::domain::account::{Email, NewPassword, PersonName};
 use crate::domain::admin::{StaffMember, StaffRole};
 use crate::domain::AppError;
@@ -16,18 +14,45 @@ pub struct StaffRecord {
     pub disabled: bool,
 }
 
-fn read(row: &AnyRow) -> Result<StaffRecord, sqlx::Error> {
-    let role: String = row.try_get("role")?;
-    let disabled_at: Option<i64> = row.try_get("disabled_at")?;
-    Ok(StaffRecord {
-        member: StaffMember {
-            id: row.try_get("id")?,
-            email: row.try_get("email")?,
-            name: row.try_get("name")?,
-            role: StaffRole::parse(&role).unwrap_or(StaffRole::Support),
-        },
-        disabled: disabled_at.is_some(),
-    })
+/// A staff account as stored.
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    email: String,
+    name: String,
+    #[sqlx(try_from = "String")]
+    role: StaffRole,
+    disabled_at: Option<i64>,
+}
+
+impl From<Row> for StaffRecord {
+    fn from(row: Row) -> Self {
+        Self {
+            member: StaffMember {
+                id: row.id,
+                email: row.email,
+                name: row.name,
+                role: row.role,
+            },
+            disabled: row.disabled_at.is_some(),
+        }
+    }
+}
+
+/// A staff account with the password hash a login checks.
+#[derive(sqlx::FromRow)]
+pub struct Credentials {
+    #[sqlx(flatten)]
+    row: Row,
+    /// The Argon2id PHC string.
+    pub password_hash: String,
+}
+
+impl Credentials {
+    /// The account, without its hash.
+    pub fn record(self) -> StaffRecord {
+        self.row.into()
+    }
 }
 
 /// Adds a staff member; the email must be new.
@@ -69,12 +94,11 @@ pub async fn add(
 
 /// Every staff account, by email.
 pub async fn list(db: &Db) -> Result<Vec<StaffRecord>, AppError> {
-    let rows = sqlx::query("SELECT id, email, name, role, disabled_at FROM staff ORDER BY email")
-        .fetch_all(db.pool())
-        .await?;
-    rows.iter()
-        .map(|row| read(row).map_err(AppError::from))
-        .collect()
+    let rows: Vec<Row> =
+        sqlx::query_as("SELECT id, email, name, role, disabled_at FROM staff ORDER BY email")
+            .fetch_all(db.pool())
+            .await?;
+    Ok(rows.into_iter().map(StaffRecord::from).collect())
 }
 
 /// Disables a staff account; their sessions stop working at once. False when no such email.
@@ -90,27 +114,21 @@ pub async fn disable(db: &Db, email: &Email) -> Result<bool, AppError> {
 
 /// An enabled staff member by id.
 pub async fn find_enabled(db: &Db, id: &str) -> Result<Option<StaffMember>, AppError> {
-    let row = sqlx::query("SELECT id, email, name, role, disabled_at FROM staff WHERE id = $1 AND disabled_at IS NULL")
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?;
-    Ok(row
-        .map(|row| read(&row))
-        .transpose()?
-        .map(|record| record.member))
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT id, email, name, role, disabled_at FROM staff WHERE id = $1 AND disabled_at IS NULL",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(row.map(|row| StaffRecord::from(row).member))
 }
 
-/// Checks a staff login; disabled accounts and wrong passwords get the same answer.
-pub async fn log_in(db: &Db, email: &str, password: &str) -> Result<StaffMember, AppError> {
-    let wrong = || AppError::invalid("That email and password do not match a staff account.");
-    let query =
-        "SELECT id, email, name, role, disabled_at, password_hash FROM staff WHERE email = $1";
-    let row = super::auth::row_matching_password(db, query, email, password)
-        .await?
-        .ok_or_else(wrong)?;
-    let record = read(&row)?;
-    if record.disabled {
-        return Err(wrong());
-    }
-    Ok(record.member)
+/// The staff account with this email and its password hash, for a login to check.
+pub async fn credentials(db: &Db, email: &Email) -> Result<Option<Credentials>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT id, email, name, role, disabled_at, password_hash FROM staff WHERE email = $1",
+    )
+    .bind(email.as_str())
+    .fetch_optional(db.pool())
+    .await?)
 }

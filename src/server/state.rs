@@ -6,20 +6,12 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use super::assets::Assets;
+use super::auth::throttle::FailureLimiter;
 use super::config::Config;
 use super::crypto::Keyring;
 use super::db::Db;
 use super::hint::HintClient;
 use crate::domain::status::HintMode;
-
-/// The Hint environment the app talks to.
-#[derive(Clone)]
-pub struct HintTarget {
-    /// Base URL without a trailing slash, e.g. `https://api.hint.com`.
-    pub base_url: String,
-    /// The partner-wide API key.
-    pub partner_key: secrecy::SecretString,
-}
 
 /// Shared state: cheap to clone, handed to axum and provided as Leptos context.
 #[derive(Clone, FromRef)]
@@ -39,7 +31,7 @@ pub struct AppState {
     /// The key Hint signs webhooks with (the sandbox's when it plays Hint).
     pub webhook_secret: Option<secrecy::SecretString>,
     /// Failed-login counters.
-    pub login_failures: Arc<super::limits::FailureLimiter>,
+    pub login_failures: Arc<FailureLimiter>,
     /// The keys that encrypt practice keys and pending codes at rest.
     pub keys: Arc<Keyring>,
 }

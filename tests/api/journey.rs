@@ -413,7 +413,7 @@ async fn another_providers_session_cannot_take_over_a_claimed_connection() {
 async fn repeated_wrong_passwords_are_slowed_down() {
     let app = TestApp::spawn(TestDb::Sqlite).await;
     let email = app.sign_up().await;
-    for _ in 0..practice_connect::server::limits::MAX_FAILURES {
+    for _ in 0..practice_connect::server::auth::throttle::MAX_FAILURES {
         let wrong = app
             .call(
                 "log_in",
@@ -451,7 +451,7 @@ async fn rotating_keys_re_encrypts_stored_secrets_under_the_new_key() {
         Keyring::generate_spec("new")
     )))
     .unwrap();
-    let done = practice_connect::server::key_rotation::rotate(&app.db, &rotated)
+    let done = practice_connect::server::connections::keys::rotate(&app.db, &rotated)
         .await
         .unwrap();
     assert_eq!((done.practice_keys, done.codes), (1, 1));
@@ -473,7 +473,7 @@ async fn rotating_keys_re_encrypts_stored_secrets_under_the_new_key() {
         )
         .unwrap();
     assert_eq!(opened.expose_secret().len(), 35);
-    let again = practice_connect::server::key_rotation::rotate(&app.db, &rotated)
+    let again = practice_connect::server::connections::keys::rotate(&app.db, &rotated)
         .await
         .unwrap();
     assert_eq!(

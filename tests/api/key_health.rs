@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use practice_connect::server::key_health::{check_due_keys, Report};
+use practice_connect::server::connections::health::{check_due_keys, Report};
 use serde_json::json;
 use sqlx::Row;
 

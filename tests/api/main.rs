@@ -12,6 +12,7 @@ mod assets;
 mod health;
 mod journey;
 mod key_health;
+mod migrations;
 mod pages;
 mod sandbox;
 mod webhooks;

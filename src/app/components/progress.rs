@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::domain::connection::WizardStep;
+use crate::domain::onboarding::WizardStep;
 
 /// The steps with the current one marked; earlier ones show as done.
 #[component]

@@ -12,7 +12,8 @@ use crate::api::onboarding::{
 use crate::app::components::account_forms::{LogInForm, SignUpForm};
 use crate::app::components::form_error::ActionError;
 use crate::app::components::progress::Progress;
-use crate::domain::connection::{ConnectionStatus, Onboarding, WizardStep, ROLES};
+use crate::domain::connection::ConnectionStatus;
+use crate::domain::onboarding::{Onboarding, WizardStep, ROLES};
 
 #[derive(Clone, Copy)]
 struct Actions {

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::account::LogOut;
-use crate::api::onboarding::my_connections;
+use crate::api::practices::my_connections;
 use crate::domain::connection::{ConnectionStatus, ConnectionSummary};
 use crate::domain::dates::iso_date;
 use crate::domain::AppError;

@@ -1,10 +1,15 @@
-//! Who is calling: provider sessions on a cookie, rotated on login, ended on logout, with idle
-//! and absolute timeouts.
+//! Who is calling: sessions on a cookie, rotated on login, ended on logout, with idle and
+//! absolute timeouts; what a session carries (typed keys, in one place); and the checks every
+//! server function starts from (`require_user`, `require_staff`: where staff roles are enforced).
+//!
+//! `login` is the one login flow for providers and staff; `throttle` slows password guessing;
+//! `session_store` keeps sessions in the database. Hashing is `server::passwords`, shared with
+//! the account tables' modules.
 
-pub mod passwords;
+pub mod login;
 pub mod session_store;
+pub mod throttle;
 
-use sqlx::Row;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
@@ -21,8 +26,59 @@ pub const IDLE_TIMEOUT_MINUTES: i64 = 120;
 /// A login lasts at most this long, however active.
 pub const ABSOLUTE_TIMEOUT_SECONDS: i64 = 12 * 60 * 60;
 
-const USER_KEY: &str = "user_id";
-const LOGGED_IN_AT_KEY: &str = "logged_in_at";
+/// What a session carries, each under its own key.
+#[derive(Debug, Clone, Copy)]
+enum SessionKey {
+    /// The logged-in provider's id.
+    UserId,
+    /// When the provider logged in (unix seconds), for the absolute timeout.
+    LoggedInAt,
+    /// The logged-in staff member's id.
+    StaffId,
+    /// When the staff member logged in.
+    StaffLoggedInAt,
+    /// The connection whose code landed in this browser.
+    Connection,
+}
+
+impl SessionKey {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::UserId => "user_id",
+            Self::LoggedInAt => "logged_in_at",
+            Self::StaffId => "staff_id",
+            Self::StaffLoggedInAt => "staff_logged_in_at",
+            Self::Connection => "connection_id",
+        }
+    }
+}
+
+async fn get(session: &Session, key: SessionKey) -> Result<Option<String>, AppError> {
+    session
+        .get::<String>(key.as_str())
+        .await
+        .map_err(session_error)
+}
+
+/// Starts a login of `id` (under `id_key`, its time under `at_key`) under a new session id, so
+/// an id planted before login is worthless; the session's other data is kept.
+async fn start(
+    session: &Session,
+    id_key: SessionKey,
+    at_key: SessionKey,
+    id: &str,
+) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(session_error)?;
+    session
+        .insert(id_key.as_str(), id)
+        .await
+        .map_err(session_error)?;
+    session
+        .insert(at_key.as_str(), now())
+        .await
+        .map_err(session_error)?;
+    Ok(())
+}
 
 /// The session middleware. `Lax` keeps the cookie on Hint's top-level redirect to our landing
 /// URL, so a logged-in provider arriving from Hint stays logged in.
@@ -42,19 +98,9 @@ fn session_error(error: tower_sessions::session::Error) -> AppError {
     AppError::Internal
 }
 
-/// Starts a logged-in session for `user_id` under a new session id (no fixation), keeping the
-/// session's other data (such as the pending connection).
+/// Starts a logged-in provider session for `user_id` (keeping the pending connection).
 pub async fn start_login(session: &Session, user_id: &str) -> Result<(), AppError> {
-    session.cycle_id().await.map_err(session_error)?;
-    session
-        .insert(USER_KEY, user_id)
-        .await
-        .map_err(session_error)?;
-    session
-        .insert(LOGGED_IN_AT_KEY, now())
-        .await
-        .map_err(session_error)?;
-    Ok(())
+    start(session, SessionKey::UserId, SessionKey::LoggedInAt, user_id).await
 }
 
 /// Ends the session on the server and clears the cookie.
@@ -66,14 +112,14 @@ pub async fn end_session(session: &Session) -> Result<(), AppError> {
 /// timeout; an older login ends the session here.
 async fn logged_in_id(
     session: &Session,
-    id_key: &str,
-    at_key: &str,
+    id_key: SessionKey,
+    at_key: SessionKey,
 ) -> Result<Option<String>, AppError> {
-    let Some(id) = session.get::<String>(id_key).await.map_err(session_error)? else {
+    let Some(id) = get(session, id_key).await? else {
         return Ok(None);
     };
     let logged_in_at = session
-        .get::<i64>(at_key)
+        .get::<i64>(at_key.as_str())
         .await
         .map_err(session_error)?
         .unwrap_or(0);
@@ -86,21 +132,11 @@ async fn logged_in_id(
 
 /// The logged-in provider, if any. A login older than the absolute timeout ends here.
 pub async fn current_user(db: &Db, session: &Session) -> Result<Option<CurrentUser>, AppError> {
-    let Some(user_id) = logged_in_id(session, USER_KEY, LOGGED_IN_AT_KEY).await? else {
+    let Some(user_id) = logged_in_id(session, SessionKey::UserId, SessionKey::LoggedInAt).await?
+    else {
         return Ok(None);
     };
-    let row = sqlx::query("SELECT id, name, email FROM users WHERE id = $1")
-        .bind(&user_id)
-        .fetch_optional(db.pool())
-        .await?;
-    Ok(match row {
-        Some(row) => Some(CurrentUser {
-            id: row.try_get("id")?,
-            name: row.try_get("name")?,
-            email: row.try_get("email")?,
-        }),
-        None => None,
-    })
+    super::account::find(db, &user_id).await
 }
 
 /// The logged-in provider, or `Unauthenticated`.
@@ -110,26 +146,22 @@ pub async fn require_user(db: &Db, session: &Session) -> Result<CurrentUser, App
         .ok_or(AppError::Unauthenticated)
 }
 
-const STAFF_KEY: &str = "staff_id";
-const STAFF_LOGGED_IN_AT_KEY: &str = "staff_logged_in_at";
-
 /// Starts a staff session under a new session id.
 pub async fn start_staff_login(session: &Session, staff_id: &str) -> Result<(), AppError> {
-    session.cycle_id().await.map_err(session_error)?;
-    session
-        .insert(STAFF_KEY, staff_id)
-        .await
-        .map_err(session_error)?;
-    session
-        .insert(STAFF_LOGGED_IN_AT_KEY, now())
-        .await
-        .map_err(session_error)?;
-    Ok(())
+    start(
+        session,
+        SessionKey::StaffId,
+        SessionKey::StaffLoggedInAt,
+        staff_id,
+    )
+    .await
 }
 
 /// The logged-in, enabled staff member, if any.
 pub async fn current_staff(db: &Db, session: &Session) -> Result<Option<StaffMember>, AppError> {
-    let Some(staff_id) = logged_in_id(session, STAFF_KEY, STAFF_LOGGED_IN_AT_KEY).await? else {
+    let Some(staff_id) =
+        logged_in_id(session, SessionKey::StaffId, SessionKey::StaffLoggedInAt).await?
+    else {
         return Ok(None);
     };
     super::staff::find_enabled(db, &staff_id).await
@@ -150,41 +182,15 @@ pub async fn require_staff(
     }
 }
 
-/// The row `query` (with the email as `$1`, selecting a `password_hash` column) finds for
-/// `email`, if `password` matches it. An unknown or malformed email costs the same hashing time as
-/// a wrong password, so timing tells nobody which emails have accounts.
-pub async fn row_matching_password(
-    db: &Db,
-    query: &str,
-    email: &str,
-    password: &str,
-) -> Result<Option<sqlx::any::AnyRow>, AppError> {
-    let row = match crate::domain::account::Email::parse(email) {
-        Ok(email) => {
-            sqlx::query(query)
-                .bind(email.as_str())
-                .fetch_optional(db.pool())
-                .await?
-        }
-        Err(_) => None,
-    };
-    let stored = match &row {
-        Some(row) => Some(row.try_get::<String, _>("password_hash")?),
-        None => None,
-    };
-    Ok(if passwords::verify(password.to_owned(), stored).await {
-        row
-    } else {
-        None
-    })
+/// The connection whose code landed in this browser, if any.
+pub async fn session_connection(session: &Session) -> Result<Option<String>, AppError> {
+    get(session, SessionKey::Connection).await
 }
 
-/// Reads a value the session carries (such as the pending connection's id).
-pub async fn session_value(session: &Session, key: &str) -> Result<Option<String>, AppError> {
-    session.get::<String>(key).await.map_err(session_error)
-}
-
-/// Stores a value in the session.
-pub async fn set_session_value(session: &Session, key: &str, value: &str) -> Result<(), AppError> {
-    session.insert(key, value).await.map_err(session_error)
+/// Remembers the connection whose code just landed in this browser.
+pub async fn set_session_connection(session: &Session, id: &str) -> Result<(), AppError> {
+    session
+        .insert(SessionKey::Connection.as_str(), id)
+        .await
+        .map_err(session_error)
 }

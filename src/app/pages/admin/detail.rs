@@ -9,9 +9,10 @@ use leptos_router::hooks::use_params_map;
 use super::AccessProblem;
 use crate::api::admin::{admin_connection, staff_me, AdminAction};
 use crate::app::components::status_badge::StatusBadge;
-use crate::domain::admin::{ConnectionDetail, StaffRole};
-use crate::domain::connection::{ConnectionStatus, ROLES};
+use crate::domain::admin::{ConnectionDetail, StaffAction, StaffRole};
+use crate::domain::connection::ConnectionStatus;
 use crate::domain::dates::iso_date;
+use crate::domain::onboarding::ROLES;
 
 /// The detail page.
 #[component]
@@ -81,8 +82,8 @@ fn Detail(
                 .unwrap_or_default();
             view! {
                 <li>
-                    <time>{when}</time>" "<strong>{entry.action.replace('_', " ")}</strong>
-                    {format!(" by {} — {}{detail}", entry.actor_kind, entry.outcome)}
+                    <time>{when}</time>" "<strong>{entry.action.label()}</strong>
+                    {format!(" by {} — {}{detail}", entry.actor_kind.as_str(), entry.outcome.as_str())}
                 </li>
             }
         })
@@ -104,7 +105,7 @@ fn Detail(
                     <dt>"Activated in Hint by"</dt><dd>{or_dash(detail.activated_by_name.clone())}" "{detail.activated_by_email.clone().map(|e| format!("<{e}>"))}</dd>
                     <dt>"Connected at"</dt><dd>{row.connected_at.map(iso_date).unwrap_or_else(|| "—".into())}</dd>
                     <dt>"Last verified"</dt><dd>{row.last_verified_at.map(iso_date).unwrap_or_else(|| "never".into())}</dd>
-                    <dt>"Last problem"</dt><dd>{or_dash(detail.failure.clone())}</dd>
+                    <dt>"Last problem"</dt><dd>{or_dash(detail.failure.map(|problem| problem.as_str().to_owned()))}</dd>
                     <dt>"Record id"</dt><dd><code>{row.id.clone()}</code></dd>
                 </dl>
             </section>
@@ -135,15 +136,15 @@ fn Detail(
             {if admin {
                 view! {
                     <div class="action-list">
-                        {has_key.then(|| view! { <Confirm action id=row.id.clone() name="verify" label="Verify key now"
+                        {has_key.then(|| view! { <Confirm action id=row.id.clone() kind=StaffAction::Verify label="Verify key now"
                             explain="Calls Hint's practice endpoint with the stored key and records the result." /> })}
-                        {has_integration.then(|| view! { <Confirm action id=row.id.clone() name="refresh" label="Refresh status from Hint"
+                        {has_integration.then(|| view! { <Confirm action id=row.id.clone() kind=StaffAction::Refresh label="Refresh status from Hint"
                             explain="Reads the integration's status at Hint and stores it." /> })}
                         {(row.status == ConnectionStatus::AwaitingActivation).then(|| view! { <Confirm action id=row.id.clone()
-                            name="activate" label="Activate at Hint" explain="Activates the pending integration at Hint." /> })}
+                            kind=StaffAction::Activate label="Activate at Hint" explain="Activates the pending integration at Hint." /> })}
                         {(has_integration && row.status != ConnectionStatus::Disconnected).then(|| view! { <Confirm action id=row.id.clone()
-                            name="deactivate" label="Deactivate" explain="Disconnects this practice at Hint. Its key stops working. This cannot be undone from here." /> })}
-                        {has_key.then(|| view! { <Confirm action id=row.id.clone() name="reveal" label="Reveal full key"
+                            kind=StaffAction::Deactivate label="Deactivate" explain="Disconnects this practice at Hint. Its key stops working. This cannot be undone from here." /> })}
+                        {has_key.then(|| view! { <Confirm action id=row.id.clone() kind=StaffAction::Reveal label="Reveal full key"
                             explain="Shows the practice's API key once. The reveal is recorded in the audit log." /> })}
                     </div>
                 }.into_any()
@@ -163,7 +164,7 @@ fn Detail(
 fn Confirm(
     action: ServerAction<AdminAction>,
     id: String,
-    name: &'static str,
+    kind: StaffAction,
     label: &'static str,
     explain: &'static str,
 ) -> impl IntoView {
@@ -174,8 +175,8 @@ fn Confirm(
             <p>{explain}</p>
             <ActionForm action attr:class="inline">
                 <input type="hidden" name="id" value=id />
-                <input type="hidden" name="action" value=name />
-                <button type="submit" class=if name == "deactivate" { "danger" } else { "" } disabled=move || pending.get()>
+                <input type="hidden" name="action" value=kind.as_str() />
+                <button type="submit" class=if kind == StaffAction::Deactivate { "danger" } else { "" } disabled=move || pending.get()>
                     {format!("Yes, {}", label.to_lowercase())}
                 </button>
             </ActionForm>

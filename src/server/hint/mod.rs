@@ -9,80 +9,20 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::state::HintTarget;
+mod answers;
+mod error;
 
-/// Why a Hint call did not give an answer we can use.
-#[derive(Debug, thiserror::Error)]
-pub enum HintError {
-    /// Hint refused the request itself (4xx other than 401/403/428/429): for an exchange, the code
-    /// is used, expired or unknown.
-    #[error("Hint refused the request ({status}): {message}")]
-    Rejected { status: u16, message: String },
-    /// Hint refused our credentials (401/403), or the key type (428).
-    #[error("Hint refused our credentials ({status}): {message}")]
-    Unauthorized { status: u16, message: String },
-    /// Still rate limited or unavailable after the retries the deadline allowed.
-    #[error("Hint is unavailable ({status}) after {attempts} attempts")]
-    Unavailable { status: u16, attempts: u32 },
-    /// No connection could be made, after retries.
-    #[error("Hint could not be reached after {attempts} attempts: {cause}")]
-    Unreachable { attempts: u32, cause: String },
-    /// The request may have reached Hint, but no usable answer came back (timeout, dropped
-    /// connection, 500/502/504). Not retried: Hint may have acted.
-    #[error("no answer from Hint: {cause}")]
-    NoAnswer { cause: String },
-    /// A 2xx whose body we could not read.
-    #[error("unreadable answer from Hint: {0}")]
-    BadResponse(String),
-}
+use answers::ErrorBody;
+pub use answers::{HintPerson, IntegrationInfo, NamedRef, PracticeProfile, TokenResponse};
+pub use error::HintError;
 
-impl HintError {
-    /// The same error with every occurrence of `secret` in Hint's message replaced by `…`.
-    pub fn scrubbed(self, secret: &str) -> Self {
-        let scrub = |message: String| {
-            if secret.is_empty() {
-                message
-            } else {
-                message.replace(secret, "…")
-            }
-        };
-        match self {
-            Self::Rejected { status, message } => Self::Rejected {
-                status,
-                message: scrub(message),
-            },
-            Self::Unauthorized { status, message } => Self::Unauthorized {
-                status,
-                message: scrub(message),
-            },
-            Self::NoAnswer { cause } => Self::NoAnswer {
-                cause: scrub(cause),
-            },
-            Self::Unreachable { attempts, cause } => Self::Unreachable {
-                attempts,
-                cause: scrub(cause),
-            },
-            Self::BadResponse(cause) => Self::BadResponse(scrub(cause)),
-            other @ Self::Unavailable { .. } => other,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_echoed_code_is_scrubbed_from_hints_error_text() {
-        let error = HintError::Rejected {
-            status: 400,
-            message: "invalid code 2jK3jlOOOpejk7xnKEl".into(),
-        };
-        assert_eq!(
-            error.scrubbed("2jK3jlOOOpejk7xnKEl").to_string(),
-            "Hint refused the request (400): invalid code …"
-        );
-    }
+/// The Hint environment the app talks to.
+#[derive(Clone)]
+pub struct HintTarget {
+    /// Base URL without a trailing slash, e.g. `https://api.hint.com`.
+    pub base_url: String,
+    /// The partner-wide API key.
+    pub partner_key: secrecy::SecretString,
 }
 
 /// Retry timing.
@@ -104,65 +44,6 @@ impl Default for RetryPolicy {
             max_attempts: 4,
         }
     }
-}
-
-/// `POST /api/oauth/tokens`'s answer. Unknown fields are ignored, optional ones tolerated.
-#[derive(Debug, Clone, Deserialize)]
-pub struct TokenResponse {
-    /// The integration id (`int-…`).
-    pub id: String,
-    #[serde(default)]
-    pub status: Option<String>,
-    pub access_token: SecretString,
-    pub practice: NamedRef,
-    #[serde(default)]
-    pub product: Option<NamedRef>,
-    #[serde(default)]
-    pub activated_by: Option<HintPerson>,
-}
-
-/// `{ "id": …, "name": … }`.
-#[derive(Debug, Clone, Deserialize)]
-pub struct NamedRef {
-    pub id: String,
-    #[serde(default)]
-    pub name: Option<String>,
-}
-
-/// A Hint user.
-#[derive(Debug, Clone, Deserialize)]
-pub struct HintPerson {
-    #[serde(default)]
-    pub id: Option<String>,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub email: Option<String>,
-}
-
-/// The practice profile from `/api/provider/practice` (the parts we show).
-#[derive(Debug, Clone, Deserialize)]
-pub struct PracticeProfile {
-    pub id: String,
-    pub name: String,
-    #[serde(default)]
-    pub address_city: Option<String>,
-    #[serde(default)]
-    pub address_state: Option<String>,
-}
-
-/// An integration as `GET /api/integrations/{id}` shows it.
-#[derive(Debug, Clone, Deserialize)]
-pub struct IntegrationInfo {
-    pub id: String,
-    #[serde(default)]
-    pub status: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    #[serde(default)]
-    message: Option<String>,
 }
 
 /// A client for one Hint environment.

@@ -1,4 +1,11 @@
-//! The HTTP router: Leptos pages and server functions, health probes, assets, middleware.
+//! The HTTP side, axum only: the router (Leptos pages and server functions, health probes,
+//! assets, middleware) and the handlers that are not server functions. No business rules here:
+//! each handler calls a service.
+
+pub mod export;
+pub mod hint_inbound;
+pub mod landing;
+pub mod security;
 
 use std::time::Duration;
 
@@ -13,9 +20,8 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use super::security;
-use super::state::AppState;
 use crate::app::{shell, App};
+use crate::server::state::AppState;
 
 /// Builds the whole router over `state`.
 pub fn router(state: AppState) -> Router {
@@ -38,14 +44,11 @@ pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/admin/export.csv", get(export_csv))
-        .route(
-            "/hint/webhooks",
-            axum::routing::post(super::webhooks::receive),
-        )
+        .route("/admin/export.csv", get(export::connections_csv))
+        .route("/hint/webhooks", axum::routing::post(hint_inbound::receive))
         .route(
             "/hint/connect/{code}",
-            axum::routing::post(super::webhooks::headless_connect),
+            axum::routing::post(hint_inbound::headless_connect),
         )
         .leptos_routes_with_context(&state, routes, context, app)
         .fallback(asset_or_not_found);
@@ -53,9 +56,9 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(server_fn_error_status))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            super::landing::landing,
+            landing::landing,
         ))
-        .layer(super::auth::session_layer(
+        .layer(crate::server::auth::session_layer(
             state.db.clone(),
             state.config.secure_cookies(),
         ));
@@ -90,91 +93,6 @@ async fn server_fn_error_status(request: Request, next: axum::middleware::Next) 
             StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     }
     Response::from_parts(parts, Body::from(bytes))
-}
-
-/// The current dashboard view as CSV (no keys in it), for staff.
-async fn export_csv(
-    State(state): State<AppState>,
-    session: tower_sessions::Session,
-    axum::extract::Query(query): axum::extract::Query<crate::domain::admin::ListQuery>,
-) -> Response {
-    use crate::domain::AppError;
-    use crate::server::audit::{self, ActorKind, Entry, Outcome};
-
-    let member = match super::auth::require_staff(
-        &state.db,
-        &session,
-        crate::domain::admin::StaffRole::Support,
-    )
-    .await
-    {
-        Ok(member) => member,
-        Err(AppError::Forbidden) => return (StatusCode::FORBIDDEN, "Staff only.").into_response(),
-        Err(_) => {
-            return (StatusCode::UNAUTHORIZED, "Log in at /admin/login first.").into_response()
-        }
-    };
-    let rows = match super::dashboard::export(&state, &query, 100_000).await {
-        Ok(rows) => rows,
-        Err(_) => {
-            return (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Could not export; try again.",
-            )
-                .into_response()
-        }
-    };
-    audit::record(
-        &state.db,
-        Entry {
-            actor_id: Some(&member.id),
-            ..Entry::new(ActorKind::Staff, "exported_csv", Outcome::Ok)
-        },
-    )
-    .await;
-    let mut csv = String::from("practice_name,practice_id,integration_id,status,provider_name,provider_email,connected_at,last_verified_at\n");
-    for row in rows {
-        let date = |at: Option<i64>| at.map(crate::domain::dates::iso_date).unwrap_or_default();
-        let fields = [
-            row.practice_name.unwrap_or_default(),
-            row.practice_id.unwrap_or_default(),
-            row.integration_id.unwrap_or_default(),
-            row.status.as_str().to_owned(),
-            row.provider_name.unwrap_or_default(),
-            row.provider_email.unwrap_or_default(),
-            date(row.connected_at),
-            date(row.last_verified_at),
-        ];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-        csv.push_str(&line.join(","));
-        csv.push('\n');
-    }
-    (
-        [
-            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                "attachment; filename=\"connections.csv\"",
-            ),
-            (axum::http::header::CACHE_CONTROL, "no-store"),
-        ],
-        csv,
-    )
-        .into_response()
-}
-
-/// One CSV field: quoted when needed, and defused when a spreadsheet would run it as a formula.
-fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
 }
 
 /// Liveness: the process is up and answering.

@@ -13,11 +13,12 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
-use super::audit::{self, ActorKind, Entry, Outcome};
-use super::state::AppState;
-use super::{auth, connect};
-use crate::api::caller::CONNECTION_KEY;
+use crate::domain::audit::{ActorKind, AuditAction, Outcome};
 use crate::domain::connection::AuthCode;
+use crate::server::audit::{self, Entry};
+use crate::server::auth;
+use crate::server::connections::onboarding;
+use crate::server::state::AppState;
 
 /// Where the browser goes after landing.
 pub const WIZARD_PATH: &str = "/onboarding";
@@ -60,7 +61,11 @@ pub async fn landing(
         None => {
             let entry = Entry {
                 ip: Some(&ip),
-                ..Entry::new(ActorKind::Anonymous, "code_received", Outcome::Denied)
+                ..Entry::new(
+                    ActorKind::Anonymous,
+                    AuditAction::CodeReceived,
+                    Outcome::Denied,
+                )
             };
             audit::record(
                 &state.db,
@@ -91,10 +96,10 @@ async fn land(state: &AppState, session: &Session, code: &AuthCode, ip: &str) ->
     let user = auth::current_user(&state.db, session)
         .await
         .map_err(|_| ())?;
-    let id = connect::receive_code(state, code, user.as_ref().map(|u| u.id.as_str()), Some(ip))
+    let id = onboarding::receive_code(state, code, user.as_ref().map(|u| u.id.as_str()), Some(ip))
         .await
         .map_err(|_| ())?;
-    auth::set_session_value(session, CONNECTION_KEY, &id)
+    auth::set_session_connection(session, &id)
         .await
         .map_err(|_| ())
 }

@@ -6,15 +6,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::Row;
 use tokio::sync::Semaphore;
 
-use super::audit::{self, ActorKind, Entry, Outcome};
-use super::connect;
-use super::db::now;
-use super::hint::HintError;
-use super::state::AppState;
-use crate::domain::connection::ConnectionStatus;
+use super::keys::{verify_key, Verdict};
+use crate::domain::audit::{ActorKind, AuditAction, Outcome};
+use crate::server::audit::{self, Entry};
+use crate::server::db::now;
+use crate::server::state::AppState;
 
 /// Calls to Hint in flight at once.
 pub const CONCURRENCY: usize = 4;
@@ -34,16 +32,13 @@ pub struct Report {
 /// Checks every connected key not checked within `every`, up to `BATCH` of them.
 pub async fn check_due_keys(state: &AppState, every: Duration) -> Result<Report, sqlx::Error> {
     let cutoff = now() - every.as_secs() as i64;
-    let due: Vec<String> = sqlx::query(&format!(
+    let due: Vec<String> = sqlx::query_scalar(&format!(
         "SELECT id FROM connections WHERE status = 'connected' AND merged_into IS NULL \
          AND (key_checked_at IS NULL OR key_checked_at <= $1) ORDER BY key_checked_at LIMIT {BATCH}"
     ))
     .bind(cutoff)
     .fetch_all(state.db.pool())
-    .await?
-    .iter()
-    .map(|row| row.try_get("id"))
-    .collect::<Result<_, _>>()?;
+    .await?;
     let limit = Arc::new(Semaphore::new(CONCURRENCY));
     let mut tasks = tokio::task::JoinSet::new();
     for id in due {
@@ -79,35 +74,20 @@ pub async fn check_due_keys(state: &AppState, every: Duration) -> Result<Report,
 
 /// `Ok(true)`: the key works; `Ok(false)`: Hint refused it; `Err`: no verdict this time.
 async fn check_one(state: &AppState, id: &str) -> Result<bool, ()> {
-    let key = connect::practice_key(state, id).await.map_err(|_| ())?;
-    match state.hint.practice_profile(&key).await {
-        Ok(_) => {
-            sqlx::query("UPDATE connections SET last_verified_at = $1 WHERE id = $2")
-                .bind(now())
-                .bind(id)
-                .execute(state.db.pool())
-                .await
-                .map_err(|_| ())?;
-            Ok(true)
-        }
-        Err(HintError::Unauthorized { status: 401, .. }) => {
-            sqlx::query("UPDATE connections SET status = $1, updated_at = $2 WHERE id = $3 AND status = 'connected'")
-                .bind(ConnectionStatus::NeedsReconnect.as_str())
-                .bind(now())
-                .bind(id)
-                .execute(state.db.pool())
-                .await
-                .map_err(|_| ())?;
+    match verify_key(state, id).await {
+        Ok(Verdict::Works { .. }) => Ok(true),
+        Ok(Verdict::Refused) => {
             let entry = Entry {
                 connection_id: Some(id),
                 detail: Some("hint_401"),
-                ..Entry::new(ActorKind::System, "key_check", Outcome::Failed)
+                ..Entry::new(ActorKind::System, AuditAction::KeyCheck, Outcome::Failed)
             };
             audit::record(&state.db, entry).await;
             Ok(false)
         }
+        Ok(Verdict::Unknown(_)) => Err(()),
         Err(error) => {
-            tracing::warn!(%error, connection_id = %id, "key check got no verdict; it will be tried again");
+            tracing::warn!(%error, connection_id = %id, "key check could not run");
             Err(())
         }
     }

@@ -1,8 +1,9 @@
-//! Hint's webhooks (`POST /hint/webhooks`) and headless connect (`POST /hint/connect/{code}`).
+//! What Hint sends our server directly: webhooks (`POST /hint/webhooks`) and headless connect
+//! (`POST /hint/connect/{code}`). HTTP only: the work is in `connections`.
 //!
-//! A webhook's signature is checked over the raw bytes, in constant time, before anything is
-//! parsed; each event id is applied once (deliveries repeat); unknown types are acknowledged and
-//! ignored. All work is a few small queries, well inside Hint's ~10 s.
+//! A webhook's signature is checked here, over the raw bytes, in constant time, before anything
+//! is parsed; `connections::hint_events` then applies each event id once. All work is a few small
+//! queries, well inside Hint's ~10 s.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -11,16 +12,14 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hmac::{Hmac, Mac};
 use secrecy::ExposeSecret;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 use sha2::Sha256;
-use sqlx::Row;
 
-use super::audit::{self, ActorKind, Entry, Outcome};
-use super::connect::{self, ExchangeActor};
-use super::db::now;
-use super::state::AppState;
 use crate::domain::connection::{AuthCode, ConnectionStatus};
+use crate::server::connections::exchange::{self, ExchangeActor};
+use crate::server::connections::hint_events::{self, HintEvent};
+use crate::server::connections::onboarding;
+use crate::server::state::AppState;
 
 /// Whether `header` (`sha256=<hex>`) is the HMAC-SHA256 of `body` under `secret`.
 pub fn signature_is_valid(secret: &[u8], body: &[u8], header: Option<&str>) -> bool {
@@ -36,17 +35,6 @@ pub fn signature_is_valid(secret: &[u8], body: &[u8], header: Option<&str>) -> b
     mac.update(body);
     // `verify_slice` compares in constant time.
     mac.verify_slice(&expected).is_ok()
-}
-
-#[derive(Deserialize)]
-struct Envelope {
-    id: String,
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(default)]
-    practice_id: Option<String>,
-    #[serde(default)]
-    object: Value,
 }
 
 /// `POST /hint/webhooks`
@@ -73,15 +61,15 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
         )
             .into_response();
     }
-    let Ok(event) = serde_json::from_slice::<Envelope>(&body) else {
+    let Ok(event) = serde_json::from_slice::<HintEvent>(&body) else {
         return (
             StatusCode::BAD_REQUEST,
             Json(json!({ "error": "not a webhook envelope" })),
         )
             .into_response();
     };
-    match apply(&state, &event).await {
-        Ok(outcome) => Json(json!({ "status": outcome })).into_response(),
+    match hint_events::apply(&state, &event).await {
+        Ok(outcome) => Json(json!({ "status": outcome.as_str() })).into_response(),
         Err(error) => {
             // A 5xx makes Hint deliver again later; the event id was not recorded.
             tracing::error!(%error, event_id = %event.id, "could not apply a webhook");
@@ -92,91 +80,6 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
                 .into_response()
         }
     }
-}
-
-async fn apply(state: &AppState, event: &Envelope) -> Result<&'static str, sqlx::Error> {
-    let mut tx = state.db.pool().begin().await?;
-    let fresh = sqlx::query("INSERT INTO webhook_events (id, type, received_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
-        .bind(&event.id)
-        .bind(&event.kind)
-        .bind(now())
-        .execute(&mut *tx)
-        .await?;
-    if fresh.rows_affected() == 0 {
-        return Ok("duplicate");
-    }
-    let integration_id = event.object.get("id").and_then(Value::as_str);
-    let hint_status = event.object.get("status").and_then(Value::as_str);
-    let practice_id = event.practice_id.as_deref().or_else(|| {
-        event
-            .object
-            .get("practice")
-            .and_then(|p| p.get("id"))
-            .and_then(Value::as_str)
-    });
-    let at = now();
-    let rows = match event.kind.as_str() {
-        "integration.activated" | "integration.deactivated" => {
-            let status = if event.kind == "integration.activated" {
-                ConnectionStatus::Connected
-            } else {
-                ConnectionStatus::Disconnected
-            };
-            sqlx::query(
-                "UPDATE connections SET status = $1, hint_status = COALESCE($2, hint_status), updated_at = $3 \
-                 WHERE integration_id = $4 AND merged_into IS NULL RETURNING id",
-            )
-            .bind(status.as_str())
-            .bind(hint_status)
-            .bind(at)
-            .bind(integration_id)
-            .fetch_all(&mut *tx)
-            .await?
-        }
-        "practice.updated" => sqlx::query(
-            "UPDATE connections SET practice_name = COALESCE($1, practice_name), updated_at = $2 \
-                 WHERE practice_id = $3 AND merged_into IS NULL RETURNING id",
-        )
-        .bind(event.object.get("name").and_then(Value::as_str))
-        .bind(at)
-        .bind(practice_id)
-        .fetch_all(&mut *tx)
-        .await?,
-        "practice.deactivated" => {
-            sqlx::query(
-                "UPDATE connections SET status = $1, updated_at = $2 \
-                 WHERE practice_id = $3 AND merged_into IS NULL RETURNING id",
-            )
-            .bind(ConnectionStatus::Disconnected.as_str())
-            .bind(at)
-            .bind(practice_id)
-            .fetch_all(&mut *tx)
-            .await?
-        }
-        _ => {
-            tx.commit().await?;
-            return Ok("ignored");
-        }
-    };
-    let ids: Vec<String> = rows
-        .iter()
-        .map(|row| row.try_get("id"))
-        .collect::<Result<_, _>>()?;
-    tx.commit().await?;
-    let action = format!("webhook_{}", event.kind.replace('.', "_"));
-    for id in &ids {
-        let entry = Entry {
-            connection_id: Some(id),
-            detail: Some(&event.id),
-            ..Entry::new(ActorKind::Hint, &action, Outcome::Ok)
-        };
-        audit::record(&state.db, entry).await;
-    }
-    Ok(if ids.is_empty() {
-        "no matching connection"
-    } else {
-        "applied"
-    })
 }
 
 /// `POST /hint/connect/{code}`: Hint's headless install, server to server. The code is
@@ -197,8 +100,8 @@ pub async fn headless_connect(State(state): State<AppState>, Path(raw): Path<Str
             .into_response();
     };
     let outcome = async {
-        let id = connect::receive_code(&state, &code, None, None).await?;
-        connect::exchange(&state, &state.hint, &id, ExchangeActor::Hint, None).await
+        let id = onboarding::receive_code(&state, &code, None, None).await?;
+        exchange::exchange(&state, &id, ExchangeActor::Hint, None).await
     }
     .await;
     match outcome {

@@ -1,4 +1,4 @@
-//! Brakes on password guessing: failed logins are counted per client address and per email
+//! Brakes on password guessing (the login throttle): failed logins are counted per client address and per email
 //! in a sliding window, in memory (so per app instance; a shared limit would live in the
 //! database or a proxy in front).
 

@@ -4,19 +4,9 @@ use axum::http::{header, HeaderName, HeaderValue};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// The Content-Security-Policy for everything that does not set its own (rendered pages set one
-/// with a per-response nonce; see `page_csp`).
+/// with a per-response nonce; see `app::page_csp`).
 pub const DEFAULT_CSP: &str =
     "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
-
-/// The Content-Security-Policy of a rendered page, allowing only our own files and the inline
-/// hydration script that carries `nonce`.
-pub fn page_csp(nonce: &str) -> String {
-    format!(
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-         style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
-         object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    )
-}
 
 /// Layers that add the headers every response carries unless a handler set its own.
 pub fn header_layers(https: bool) -> Vec<SetResponseHeaderLayer<HeaderValue>> {
@@ -101,12 +91,5 @@ mod tests {
     #[test]
     fn query_form_redirects_keep_their_path() {
         assert_eq!(loggable_path("/signup", "/signup?code="), "/signup");
-    }
-
-    #[test]
-    fn the_page_policy_allows_only_the_nonce_script() {
-        let csp = page_csp("abc123");
-        assert!(csp.contains("'nonce-abc123'"));
-        assert!(!csp.contains("unsafe-inline"));
     }
 }

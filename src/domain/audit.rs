@@ -1,0 +1,99 @@
+//! The audit log's vocabulary: who acted, what they did, how it went. Shared with the browser
+//! because a connection's timeline shows these words to staff.
+
+stored_words! {
+    /// Who acted.
+    pub enum ActorKind {
+        /// Someone not logged in.
+        Anonymous => "anonymous",
+        /// A provider.
+        Provider => "provider",
+        /// Partner staff.
+        Staff => "staff",
+        /// Hint (webhooks, headless connect).
+        Hint => "hint",
+        /// The app itself (background jobs).
+        System => "system",
+    }
+}
+
+stored_words! {
+    /// How it went.
+    pub enum Outcome {
+        Ok => "ok",
+        Denied => "denied",
+        Failed => "failed",
+    }
+}
+
+stored_words! {
+    /// What was done. One word per kind of event, so the log can be counted and filtered.
+    pub enum AuditAction {
+        /// An authorization code arrived (landing, manual or headless).
+        CodeReceived => "code_received",
+        /// A provider signed up.
+        AccountCreated => "account_created",
+        /// A provider logged in (or tried).
+        Login => "login",
+        /// A staff member logged in (or tried).
+        StaffLogin => "staff_login",
+        /// An exchange with Hint began (the claim was won).
+        ExchangeStarted => "exchange_started",
+        /// Hint gave us the practice's key.
+        ExchangeSucceeded => "exchange_succeeded",
+        /// Hint did not give us a key.
+        ExchangeFailed => "exchange_failed",
+        /// Staff proved the stored key against Hint.
+        KeyVerified => "key_verified",
+        /// The key health job found the stored key refused.
+        KeyCheck => "key_check",
+        /// Staff read the integration's status from Hint.
+        StatusRefreshed => "status_refreshed",
+        /// Staff activated the integration at Hint.
+        Activated => "activated",
+        /// Staff deactivated the integration at Hint.
+        Deactivated => "deactivated",
+        /// Staff revealed the full practice key.
+        KeyRevealed => "key_revealed",
+        /// Staff exported the list as CSV.
+        ExportedCsv => "exported_csv",
+        /// Hint's `integration.activated` webhook was applied.
+        WebhookIntegrationActivated => "webhook_integration_activated",
+        /// Hint's `integration.deactivated` webhook was applied.
+        WebhookIntegrationDeactivated => "webhook_integration_deactivated",
+        /// Hint's `practice.updated` webhook was applied.
+        WebhookPracticeUpdated => "webhook_practice_updated",
+        /// Hint's `practice.deactivated` webhook was applied.
+        WebhookPracticeDeactivated => "webhook_practice_deactivated",
+    }
+}
+
+impl AuditAction {
+    /// The action as staff read it on a timeline ("key revealed").
+    pub fn label(self) -> String {
+        self.as_str().replace('_', " ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_round_trips_through_its_stored_word_and_its_json() {
+        for action in AuditAction::ALL {
+            assert_eq!(AuditAction::parse(action.as_str()), Some(*action));
+            let json = serde_json::to_string(action).unwrap();
+            assert_eq!(json, format!("\"{}\"", action.as_str()));
+        }
+        assert_eq!(AuditAction::parse("test"), None);
+    }
+
+    #[test]
+    fn stored_words_are_unique() {
+        let mut words: Vec<_> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+        words.sort_unstable();
+        words.dedup();
+        assert_eq!(words.len(), AuditAction::ALL.len());
+    }
+}

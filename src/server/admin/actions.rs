@@ -1,0 +1,264 @@
+//! What staff do to a connection: the five actions of the detail page (typed by
+//! `StaffAction`, each audited) and the manual connect of Hint's manual flow. The role needed is
+//! checked by the caller (`api::admin`) before anything here runs.
+
+use crate::domain::admin::{StaffAction, StaffMember};
+use crate::domain::audit::{ActorKind, AuditAction, Outcome};
+use crate::domain::connection::{AuthCode, ConnectionStatus};
+use crate::domain::AppError;
+use crate::server::audit::{self, Entry};
+use crate::server::connections::exchange::{self, ExchangeActor};
+use crate::server::connections::keys::{self, Verdict};
+use crate::server::connections::{onboarding, set_status, StatusChange, Target};
+use crate::server::hint::HintError;
+use crate::server::state::AppState;
+
+/// A staff action's outcome, shown to the staff member.
+pub type ActionResult = Result<String, AppError>;
+
+/// Runs `action` on connection `id` for `staff` (an admin). Answers the message to show; for
+/// `Reveal`, the key itself.
+pub async fn run(
+    state: &AppState,
+    staff: &StaffMember,
+    id: &str,
+    action: StaffAction,
+    ip: Option<&str>,
+) -> ActionResult {
+    match action {
+        StaffAction::Verify => verify(state, staff, id, ip).await,
+        StaffAction::Refresh => refresh_status(state, staff, id, ip).await,
+        StaffAction::Activate => switch_integration(state, staff, id, ip, true).await,
+        StaffAction::Deactivate => switch_integration(state, staff, id, ip, false).await,
+        StaffAction::Reveal => reveal_key(state, staff, id, ip).await,
+    }
+}
+
+fn hint_failure(error: &HintError) -> AppError {
+    match error {
+        HintError::Unavailable { .. } | HintError::Unreachable { .. } => {
+            AppError::invalid("Hint is not reachable right now; nothing was changed. Try again in a minute.")
+        }
+        HintError::NoAnswer { .. } | HintError::BadResponse(_) => {
+            AppError::invalid("Hint did not give a usable answer; nothing was recorded. Check the state in Hint and try again.")
+        }
+        HintError::Unauthorized { .. } => AppError::invalid(
+            "Hint refused our partner API key. Check HINT_PARTNER_API_KEY; nothing was changed.",
+        ),
+        HintError::Rejected { status, message } => {
+            AppError::Invalid(format!("Hint refused the request ({status}): {message}"))
+        }
+    }
+}
+
+async fn record(
+    state: &AppState,
+    staff: &StaffMember,
+    action: AuditAction,
+    id: &str,
+    ip: Option<&str>,
+    outcome: Outcome,
+    detail: Option<&str>,
+) {
+    audit::record(
+        &state.db,
+        Entry {
+            actor_id: Some(&staff.id),
+            connection_id: Some(id),
+            ip,
+            detail,
+            ..Entry::new(ActorKind::Staff, action, outcome)
+        },
+    )
+    .await;
+}
+
+async fn integration_id(state: &AppState, id: &str) -> Result<String, AppError> {
+    let integration: Option<String> =
+        sqlx::query_scalar("SELECT integration_id FROM connections WHERE id = $1")
+            .bind(id)
+            .fetch_optional(state.db.pool())
+            .await?
+            .ok_or(AppError::NotFound)?;
+    integration.ok_or_else(|| AppError::invalid("This connection has no integration at Hint yet."))
+}
+
+/// Proves the stored key against Hint (see `connections::keys::verify_key`).
+async fn verify(state: &AppState, staff: &StaffMember, id: &str, ip: Option<&str>) -> ActionResult {
+    let action = AuditAction::KeyVerified;
+    match keys::verify_key(state, id).await? {
+        Verdict::Works { practice_name } => {
+            record(state, staff, action, id, ip, Outcome::Ok, None).await;
+            Ok(format!("The key works: Hint answered for {practice_name}."))
+        }
+        Verdict::Refused => {
+            record(
+                state,
+                staff,
+                action,
+                id,
+                ip,
+                Outcome::Failed,
+                Some("hint_401"),
+            )
+            .await;
+            Ok(
+                "Hint refused the stored key: the connection is marked as needing a reconnect."
+                    .into(),
+            )
+        }
+        Verdict::Unknown(error) => {
+            record(
+                state,
+                staff,
+                action,
+                id,
+                ip,
+                Outcome::Failed,
+                Some("hint_error"),
+            )
+            .await;
+            Err(hint_failure(&error))
+        }
+    }
+}
+
+/// Reads the integration's status at Hint and stores it.
+async fn refresh_status(
+    state: &AppState,
+    staff: &StaffMember,
+    id: &str,
+    ip: Option<&str>,
+) -> ActionResult {
+    let integration = integration_id(state, id).await?;
+    match state.hint.integration(&integration).await {
+        Ok(info) => {
+            let word = info.status.unwrap_or_default();
+            let change = StatusChange {
+                hint_status: Some(&word),
+                ..StatusChange::to(ConnectionStatus::from_hint(Some(&word)))
+            };
+            set_status(state.db.pool(), Target::Id(id), change).await?;
+            record(
+                state,
+                staff,
+                AuditAction::StatusRefreshed,
+                id,
+                ip,
+                Outcome::Ok,
+                Some(&word),
+            )
+            .await;
+            Ok(format!("Hint says the integration is {word}."))
+        }
+        Err(error) => {
+            record(
+                state,
+                staff,
+                AuditAction::StatusRefreshed,
+                id,
+                ip,
+                Outcome::Failed,
+                None,
+            )
+            .await;
+            Err(hint_failure(&error))
+        }
+    }
+}
+
+/// Turns the integration on or off at Hint, then records the new state here.
+async fn switch_integration(
+    state: &AppState,
+    staff: &StaffMember,
+    id: &str,
+    ip: Option<&str>,
+    on: bool,
+) -> ActionResult {
+    let integration = integration_id(state, id).await?;
+    let (action, status, done) = if on {
+        (
+            AuditAction::Activated,
+            ConnectionStatus::Connected,
+            "Activated at Hint; the connection is now connected.",
+        )
+    } else {
+        (
+            AuditAction::Deactivated,
+            ConnectionStatus::Disconnected,
+            "Deactivated at Hint; the connection is now disconnected.",
+        )
+    };
+    let answer = if on {
+        state.hint.activate(&integration).await
+    } else {
+        state.hint.deactivate(&integration).await
+    };
+    match answer {
+        Ok(info) => {
+            let change = StatusChange {
+                hint_status: info.status.as_deref(),
+                ..StatusChange::to(status)
+            };
+            set_status(state.db.pool(), Target::Id(id), change).await?;
+            record(state, staff, action, id, ip, Outcome::Ok, None).await;
+            Ok(done.into())
+        }
+        Err(error) => {
+            record(state, staff, action, id, ip, Outcome::Failed, None).await;
+            Err(hint_failure(&error))
+        }
+    }
+}
+
+/// The full practice key, for an admin; every reveal is audited.
+async fn reveal_key(
+    state: &AppState,
+    staff: &StaffMember,
+    id: &str,
+    ip: Option<&str>,
+) -> ActionResult {
+    let key = keys::practice_key(state, id).await?;
+    record(
+        state,
+        staff,
+        AuditAction::KeyRevealed,
+        id,
+        ip,
+        Outcome::Ok,
+        None,
+    )
+    .await;
+    Ok(secrecy::ExposeSecret::expose_secret(&key).to_owned())
+}
+
+/// Hint's manual flow: a practice sent staff its code out of band; exchange it exactly like the
+/// journey does. Returns the connection's id.
+pub async fn manual_connect(
+    state: &AppState,
+    staff: &StaffMember,
+    raw_code: &str,
+    ip: Option<&str>,
+) -> Result<(String, String), AppError> {
+    let code = AuthCode::parse(raw_code.trim()).ok_or_else(|| {
+        AppError::invalid(
+            "That does not look like a Hint code: letters and digits, 8 to 256 of them.",
+        )
+    })?;
+    let id = onboarding::receive_code(state, &code, None, ip).await?;
+    let summary = exchange::exchange(state, &id, ExchangeActor::Staff(&staff.id), ip).await?;
+    let message = match (summary.status, summary.problem) {
+        (ConnectionStatus::Connected, _) => {
+            format!(
+                "Connected {}.",
+                summary.practice_name.as_deref().unwrap_or("the practice")
+            )
+        }
+        (ConnectionStatus::AwaitingActivation, _) => {
+            "Exchanged; the integration awaits activation.".to_owned()
+        }
+        (_, Some(problem)) => problem.message().to_owned(),
+        (status, None) => format!("The connection is {}.", status.label()),
+    };
+    Ok((summary.id, message))
+}

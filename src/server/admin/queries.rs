@@ -1,0 +1,287 @@
+//! The dashboard's queries: the list (search, filter, sort, pages), the CSV export's rows, the
+//! summary, and one connection's detail with its timeline. Read only.
+
+use crate::domain::admin::{
+    ConnectionDetail, ConnectionPage, ConnectionRowView, ListQuery, Summary, TimelineEntry,
+    MAX_OFFSET, PAGE_SIZE,
+};
+use crate::domain::audit::{ActorKind, AuditAction, Outcome};
+use crate::domain::connection::{ConnectProblem, ConnectionStatus};
+use crate::domain::AppError;
+use crate::server::db::{now, Backend};
+use crate::server::state::AppState;
+
+const LIST_COLUMNS: &str =
+    "c.id, c.status, c.practice_id, c.practice_name, c.integration_id, u.name AS provider_name, \
+     u.email AS provider_email, c.connected_at, c.last_verified_at, c.created_at";
+const FROM: &str = "FROM connections c LEFT JOIN users u ON u.id = c.user_id";
+
+/// One row of the list as stored.
+#[derive(sqlx::FromRow)]
+struct ListRow {
+    id: String,
+    #[sqlx(try_from = "String")]
+    status: ConnectionStatus,
+    practice_id: Option<String>,
+    practice_name: Option<String>,
+    integration_id: Option<String>,
+    provider_name: Option<String>,
+    provider_email: Option<String>,
+    connected_at: Option<i64>,
+    last_verified_at: Option<i64>,
+    created_at: i64,
+}
+
+impl From<ListRow> for ConnectionRowView {
+    fn from(row: ListRow) -> Self {
+        Self {
+            id: row.id,
+            status: row.status,
+            practice_id: row.practice_id,
+            practice_name: row.practice_name,
+            integration_id: row.integration_id,
+            provider_name: row.provider_name,
+            provider_email: row.provider_email,
+            connected_at: row.connected_at,
+            last_verified_at: row.last_verified_at,
+            created_at: row.created_at,
+        }
+    }
+}
+
+/// The `WHERE` clause for a query and its bound values, in order (`$1`, `$2`, …). It never
+/// needs the users table joined: an email search goes through a sub-query on `users`.
+fn filters(query: &ListQuery, backend: Backend) -> (String, Vec<String>) {
+    let mut clauses = vec!["c.merged_into IS NULL".to_owned()];
+    let mut values = Vec::new();
+    if let Some(status) = query.status_filter() {
+        values.push(status.as_str().to_owned());
+        clauses.push(format!("c.status = ${}", values.len()));
+    }
+    let term = query.q.trim();
+    let pattern = || {
+        format!(
+            "%{}%",
+            term.to_lowercase()
+                .replace(['\\', '%'], "")
+                .replace('_', "\\_")
+        )
+    };
+    let email_match =
+        |n: usize| format!("c.user_id IN (SELECT id FROM users WHERE email LIKE ${n} ESCAPE '\\')");
+    if term.starts_with("pra-") || term.starts_with("int-") {
+        // An id: an exact match through its index.
+        values.push(term.to_owned());
+        let column = if term.starts_with("pra-") {
+            "practice_id"
+        } else {
+            "integration_id"
+        };
+        clauses.push(format!("c.{column} = ${}", values.len()));
+    } else if term.contains('@') {
+        values.push(pattern());
+        clauses.push(email_match(values.len()));
+    } else if !term.is_empty() {
+        values.push(pattern());
+        let n = values.len();
+        // SQLite's LIKE ignores ASCII case; PostgreSQL needs ILIKE. Emails are stored lower-cased.
+        let like = if backend == Backend::Postgres {
+            "ILIKE"
+        } else {
+            "LIKE"
+        };
+        clauses.push(format!(
+            "(c.practice_name {like} ${n} ESCAPE '\\' OR {})",
+            email_match(n)
+        ));
+    }
+    (format!("WHERE {}", clauses.join(" AND ")), values)
+}
+
+fn order_by(query: &ListQuery) -> String {
+    let column = match query.sort_column() {
+        "provider_email" => "u.email".to_owned(),
+        other => format!("c.{other}"),
+    };
+    let direction = if query.descending() { "DESC" } else { "ASC" };
+    // A plain column order lets both backends walk an index and stop after one page. Where
+    // empty values go differs (SQLite puts NULL first when ascending, PostgreSQL last).
+    format!("ORDER BY {column} {direction}, c.id {direction}")
+}
+
+/// One page of the list.
+pub async fn list(state: &AppState, query: &ListQuery) -> Result<ConnectionPage, AppError> {
+    let (where_clause, values) = filters(query, state.db.backend());
+    let page = query.page();
+    let sql = format!(
+        "SELECT {LIST_COLUMNS} {FROM} {where_clause} {} LIMIT {PAGE_SIZE} OFFSET {}",
+        order_by(query),
+        (page - 1) * PAGE_SIZE
+    );
+    let mut rows_query = sqlx::query_as::<_, ListRow>(&sql);
+    for value in &values {
+        rows_query = rows_query.bind(value);
+    }
+    let rows = rows_query.fetch_all(state.db.pool()).await?;
+    // Counting stops past the deepest page offered: beyond it the list says "more than".
+    let count_sql = format!(
+        "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM connections c {where_clause} LIMIT {}) AS counted",
+        MAX_OFFSET + PAGE_SIZE + 1
+    );
+    let mut count_query = sqlx::query_scalar::<_, i64>(&count_sql);
+    for value in &values {
+        count_query = count_query.bind(value);
+    }
+    let total = count_query.fetch_one(state.db.pool()).await?;
+    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).clamp(1, MAX_OFFSET / PAGE_SIZE + 1);
+    Ok(ConnectionPage {
+        rows: rows.into_iter().map(ConnectionRowView::from).collect(),
+        total,
+        page,
+        pages,
+    })
+}
+
+/// Every row of a view (for the CSV export), capped at `limit`.
+pub async fn export(
+    state: &AppState,
+    query: &ListQuery,
+    limit: i64,
+) -> Result<Vec<ConnectionRowView>, AppError> {
+    let (where_clause, values) = filters(query, state.db.backend());
+    let sql = format!(
+        "SELECT {LIST_COLUMNS} {FROM} {where_clause} {} LIMIT {limit}",
+        order_by(query)
+    );
+    let mut rows_query = sqlx::query_as::<_, ListRow>(&sql);
+    for value in &values {
+        rows_query = rows_query.bind(value);
+    }
+    let rows = rows_query.fetch_all(state.db.pool()).await?;
+    Ok(rows.into_iter().map(ConnectionRowView::from).collect())
+}
+
+/// Counts by status, connections per day for 30 days, failed exchanges in 24 hours.
+pub async fn summary(state: &AppState) -> Result<Summary, AppError> {
+    // All rows by status (read off the status index alone), less the few merged rows (read off
+    // their partial index): much cheaper than checking `merged_into` on every row.
+    let all: Vec<(String, i64)> =
+        sqlx::query_as("SELECT status, COUNT(*) AS n FROM connections GROUP BY status")
+            .fetch_all(state.db.pool())
+            .await?;
+    let merged: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT status, COUNT(*) AS n FROM connections WHERE merged_into IS NOT NULL GROUP BY status",
+    )
+    .fetch_all(state.db.pool())
+    .await?;
+    let mut by_status: Vec<(ConnectionStatus, i64)> =
+        ConnectionStatus::ALL.iter().map(|s| (*s, 0)).collect();
+    for (rows, sign) in [(all, 1), (merged, -1)] {
+        for (status, count) in rows {
+            if let Some(slot) = by_status.iter_mut().find(|(s, _)| s.as_str() == status) {
+                slot.1 += sign * count;
+            }
+        }
+    }
+    let today = now().div_euclid(86_400) * 86_400;
+    let since = today - 29 * 86_400;
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT (connected_at - (connected_at % 86400)) AS day, COUNT(*) AS n FROM connections \
+         WHERE connected_at >= $1 AND id NOT IN (SELECT id FROM connections WHERE merged_into IS NOT NULL) GROUP BY (connected_at - (connected_at % 86400))",
+    )
+    .bind(since)
+    .fetch_all(state.db.pool())
+    .await?;
+    let mut last_30_days: Vec<(i64, i64)> = (0..30).map(|i| (since + i * 86_400, 0)).collect();
+    for (day, count) in rows {
+        if let Some(slot) = last_30_days.iter_mut().find(|(d, _)| *d == day) {
+            slot.1 = count;
+        }
+    }
+    let failed_last_24h: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) AS n FROM audit_log WHERE action = $1 AND at >= $2")
+            .bind(AuditAction::ExchangeFailed.as_str())
+            .bind(now() - 86_400)
+            .fetch_one(state.db.pool())
+            .await?;
+    Ok(Summary {
+        by_status,
+        last_30_days,
+        failed_last_24h,
+    })
+}
+
+/// The stored facts of one connection, beyond its list row.
+#[derive(sqlx::FromRow)]
+struct DetailRow {
+    #[sqlx(flatten)]
+    row: ListRow,
+    hint_status: Option<String>,
+    product_name: Option<String>,
+    activated_by_name: Option<String>,
+    activated_by_email: Option<String>,
+    api_key_last4: Option<String>,
+    api_key_key_id: Option<String>,
+    failure: Option<String>,
+    wizard_data: String,
+    updated_at: i64,
+}
+
+/// One line of the audit log as a timeline shows it.
+#[derive(sqlx::FromRow)]
+struct TimelineRow {
+    at: i64,
+    #[sqlx(try_from = "String")]
+    actor_kind: ActorKind,
+    action: String,
+    #[sqlx(try_from = "String")]
+    outcome: Outcome,
+    detail: Option<String>,
+}
+
+/// Everything about one connection, with its timeline (including rows merged into it).
+pub async fn detail(state: &AppState, id: &str) -> Result<ConnectionDetail, AppError> {
+    let row: DetailRow = sqlx::query_as(&format!(
+        "SELECT {LIST_COLUMNS}, c.hint_status, c.product_name, c.activated_by_name, c.activated_by_email, \
+         c.api_key_last4, c.api_key_key_id, c.failure, c.wizard_data, c.updated_at {FROM} WHERE c.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(state.db.pool())
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let timeline: Vec<TimelineRow> = sqlx::query_as(
+        "SELECT at, actor_kind, action, outcome, detail FROM audit_log \
+         WHERE connection_id = $1 OR connection_id IN (SELECT id FROM connections WHERE merged_into = $1) \
+         ORDER BY at, id",
+    )
+    .bind(id)
+    .fetch_all(state.db.pool())
+    .await?;
+    let timeline = timeline
+        .into_iter()
+        .filter_map(|entry| {
+            // Actions this version does not know (from a newer one) are left off the timeline.
+            let action = AuditAction::parse(&entry.action)?;
+            Some(TimelineEntry {
+                at: entry.at,
+                actor_kind: entry.actor_kind,
+                action,
+                outcome: entry.outcome,
+                detail: entry.detail,
+            })
+        })
+        .collect();
+    Ok(ConnectionDetail {
+        row: row.row.into(),
+        hint_status: row.hint_status,
+        product_name: row.product_name,
+        activated_by_name: row.activated_by_name,
+        activated_by_email: row.activated_by_email,
+        key_last4: row.api_key_last4,
+        key_id: row.api_key_key_id,
+        failure: row.failure.as_deref().and_then(ConnectProblem::parse),
+        answers: serde_json::from_str(&row.wizard_data).unwrap_or_default(),
+        updated_at: row.updated_at,
+        timeline,
+    })
+}

@@ -1,0 +1,299 @@
+//! The exchange: a connection's code is traded with Hint for the practice's key, exactly once
+//! however many callers ask (the provider finishing the wizard, staff with a code a practice sent
+//! them, Hint's headless install), and the result is stored.
+//!
+//! Exactly once: the exchange starts with `UPDATE … SET status = 'exchanging' WHERE status =
+//! 'pending'`, a state change only one caller can win, on SQLite and on PostgreSQL alike, across
+//! tabs, double clicks and app instances. Losers wait for the winner's outcome and report it.
+
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+
+use super::keys::verify_key;
+use super::{load, load_owned, ConnectionRow};
+use crate::domain::audit::{ActorKind, AuditAction, Outcome};
+use crate::domain::connection::{ConnectProblem, ConnectionStatus, ConnectionSummary};
+use crate::domain::onboarding::WizardStep;
+use crate::domain::AppError;
+use crate::server::audit::{self, Entry};
+use crate::server::crypto::Purpose;
+use crate::server::db::now;
+use crate::server::hint::{HintError, TokenResponse};
+use crate::server::state::AppState;
+
+/// How long a request that lost the claim waits for the winner's outcome.
+const WAIT_FOR_WINNER: Duration = Duration::from_secs(30);
+
+/// Who asks for an exchange.
+#[derive(Debug, Clone, Copy)]
+pub enum ExchangeActor<'a> {
+    /// The provider finishing the wizard (the connection must be theirs).
+    Provider(&'a str),
+    /// Staff exchanging a code a practice sent them (Hint's manual flow).
+    Staff(&'a str),
+    /// Hint itself (headless connect).
+    Hint,
+}
+
+impl ExchangeActor<'_> {
+    fn audit(&self) -> (ActorKind, Option<&str>) {
+        match self {
+            Self::Provider(id) => (ActorKind::Provider, Some(id)),
+            Self::Staff(id) => (ActorKind::Staff, Some(id)),
+            Self::Hint => (ActorKind::Hint, None),
+        }
+    }
+
+    fn provider(&self) -> Option<&str> {
+        match self {
+            Self::Provider(id) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// Exchanges the connection's code with Hint, at most once however many callers ask.
+pub async fn exchange(
+    state: &AppState,
+    id: &str,
+    actor: ExchangeActor<'_>,
+    ip: Option<&str>,
+) -> Result<ConnectionSummary, AppError> {
+    let row = match actor.provider() {
+        Some(user_id) => {
+            let row = load_owned(state, id, user_id).await?;
+            if row.answers.practice.is_none() || row.answers.profile.is_none() {
+                return Err(AppError::invalid(
+                    "Finish the earlier steps before connecting.",
+                ));
+            }
+            row
+        }
+        None => load(state, id).await?.ok_or(AppError::NotFound)?,
+    };
+    let id = row.summary.id.clone();
+    let claimed = sqlx::query(
+        "UPDATE connections SET status = 'exchanging', failure = NULL, updated_at = $1 \
+         WHERE id = $2 AND status = 'pending' AND code_ciphertext IS NOT NULL",
+    )
+    .bind(now())
+    .bind(&id)
+    .execute(state.db.pool())
+    .await?;
+    if claimed.rows_affected() == 0 {
+        return wait_for_outcome(state, &id).await;
+    }
+    let (actor_kind, actor_id) = actor.audit();
+    let entry = |action, outcome, detail| Entry {
+        actor_id,
+        connection_id: Some(&id),
+        ip,
+        detail,
+        ..Entry::new(actor_kind, action, outcome)
+    };
+    audit::record(
+        &state.db,
+        entry(AuditAction::ExchangeStarted, Outcome::Ok, None),
+    )
+    .await;
+
+    let code = match read_code(state, &id).await {
+        Ok(code) => code,
+        Err(error) => {
+            release(
+                state,
+                &id,
+                ConnectionStatus::Failed,
+                ConnectProblem::CodeRejected,
+            )
+            .await?;
+            return Err(error);
+        }
+    };
+    let activate = state.config.activate_on_exchange;
+    match state
+        .hint
+        .exchange_code(code.expose_secret(), activate)
+        .await
+    {
+        Ok(token) => {
+            let target = store_success(state, &id, actor.provider(), &row, token).await?;
+            let done = Entry {
+                connection_id: Some(&target),
+                ..entry(AuditAction::ExchangeSucceeded, Outcome::Ok, None)
+            };
+            audit::record(&state.db, done).await;
+            // Prove the new key at once; a failure changes nothing the key job will not see again.
+            if let Err(error) = verify_key(state, &target).await {
+                tracing::warn!(%error, connection_id = %target, "could not verify a new practice key");
+            }
+            Ok(load(state, &target)
+                .await?
+                .ok_or(AppError::Internal)?
+                .summary)
+        }
+        Err(error) => {
+            let (status, problem) = classify(&error);
+            if problem == ConnectProblem::PartnerMisconfigured {
+                tracing::error!(alert = "hint_partner_credentials", %error, "Hint refused our partner API key: check HINT_PARTNER_API_KEY and HINT_API_BASE_URL");
+            } else {
+                tracing::warn!(%error, connection_id = %id, "code exchange failed");
+            }
+            release(state, &id, status, problem).await?;
+            let failed = entry(
+                AuditAction::ExchangeFailed,
+                Outcome::Failed,
+                Some(problem.as_str()),
+            );
+            audit::record(&state.db, failed).await;
+            Ok(load(state, &id).await?.ok_or(AppError::Internal)?.summary)
+        }
+    }
+}
+
+/// What a failed exchange leaves behind: only a refused code ends the connection; anything else
+/// keeps it pending so "try again" works.
+fn classify(error: &HintError) -> (ConnectionStatus, ConnectProblem) {
+    match error {
+        HintError::Rejected { .. } => (ConnectionStatus::Failed, ConnectProblem::CodeRejected),
+        HintError::Unauthorized { .. } => (
+            ConnectionStatus::Pending,
+            ConnectProblem::PartnerMisconfigured,
+        ),
+        HintError::Unavailable { .. } | HintError::Unreachable { .. } => {
+            (ConnectionStatus::Pending, ConnectProblem::HintUnavailable)
+        }
+        HintError::NoAnswer { .. } | HintError::BadResponse(_) => {
+            (ConnectionStatus::Pending, ConnectProblem::NoAnswer)
+        }
+    }
+}
+
+async fn read_code(state: &AppState, id: &str) -> Result<secrecy::SecretString, AppError> {
+    let (sealed, key_id): (Vec<u8>, String) =
+        sqlx::query_as("SELECT code_ciphertext, code_key_id FROM connections WHERE id = $1")
+            .bind(id)
+            .fetch_one(state.db.pool())
+            .await?;
+    state
+        .keys
+        .decrypt(Purpose::AuthCode, id, &key_id, &sealed)
+        .map_err(|error| {
+            tracing::error!(%error, connection_id = %id, "could not decrypt a stored code");
+            AppError::Internal
+        })
+}
+
+async fn release(
+    state: &AppState,
+    id: &str,
+    status: ConnectionStatus,
+    problem: ConnectProblem,
+) -> Result<(), AppError> {
+    let wipe_code = status == ConnectionStatus::Failed;
+    sqlx::query(
+        "UPDATE connections SET status = $1, failure = $2, updated_at = $3, \
+         code_ciphertext = CASE WHEN $4 = 1 THEN NULL ELSE code_ciphertext END WHERE id = $5",
+    )
+    .bind(status.as_str())
+    .bind(problem.as_str())
+    .bind(now())
+    .bind(i64::from(wipe_code))
+    .bind(id)
+    .execute(state.db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Stores a successful exchange. A practice already stored in another row is updated there
+/// (one row per practice); this row then points at it. Returns the id of the row that holds the
+/// practice.
+async fn store_success(
+    state: &AppState,
+    id: &str,
+    user_id: Option<&str>,
+    row: &ConnectionRow,
+    token: TokenResponse,
+) -> Result<String, AppError> {
+    let mut tx = state.db.pool().begin().await?;
+    // Write first: on SQLite a transaction that reads and then writes fails with "busy" if another
+    // writer committed in between; taking the write lock up front waits for it instead.
+    sqlx::query("UPDATE connections SET updated_at = $1 WHERE id = $2")
+        .bind(now())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let existing: Option<String> =
+        sqlx::query_scalar("SELECT id FROM connections WHERE practice_id = $1 AND id <> $2")
+            .bind(&token.practice.id)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let target = existing.clone().unwrap_or_else(|| id.to_owned());
+    let key = token.access_token.expose_secret();
+    let (sealed, key_id) = state.keys.encrypt(Purpose::PracticeKey, &target, key);
+    let last4: String = key
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let status = ConnectionStatus::from_hint(token.status.as_deref());
+    let wizard = serde_json::to_string(&row.answers).map_err(|_| AppError::Internal)?;
+    let at = now();
+    if existing.is_some() {
+        // This row gives up its code; the practice's row takes the new key.
+        sqlx::query(
+            "UPDATE connections SET merged_into = $1, status = $2, code_ciphertext = NULL, updated_at = $3 WHERE id = $4",
+        )
+        .bind(&target)
+        .bind(status.as_str())
+        .bind(at)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query(
+        "UPDATE connections SET status = $1, practice_id = $2, practice_name = $3, integration_id = $4, \
+         hint_status = $5, product_name = $6, activated_by_name = $7, activated_by_email = $8, \
+         api_key_ciphertext = $9, api_key_key_id = $10, api_key_last4 = $11, user_id = COALESCE($12, user_id), \
+         wizard_step = $13, wizard_data = $14, failure = NULL, code_ciphertext = NULL, \
+         connected_at = $15, updated_at = $15 WHERE id = $16",
+    )
+    .bind(status.as_str())
+    .bind(&token.practice.id)
+    .bind(token.practice.name.as_deref())
+    .bind(&token.id)
+    .bind(token.status.as_deref())
+    .bind(token.product.as_ref().and_then(|p| p.name.as_deref()))
+    .bind(token.activated_by.as_ref().and_then(|p| p.name.as_deref()))
+    .bind(token.activated_by.as_ref().and_then(|p| p.email.as_deref()))
+    .bind(sealed)
+    .bind(&key_id)
+    .bind(&last4)
+    .bind(user_id)
+    .bind(WizardStep::Done.index())
+    .bind(wizard)
+    .bind(at)
+    .bind(&target)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(target)
+}
+
+/// Waits while another request holds the claim, then reports how it ended.
+async fn wait_for_outcome(state: &AppState, id: &str) -> Result<ConnectionSummary, AppError> {
+    let started = std::time::Instant::now();
+    loop {
+        let row = load(state, id).await?.ok_or(AppError::NotFound)?;
+        if row.summary.status != ConnectionStatus::Exchanging || started.elapsed() > WAIT_FOR_WINNER
+        {
+            return Ok(row.summary);
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}

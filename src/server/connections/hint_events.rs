@@ -1,0 +1,141 @@
+//! Hint's webhook events applied to the connections they name. Each event id is applied once
+//! (Hint repeats deliveries); unknown types are acknowledged and ignored. The signature was
+//! checked before anything here runs (`http::hint_inbound`). This module also writes the
+//! `webhook_events` table, the record of which event ids were applied.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{set_status, StatusChange, Target};
+use crate::domain::audit::{ActorKind, AuditAction, Outcome};
+use crate::domain::connection::ConnectionStatus;
+use crate::server::audit::{self, Entry};
+use crate::server::db::now;
+use crate::server::state::AppState;
+
+/// A webhook's envelope.
+#[derive(Debug, Deserialize)]
+pub struct HintEvent {
+    /// Hint's event id (`evt-…`), unique per event, repeated on redelivery.
+    pub id: String,
+    /// `integration.activated`, `practice.updated`, …
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub practice_id: Option<String>,
+    /// The integration or practice the event is about.
+    #[serde(default)]
+    pub object: Value,
+}
+
+/// What applying an event did, as answered to Hint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// It changed the connections it names.
+    Applied,
+    /// It names no connection we hold.
+    NoMatch,
+    /// This event id was applied before.
+    Duplicate,
+    /// A type we do not act on.
+    Ignored,
+}
+
+impl Applied {
+    /// The word answered to Hint.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Applied => "applied",
+            Self::NoMatch => "no matching connection",
+            Self::Duplicate => "duplicate",
+            Self::Ignored => "ignored",
+        }
+    }
+}
+
+/// Applies `event` once. On an error nothing is recorded, so Hint's redelivery applies it later.
+pub async fn apply(state: &AppState, event: &HintEvent) -> Result<Applied, sqlx::Error> {
+    let mut tx = state.db.pool().begin().await?;
+    let fresh = sqlx::query(
+        "INSERT INTO webhook_events (id, type, received_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&event.id)
+    .bind(&event.kind)
+    .bind(now())
+    .execute(&mut *tx)
+    .await?;
+    if fresh.rows_affected() == 0 {
+        return Ok(Applied::Duplicate);
+    }
+    let integration_id = event.object.get("id").and_then(Value::as_str);
+    let hint_status = event.object.get("status").and_then(Value::as_str);
+    let practice_id = event.practice_id.as_deref().or_else(|| {
+        event
+            .object
+            .get("practice")
+            .and_then(|p| p.get("id"))
+            .and_then(Value::as_str)
+    });
+    let (action, ids) = match event.kind.as_str() {
+        kind @ ("integration.activated" | "integration.deactivated") => {
+            let (action, to) = if kind == "integration.activated" {
+                (
+                    AuditAction::WebhookIntegrationActivated,
+                    ConnectionStatus::Connected,
+                )
+            } else {
+                (
+                    AuditAction::WebhookIntegrationDeactivated,
+                    ConnectionStatus::Disconnected,
+                )
+            };
+            let change = StatusChange {
+                hint_status,
+                ..StatusChange::to(to)
+            };
+            let ids = match integration_id {
+                Some(id) => set_status(&mut *tx, Target::Integration(id), change).await?,
+                None => Vec::new(),
+            };
+            (action, ids)
+        }
+        "practice.deactivated" => {
+            let change = StatusChange::to(ConnectionStatus::Disconnected);
+            let ids = match practice_id {
+                Some(id) => set_status(&mut *tx, Target::Practice(id), change).await?,
+                None => Vec::new(),
+            };
+            (AuditAction::WebhookPracticeDeactivated, ids)
+        }
+        "practice.updated" => {
+            let ids = sqlx::query_scalar(
+                "UPDATE connections SET practice_name = COALESCE($1, practice_name), updated_at = $2 \
+                 WHERE practice_id = $3 AND merged_into IS NULL RETURNING id",
+            )
+            .bind(event.object.get("name").and_then(Value::as_str))
+            .bind(now())
+            .bind(practice_id)
+            .fetch_all(&mut *tx)
+            .await?;
+            (AuditAction::WebhookPracticeUpdated, ids)
+        }
+        _ => {
+            tx.commit().await?;
+            return Ok(Applied::Ignored);
+        }
+    };
+    tx.commit().await?;
+    for id in &ids {
+        let entry = Entry {
+            connection_id: Some(id),
+            detail: Some(&event.id),
+            ..Entry::new(ActorKind::Hint, action, Outcome::Ok)
+        };
+        audit::record(&state.db, entry).await;
+    }
+    Ok(if ids.is_empty() {
+        Applied::NoMatch
+    } else {
+        Applied::Applied
+    })
+}

@@ -1,0 +1,253 @@
+//! The `connections` table: one row per practice connection, from the code landing to the key
+//! being stored and kept healthy. This module tree is the table's only writer:
+//!
+//! - `onboarding`: a code lands, a provider claims it, the wizard's answers are kept;
+//! - `exchange`: the code is exchanged with Hint exactly once, and the result stored;
+//! - `keys`: the stored practice key — decrypting, proving it against Hint, re-encrypting;
+//! - `health`: the background job that proves every key on a schedule;
+//! - `hint_events`: Hint's webhooks applied to the rows they name.
+//!
+//! Status changes made from outside an exchange (staff actions, webhooks, the key job) all go
+//! through [`set_status`]; the exchange's own steps (claim, release, store) are in `exchange`.
+
+pub mod exchange;
+pub mod health;
+pub mod hint_events;
+pub mod keys;
+pub mod onboarding;
+
+use super::db::now;
+use super::state::AppState;
+use crate::domain::connection::{ConnectProblem, ConnectionStatus, ConnectionSummary};
+use crate::domain::onboarding::{WizardAnswers, WizardStep};
+use crate::domain::AppError;
+
+/// The columns [`Record`] reads.
+const RECORD_COLUMNS: &str = "id, status, practice_id, practice_name, hint_status, connected_at, \
+     failure, user_id, merged_into, wizard_step, wizard_data";
+
+/// A connection row as stored (the columns the journey needs; never the secrets).
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct Record {
+    id: String,
+    #[sqlx(try_from = "String")]
+    status: ConnectionStatus,
+    practice_id: Option<String>,
+    practice_name: Option<String>,
+    hint_status: Option<String>,
+    connected_at: Option<i64>,
+    failure: Option<String>,
+    user_id: Option<String>,
+    merged_into: Option<String>,
+    wizard_step: i64,
+    wizard_data: String,
+}
+
+/// A connection as the journey works with it.
+#[derive(Debug, Clone)]
+pub struct ConnectionRow {
+    /// What the provider may see.
+    pub summary: ConnectionSummary,
+    /// The provider who owns it, once claimed.
+    pub user_id: Option<String>,
+    /// Set when a newer row holds this practice now.
+    pub merged_into: Option<String>,
+    /// Where the wizard stands.
+    pub step: WizardStep,
+    /// What the wizard collected.
+    pub answers: WizardAnswers,
+}
+
+impl From<Record> for ConnectionRow {
+    fn from(record: Record) -> Self {
+        Self {
+            summary: ConnectionSummary {
+                id: record.id,
+                status: record.status,
+                practice_id: record.practice_id,
+                practice_name: record.practice_name,
+                hint_status: record.hint_status,
+                connected_at: record.connected_at,
+                problem: record.failure.as_deref().and_then(ConnectProblem::parse),
+            },
+            user_id: record.user_id,
+            merged_into: record.merged_into,
+            step: WizardStep::from_index(record.wizard_step),
+            answers: serde_json::from_str(&record.wizard_data).unwrap_or_default(),
+        }
+    }
+}
+
+/// Loads a connection, following a merge to the row that holds the practice now.
+pub async fn load(state: &AppState, id: &str) -> Result<Option<ConnectionRow>, AppError> {
+    let mut id = id.to_owned();
+    for _ in 0..3 {
+        let record: Option<Record> = sqlx::query_as(&format!(
+            "SELECT {RECORD_COLUMNS} FROM connections WHERE id = $1"
+        ))
+        .bind(&id)
+        .fetch_optional(state.db.pool())
+        .await?;
+        let Some(record) = record else {
+            return Ok(None);
+        };
+        match record.merged_into.clone() {
+            Some(next) => id = next,
+            None => return Ok(Some(record.into())),
+        }
+    }
+    Ok(None)
+}
+
+/// Loads a connection only if it belongs to `user_id`.
+pub async fn load_owned(
+    state: &AppState,
+    id: &str,
+    user_id: &str,
+) -> Result<ConnectionRow, AppError> {
+    match load(state, id).await? {
+        Some(row) if row.user_id.as_deref() == Some(user_id) => Ok(row),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// The provider's connections, newest first.
+pub async fn list_for_user(
+    state: &AppState,
+    user_id: &str,
+) -> Result<Vec<ConnectionSummary>, AppError> {
+    let records: Vec<Record> = sqlx::query_as(&format!(
+        "SELECT {RECORD_COLUMNS} FROM connections WHERE user_id = $1 AND merged_into IS NULL \
+         ORDER BY created_at DESC"
+    ))
+    .bind(user_id)
+    .fetch_all(state.db.pool())
+    .await?;
+    Ok(records
+        .into_iter()
+        .map(|record| ConnectionRow::from(record).summary)
+        .collect())
+}
+
+/// Which rows a status change applies to. Merged rows are never changed: their practice lives
+/// in the row they point at.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    /// One connection by our id.
+    Id(&'a str),
+    /// The connection of a Hint integration (`int-…`).
+    Integration(&'a str),
+    /// The connection of a Hint practice (`pra-…`).
+    Practice(&'a str),
+}
+
+/// A change of status from outside an exchange.
+#[derive(Debug, Clone, Copy)]
+pub struct StatusChange<'a> {
+    /// The new status.
+    pub to: ConnectionStatus,
+    /// Apply only to rows in this status (`None`: whatever their status).
+    pub only_from: Option<ConnectionStatus>,
+    /// Hint's own word for the integration, when Hint just told us.
+    pub hint_status: Option<&'a str>,
+}
+
+impl StatusChange<'_> {
+    /// A change to `to` from any status.
+    pub fn to(to: ConnectionStatus) -> Self {
+        Self {
+            to,
+            only_from: None,
+            hint_status: None,
+        }
+    }
+}
+
+/// Changes the status of the rows `target` names; returns their ids. Runs on the pool or inside
+/// a caller's transaction.
+pub async fn set_status<'e, E>(
+    executor: E,
+    target: Target<'_>,
+    change: StatusChange<'_>,
+) -> Result<Vec<String>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let (column, value) = match target {
+        Target::Id(id) => ("id", id),
+        Target::Integration(id) => ("integration_id", id),
+        Target::Practice(id) => ("practice_id", id),
+    };
+    sqlx::query_scalar(&format!(
+        "UPDATE connections SET status = $1, hint_status = COALESCE($2, hint_status), updated_at = $3 \
+         WHERE {column} = $4 AND merged_into IS NULL AND ($5 = '' OR status = $5) RETURNING id"
+    ))
+    .bind(change.to.as_str())
+    .bind(change.hint_status)
+    .bind(now())
+    .bind(value)
+    .bind(change.only_from.map_or("", ConnectionStatus::as_str))
+    .fetch_all(executor)
+    .await
+}
+
+/// A made-up connection for `seed`: no code and no key, so nothing secret is invented.
+pub struct SeedConnection {
+    pub id: String,
+    pub status: ConnectionStatus,
+    pub practice_id: Option<String>,
+    pub practice_name: String,
+    pub integration_id: Option<String>,
+    pub user_id: String,
+    pub created_at: i64,
+    pub connected_at: Option<i64>,
+}
+
+/// Adds made-up connections in one statement (for `seed`), their wizards finished.
+pub async fn insert_seeded<'e, E>(executor: E, rows: &[SeedConnection]) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    if rows.is_empty() {
+        return Ok(());
+    }
+    const COLUMNS: usize = 8;
+    let placeholders: Vec<String> = (0..rows.len())
+        .map(|i| {
+            let p = |k: usize| format!("${}", i * COLUMNS + k);
+            format!(
+                "({}, {}, {}, {}, {}, {}, {done}, '{{}}', {}, {}, {}, {})",
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                p(5),
+                p(6),
+                p(7),
+                p(7),
+                p(8),
+                p(8),
+                done = WizardStep::Done.index(),
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO connections (id, status, practice_id, practice_name, integration_id, user_id, \
+         wizard_step, wizard_data, created_at, updated_at, connected_at, last_verified_at) VALUES {}",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for row in rows {
+        query = query
+            .bind(&row.id)
+            .bind(row.status.as_str())
+            .bind(&row.practice_id)
+            .bind(&row.practice_name)
+            .bind(&row.integration_id)
+            .bind(&row.user_id)
+            .bind(row.created_at)
+            .bind(row.connected_at);
+    }
+    query.execute(executor).await?;
+    Ok(())
+}
