@@ -129,7 +129,9 @@ test('two tabs pressing Connect at once reach Hint exactly once', async ({ page,
   await setFaults(request, { latency_ms: 400 });
   const before = await tokenRequests(request);
   // page.request shares the browser's cookies: these are two submissions from one session.
-  const press = () => page.request.post('/api/onboarding/connect', { headers: { accept: 'application/json' } });
+  // They carry the page's origin, as the browser's own requests do.
+  const headers = { accept: 'application/json', origin: new URL(page.url()).origin };
+  const press = () => page.request.post('/api/onboarding/connect', { headers });
   const [first, second] = await Promise.all([press(), press()]);
   expect((await first.json()).status).toBe('connected');
   expect((await second.json()).status).toBe('connected');

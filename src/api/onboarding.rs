@@ -97,6 +97,6 @@ pub async fn connect_practice() -> Result<ConnectionSummary, AppError> {
     use crate::server::connections::exchange::{exchange, ExchangeActor};
 
     let (caller, user, row) = ssr::owned().await?;
-    let actor = ExchangeActor::Provider(&user.id);
+    let actor = ExchangeActor::Provider(user.id.clone());
     exchange(&caller.state, &row.summary.id, actor, caller.ip.as_deref()).await
 }

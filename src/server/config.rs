@@ -179,6 +179,34 @@ pub struct Config {
     #[arg(long, env = "SANDBOX_LISTEN", default_value = "127.0.0.1:3100")]
     pub sandbox_listen: SocketAddr,
 
+    /// Hint webhooks signed more than this many seconds before (or after) they arrive are
+    /// refused, so a captured delivery cannot be replayed later; event ids are remembered this
+    /// long.
+    #[arg(long, env = "WEBHOOK_MAX_AGE_SECONDS", default_value_t = 300)]
+    pub webhook_max_age_seconds: u64,
+
+    /// How long a landed code can be claimed, in minutes: Hint's codes are short-lived, and a
+    /// pending connection older than this is swept away.
+    #[arg(long, env = "CODE_LIFETIME_MINUTES", default_value_t = 10)]
+    pub code_lifetime_minutes: u64,
+
+    /// An exchange still `exchanging` this many seconds after it started (its server died) is
+    /// put back to `pending` with "no answer" by the sweeper.
+    #[arg(long, env = "EXCHANGE_DEADLINE_SECONDS", default_value_t = 120)]
+    pub exchange_deadline_seconds: u64,
+
+    /// Seconds a request may take before it is answered 408 (an exchange it started goes on).
+    #[arg(long, env = "REQUEST_TIMEOUT_SECONDS", default_value_t = 30)]
+    pub request_timeout_seconds: u64,
+
+    /// Seconds a client has to send a request's headers; slower connections are closed.
+    #[arg(long, env = "HEADER_READ_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub header_read_timeout_seconds: u64,
+
+    /// Most client connections served at once; more wait to be accepted.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+
     /// Folder for local state (the SQLite file by default, the development encryption key).
     #[arg(long, env = "DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,

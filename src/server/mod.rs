@@ -9,7 +9,7 @@
 //!   Hint's webhooks;
 //! - `admin`: the staff dashboard's queries and actions;
 //! - `hint`: the client for Hint's API; `assets`: the built site held in memory; `config`,
-//!   `state`, `db`, `crypto`, `telemetry`, `seed`.
+//!   `state`, `db`, `crypto`, `telemetry`, `seed`, `housekeeping` (the timed chores).
 
 pub mod account;
 pub mod admin;
@@ -21,6 +21,7 @@ pub mod connections;
 pub mod crypto;
 pub mod db;
 pub mod hint;
+pub mod housekeeping;
 pub mod http;
 pub mod passwords;
 pub mod seed;
@@ -33,7 +34,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
@@ -155,6 +155,7 @@ impl Application {
             },
         };
         let state = AppState {
+            public_origin: origin_of(&public_base_url).into(),
             leptos_options,
             db,
             config: Arc::new(config),
@@ -194,23 +195,16 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        // Without TCP_NODELAY, small streamed bodies wait on Nagle's algorithm (~40 ms each).
-        let listener = self.listener.tap_io(|tcp| {
-            if let Err(error) = tcp.set_nodelay(true) {
-                tracing::debug!(%error, "could not set TCP_NODELAY");
-            }
-        });
-        let sweeper = tokio::spawn(sweep_expired_sessions(self.state.db.clone()));
+        let sweeper = tokio::spawn(housekeeping::run(self.state.clone()));
         let key_checks = (self.state.config.key_check_hours > 0).then(|| {
             let every = Duration::from_secs(self.state.config.key_check_hours * 3600);
             tokio::spawn(connections::health::run(self.state.clone(), every))
         });
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let result = axum::serve(listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let limits = http::listener::Limits {
+            max_connections: self.state.config.max_connections.max(1),
+            header_read_timeout: Duration::from_secs(self.state.config.header_read_timeout_seconds),
+        };
+        let result = http::listener::serve(self.listener, self.router, limits, shutdown).await;
         sweeper.abort();
         if let Some(task) = key_checks {
             task.abort();
@@ -220,17 +214,12 @@ impl Application {
     }
 }
 
-/// Deletes expired sessions once an hour (the store already ignores them when loading).
-async fn sweep_expired_sessions(db: Db) {
-    let store = auth::session_store::DbSessionStore::new(db);
-    let mut every_hour = tokio::time::interval(Duration::from_secs(60 * 60));
-    loop {
-        every_hour.tick().await;
-        match store.delete_expired().await {
-            Ok(0) => {}
-            Ok(count) => tracing::info!(count, "deleted expired sessions"),
-            Err(error) => tracing::warn!(%error, "could not delete expired sessions"),
-        }
+/// The origin (`scheme://host[:port]`) of a base URL.
+fn origin_of(url: &str) -> String {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find('/') {
+        Some(slash) => url[..after_scheme + slash].to_owned(),
+        None => url.to_owned(),
     }
 }
 

@@ -32,6 +32,8 @@ pub struct AppState {
     pub webhook_secret: Option<secrecy::SecretString>,
     /// Failed-login counters.
     pub login_failures: Arc<FailureLimiter>,
+    /// Our own origin (`scheme://host[:port]`), the only one state-changing requests may come from.
+    pub public_origin: Arc<str>,
     /// The keys that encrypt practice keys and pending codes at rest.
     pub keys: Arc<Keyring>,
 }

@@ -105,6 +105,7 @@ impl TestApp {
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
+            .default_headers(same_origin(&address))
             .build()
             .expect("client");
         Self {
@@ -131,6 +132,17 @@ impl TestApp {
             .await
             .expect("request sent")
     }
+}
+
+/// What a browser sends with a request from one of the app's own pages.
+pub fn same_origin(address: &str) -> reqwest::header::HeaderMap {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "sec-fetch-site",
+        "same-origin".parse().expect("a header value"),
+    );
+    headers.insert("origin", address.parse().expect("a header value"));
+    headers
 }
 
 /// The partner key the in-process sandbox accepts by default.

@@ -377,6 +377,7 @@ async fn another_providers_session_cannot_take_over_a_claimed_connection() {
     let other = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
+        .default_headers(crate::helpers::same_origin(&app.address))
         .build()
         .unwrap();
     other

@@ -9,6 +9,7 @@ mod helpers;
 
 mod admin;
 mod assets;
+mod attacks;
 mod health;
 mod journey;
 mod key_health;

@@ -9,6 +9,19 @@ use sqlx::Row;
 use crate::helpers::{TestApp, TestDb, RIVERBEND, SANDBOX_PARTNER_KEY};
 use crate::on_both_databases;
 
+/// Now, as Hint writes an event's `created_at`.
+pub fn iso_now() -> String {
+    iso_at(time::OffsetDateTime::now_utc().unix_timestamp())
+}
+
+/// A unix time as Hint writes an event's `created_at`.
+pub fn iso_at(seconds: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(seconds)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
 /// The in-process sandbox signs with its default key unless HINT_WEBHOOK_SECRET is set.
 const SIGNING_KEY: &str = "sandbox-webhook-secret";
 
@@ -80,7 +93,7 @@ on_both_databases! {
         let integration = connected_integration(&app).await;
         let body = serde_json::to_vec(&json!({
             "id": "evt-test-1", "type": "integration.deactivated", "practice_id": RIVERBEND,
-            "created_at": "2026-11-29T00:00:00Z", "object": { "id": integration, "status": "inactive" }
+            "created_at": iso_now(), "object": { "id": integration, "status": "inactive" }
         })).unwrap();
         let good = signature(SIGNING_KEY.as_bytes(), &body);
         let mut tampered = body.clone();
@@ -101,9 +114,38 @@ on_both_databases! {
         assert_eq!(status_of(&app, &integration).await, "connected");
     }
 
+    async fn a_signed_webhook_made_a_day_ago_is_refused_as_a_replay(app) {
+        let integration = connected_integration(&app).await;
+        let day_ago = time::OffsetDateTime::now_utc().unix_timestamp() - 86_400;
+        for created_at in [json!(iso_at(day_ago)), json!(null), json!("last tuesday")] {
+            let body = serde_json::to_vec(&json!({
+                "id": "evt-old", "type": "integration.deactivated", "practice_id": RIVERBEND,
+                "created_at": created_at, "object": { "id": integration, "status": "inactive" }
+            })).unwrap();
+            let response = post_webhook(&app, &body, Some(&signature(SIGNING_KEY.as_bytes(), &body))).await;
+            assert_eq!(response.status(), 400, "{created_at}");
+        }
+        assert_eq!(status_of(&app, &integration).await, "connected");
+    }
+
+    async fn event_ids_are_forgotten_only_once_their_events_are_too_old_to_replay(app) {
+        let body = serde_json::to_vec(&json!({
+            "id": "evt-prune", "type": "patient.created", "created_at": iso_now(), "object": {}
+        })).unwrap();
+        post_webhook(&app, &body, Some(&signature(SIGNING_KEY.as_bytes(), &body))).await;
+        let fresh = practice_connect::server::housekeeping::run_once(&app.state).await;
+        assert_eq!(fresh.webhook_ids, 0, "a fresh event's id is kept");
+        sqlx::query("UPDATE webhook_events SET received_at = received_at - 3600").execute(app.db.pool()).await.unwrap();
+        practice_connect::server::housekeeping::run_once(&app.state).await;
+        let kept: i64 = sqlx::query("SELECT COUNT(*) AS n FROM webhook_events").fetch_one(app.db.pool()).await.unwrap().get("n");
+        assert_eq!(kept, 0, "an id older than twice the window is forgotten");
+    }
+
     async fn unknown_event_types_are_acknowledged_and_ignored(app) {
-        let body = br#"{"id":"evt-new-kind","type":"patient.created","object":{}}"#;
-        let response = post_webhook(&app, body, Some(&signature(SIGNING_KEY.as_bytes(), body))).await;
+        let body = serde_json::to_vec(&json!({
+            "id": "evt-new-kind", "type": "patient.created", "created_at": iso_now(), "object": {}
+        })).unwrap();
+        let response = post_webhook(&app, &body, Some(&signature(SIGNING_KEY.as_bytes(), &body))).await;
         assert_eq!(response.status(), 200);
         assert_eq!(response.json::<Value>().await.unwrap()["status"], "ignored");
     }
@@ -112,7 +154,7 @@ on_both_databases! {
         connected_integration(&app).await;
         let body = serde_json::to_vec(&json!({
             "id": "evt-rename", "type": "practice.updated", "practice_id": RIVERBEND,
-            "object": { "id": RIVERBEND, "name": "Riverbend DPC North" }
+            "created_at": iso_now(), "object": { "id": RIVERBEND, "name": "Riverbend DPC North" }
         })).unwrap();
         let response = post_webhook(&app, &body, Some(&signature(SIGNING_KEY.as_bytes(), &body))).await;
         assert_eq!(response.status(), 200);

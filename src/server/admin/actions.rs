@@ -246,7 +246,8 @@ pub async fn manual_connect(
         )
     })?;
     let id = onboarding::receive_code(state, &code, None, ip).await?;
-    let summary = exchange::exchange(state, &id, ExchangeActor::Staff(&staff.id), ip).await?;
+    let summary =
+        exchange::exchange(state, &id, ExchangeActor::Staff(staff.id.clone()), ip).await?;
     let message = match (summary.status, summary.problem) {
         (ConnectionStatus::Connected, _) => {
             format!(

@@ -25,18 +25,18 @@ use crate::server::state::AppState;
 /// How long a request that lost the claim waits for the winner's outcome.
 const WAIT_FOR_WINNER: Duration = Duration::from_secs(30);
 
-/// Who asks for an exchange.
-#[derive(Debug, Clone, Copy)]
-pub enum ExchangeActor<'a> {
+/// Who asks for an exchange (by id).
+#[derive(Debug, Clone)]
+pub enum ExchangeActor {
     /// The provider finishing the wizard (the connection must be theirs).
-    Provider(&'a str),
+    Provider(String),
     /// Staff exchanging a code a practice sent them (Hint's manual flow).
-    Staff(&'a str),
+    Staff(String),
     /// Hint itself (headless connect).
     Hint,
 }
 
-impl ExchangeActor<'_> {
+impl ExchangeActor {
     fn audit(&self) -> (ActorKind, Option<&str>) {
         match self {
             Self::Provider(id) => (ActorKind::Provider, Some(id)),
@@ -53,11 +53,13 @@ impl ExchangeActor<'_> {
     }
 }
 
-/// Exchanges the connection's code with Hint, at most once however many callers ask.
+/// Exchanges the connection's code with Hint, at most once however many callers ask. Once the
+/// claim is won the exchange runs to its end on its own task, even if the caller goes away, so
+/// a key Hint issued is never lost with a dropped request.
 pub async fn exchange(
     state: &AppState,
     id: &str,
-    actor: ExchangeActor<'_>,
+    actor: ExchangeActor,
     ip: Option<&str>,
 ) -> Result<ConnectionSummary, AppError> {
     let row = match actor.provider() {
@@ -84,6 +86,28 @@ pub async fn exchange(
     if claimed.rows_affected() == 0 {
         return wait_for_outcome(state, &id).await;
     }
+    let task = tokio::spawn(run_claimed(
+        state.clone(),
+        id,
+        row,
+        actor,
+        ip.map(str::to_owned),
+    ));
+    task.await.unwrap_or_else(|error| {
+        tracing::error!(%error, "an exchange task failed");
+        Err(AppError::Internal)
+    })
+}
+
+/// The exchange after its claim was won: read the code, ask Hint, store what it said.
+async fn run_claimed(
+    state: AppState,
+    id: String,
+    row: ConnectionRow,
+    actor: ExchangeActor,
+    ip: Option<String>,
+) -> Result<ConnectionSummary, AppError> {
+    let (state, ip) = (&state, ip.as_deref());
     let (actor_kind, actor_id) = actor.audit();
     let entry = |action, outcome, detail| Entry {
         actor_id,
@@ -296,4 +320,32 @@ async fn wait_for_outcome(state: &AppState, id: &str) -> Result<ConnectionSummar
         }
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
+}
+
+/// Puts exchanges whose server died mid-way (`exchanging` for longer than `deadline_seconds`)
+/// back to `pending` with "no answer", so the provider can try again and staff see what
+/// happened. Returns how many were released.
+pub async fn release_stranded(state: &AppState, deadline_seconds: u64) -> Result<u64, AppError> {
+    let ids: Vec<String> = sqlx::query_scalar(
+        "UPDATE connections SET status = 'pending', failure = $1, updated_at = $2 \
+         WHERE status = 'exchanging' AND updated_at < $3 RETURNING id",
+    )
+    .bind(ConnectProblem::NoAnswer.as_str())
+    .bind(now())
+    .bind(now() - deadline_seconds as i64)
+    .fetch_all(state.db.pool())
+    .await?;
+    for id in &ids {
+        let entry = Entry {
+            connection_id: Some(id),
+            detail: Some("stranded"),
+            ..Entry::new(
+                ActorKind::System,
+                AuditAction::ExchangeFailed,
+                Outcome::Failed,
+            )
+        };
+        audit::record(&state.db, entry).await;
+    }
+    Ok(ids.len() as u64)
 }

@@ -23,9 +23,41 @@ pub struct HintEvent {
     pub kind: String,
     #[serde(default)]
     pub practice_id: Option<String>,
+    /// When Hint made the event (ISO 8601); signed with the rest of the body.
+    #[serde(default)]
+    pub created_at: Option<String>,
     /// The integration or practice the event is about.
     #[serde(default)]
     pub object: Value,
+}
+
+impl HintEvent {
+    /// Whether the event was made within `max_age_seconds` of `now` (either side, for clock
+    /// skew). An event without a readable time is not fresh: replay protection rests on it.
+    pub fn is_fresh(&self, now: i64, max_age_seconds: u64) -> bool {
+        let Some(made) = self.created_at.as_deref().and_then(unix_seconds) else {
+            return false;
+        };
+        now.abs_diff(made) <= max_age_seconds
+    }
+}
+
+/// Unix seconds of an RFC 3339 time.
+fn unix_seconds(text: &str) -> Option<i64> {
+    let format = time::format_description::well_known::Rfc3339;
+    time::OffsetDateTime::parse(text, &format)
+        .ok()
+        .map(time::OffsetDateTime::unix_timestamp)
+}
+
+/// Forgets event ids received before `before` (unix seconds). Once an event is older than the
+/// freshness window it is refused anyway, so its id need not be kept to catch a replay.
+pub async fn forget_seen_before(state: &AppState, before: i64) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM webhook_events WHERE received_at < $1")
+        .bind(before)
+        .execute(state.db.pool())
+        .await?;
+    Ok(done.rows_affected())
 }
 
 /// What applying an event did, as answered to Hint.
@@ -138,4 +170,37 @@ pub async fn apply(state: &AppState, event: &HintEvent) -> Result<Applied, sqlx:
     } else {
         Applied::Applied
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn made_at(created_at: Option<&str>) -> HintEvent {
+        HintEvent {
+            id: "evt-1".into(),
+            kind: "integration.activated".into(),
+            practice_id: None,
+            created_at: created_at.map(str::to_owned),
+            object: Value::Null,
+        }
+    }
+
+    #[test]
+    fn only_events_made_within_the_window_are_fresh() {
+        let made = unix_seconds("2026-11-30T12:00:00Z").unwrap();
+        let event = made_at(Some("2026-11-30T12:00:00Z"));
+        assert!(event.is_fresh(made + 300, 300));
+        assert!(
+            event.is_fresh(made - 60, 300),
+            "a little clock skew is forgiven"
+        );
+        assert!(!event.is_fresh(made + 301, 300));
+        assert!(
+            !event.is_fresh(made + 86_400, 300),
+            "a day-old event is a replay"
+        );
+        assert!(!made_at(None).is_fresh(made, 300));
+        assert!(!made_at(Some("yesterday")).is_fresh(made, 300));
+    }
 }

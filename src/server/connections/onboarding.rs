@@ -212,3 +212,19 @@ pub async fn go_back(state: &AppState, row: &ConnectionRow) -> Result<(), AppErr
     let previous = row.step.previous().max(WizardStep::Practice);
     save_wizard(state, row, previous, &row.answers).await
 }
+
+/// Forgets codes that landed more than `lifetime_seconds` ago and that nobody claimed or
+/// exchanged: Hint no longer takes them, and keeping them would let strangers fill the table.
+pub async fn forget_expired_codes(
+    state: &AppState,
+    lifetime_seconds: u64,
+) -> Result<u64, AppError> {
+    let done = sqlx::query(
+        "DELETE FROM connections WHERE status = 'pending' AND user_id IS NULL \
+         AND practice_id IS NULL AND created_at < $1",
+    )
+    .bind(now() - lifetime_seconds as i64)
+    .execute(state.db.pool())
+    .await?;
+    Ok(done.rows_affected())
+}

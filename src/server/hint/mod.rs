@@ -25,6 +25,9 @@ pub struct HintTarget {
     pub partner_key: secrecy::SecretString,
 }
 
+/// The longest `Retry-After` read as such (a day); larger values are clamped, never overflowed.
+const MAX_RETRY_AFTER_SECONDS: u64 = 86_400;
+
 /// Retry timing.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
@@ -174,7 +177,7 @@ impl HintClient {
                         .get(reqwest::header::RETRY_AFTER)
                         .and_then(|v| v.to_str().ok())
                         .and_then(|v| v.parse::<u64>().ok())
-                        .map(Duration::from_secs);
+                        .map(|seconds| Duration::from_secs(seconds.min(MAX_RETRY_AFTER_SECONDS)));
                     let message = response
                         .json::<ErrorBody>()
                         .await
@@ -183,7 +186,11 @@ impl HintClient {
                         .unwrap_or_default();
                     match status {
                         StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
-                            if self.out_of_time(started, attempt, backoff) {
+                            // Hint's own wait is honoured unless it runs past our deadline: then
+                            // we give up at once rather than sleep through it.
+                            let too_long = retry_after
+                                .is_some_and(|wait| started.elapsed() + wait > self.retry.deadline);
+                            if too_long || self.out_of_time(started, attempt, backoff) {
                                 return Err(HintError::Unavailable {
                                     status: status.as_u16(),
                                     attempts: attempt,
@@ -228,10 +235,7 @@ impl HintClient {
                 }
             };
             let jitter = rand::thread_rng().gen_range(0.5..1.5);
-            let wait = retry_after
-                .unwrap_or(backoff)
-                .mul_f64(jitter)
-                .min(self.retry.deadline);
+            let wait = retry_after.unwrap_or_else(|| backoff.mul_f64(jitter));
             tracing::info!(
                 path,
                 attempt,

@@ -19,6 +19,7 @@ use crate::domain::connection::{AuthCode, ConnectionStatus};
 use crate::server::connections::exchange::{self, ExchangeActor};
 use crate::server::connections::hint_events::{self, HintEvent};
 use crate::server::connections::onboarding;
+use crate::server::db::now;
 use crate::server::state::AppState;
 
 /// Whether `header` (`sha256=<hex>`) is the HMAC-SHA256 of `body` under `secret`.
@@ -68,6 +69,14 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
         )
             .into_response();
     };
+    if !event.is_fresh(now(), state.config.webhook_max_age_seconds) {
+        tracing::warn!(event_id = %event.id, "refused a webhook outside the freshness window");
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": "stale or undated event" })),
+        )
+            .into_response();
+    }
     match hint_events::apply(&state, &event).await {
         Ok(outcome) => Json(json!({ "status": outcome.as_str() })).into_response(),
         Err(error) => {

@@ -5,6 +5,7 @@
 pub mod export;
 pub mod hint_inbound;
 pub mod landing;
+pub mod listener;
 pub mod security;
 
 use std::time::Duration;
@@ -45,7 +46,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/admin/export.csv", get(export::connections_csv))
-        .route("/hint/webhooks", axum::routing::post(hint_inbound::receive))
+        .route(
+            security::WEBHOOKS_PATH,
+            axum::routing::post(hint_inbound::receive),
+        )
         .route(
             "/hint/connect/{code}",
             axum::routing::post(hint_inbound::headless_connect),
@@ -54,6 +58,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(asset_or_not_found);
     router = router
         .layer(axum::middleware::from_fn(server_fn_error_status))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::same_origin_only,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             landing::landing,
@@ -68,7 +76,7 @@ pub fn router(state: AppState) -> Router {
     router
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
+            Duration::from_secs(state.config.request_timeout_seconds),
         ))
         .layer(trace)
         .with_state(state)

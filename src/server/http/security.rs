@@ -1,7 +1,13 @@
-//! HTTP security headers, and keeping secrets out of request logs.
+//! HTTP security headers, the same-origin rule for state-changing requests, and keeping secrets
+//! out of request logs.
 
-use axum::http::{header, HeaderName, HeaderValue};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::server::state::AppState;
 
 /// The Content-Security-Policy for everything that does not set its own (rendered pages set one
 /// with a per-response nonce; see `app::page_csp`).
@@ -43,6 +49,56 @@ pub fn header_layers(https: bool) -> Vec<SetResponseHeaderLayer<HeaderValue>> {
 
 /// Where Hint's headless installs arrive, with the code as the last segment.
 pub const HEADLESS_PREFIX: &str = "/hint/connect/";
+/// Where Hint's signed webhooks arrive.
+pub const WEBHOOKS_PATH: &str = "/hint/webhooks";
+
+/// Whether a request may change state: reads always may; writes must come from a page of ours
+/// (`Sec-Fetch-Site: same-origin`, or, from a browser that does not send it, an `Origin` equal
+/// to ours). Hint's server-to-server calls are exempt: webhooks are signed, and headless connect
+/// spends a code only Hint and the practice know.
+pub fn may_change_state(method: &Method, path: &str, headers: &HeaderMap, origin: &str) -> bool {
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return true;
+    }
+    if path == WEBHOOKS_PATH || path.starts_with(HEADLESS_PREFIX) {
+        return true;
+    }
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    match header("sec-fetch-site") {
+        Some(site) => site == "same-origin",
+        None => header("origin") == Some(origin),
+    }
+}
+
+/// Middleware: refuses cross-site state changes (login CSRF, a sibling subdomain calling server
+/// functions with a staff cookie) with 403 before any handler runs.
+pub async fn same_origin_only(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let allowed = may_change_state(
+        request.method(),
+        request.uri().path(),
+        request.headers(),
+        &state.public_origin,
+    );
+    if allowed {
+        return next.run(request).await;
+    }
+    tracing::warn!(
+        method = %request.method(),
+        site = request.headers().get("sec-fetch-site").and_then(|v| v.to_str().ok()).unwrap_or("-"),
+        "refused a state change from another origin"
+    );
+    let body = serde_json::to_string(&crate::domain::AppError::Forbidden).unwrap_or_default();
+    (
+        StatusCode::FORBIDDEN,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
+}
 
 /// The request path as it may be logged: the authorization code of a path-form redirect
 /// (`/connect/<code>`) is replaced by `…`. Query strings are never logged at all.
@@ -65,6 +121,81 @@ pub fn loggable_path(path: &str, redirect_path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(name, value)| {
+                (
+                    HeaderName::from_static(name),
+                    HeaderValue::from_static(value),
+                )
+            })
+            .collect()
+    }
+
+    const ORIGIN: &str = "https://partner.example";
+
+    #[test]
+    fn reads_pass_and_writes_need_our_own_origin() {
+        let post = Method::POST;
+        assert!(may_change_state(
+            &Method::GET,
+            "/api/x",
+            &headers(&[]),
+            ORIGIN
+        ));
+        assert!(may_change_state(
+            &post,
+            "/api/log_in",
+            &headers(&[("sec-fetch-site", "same-origin")]),
+            ORIGIN
+        ));
+        assert!(may_change_state(
+            &post,
+            "/api/log_in",
+            &headers(&[("origin", ORIGIN)]),
+            ORIGIN
+        ));
+        for refused in [
+            headers(&[]),
+            headers(&[("sec-fetch-site", "cross-site")]),
+            headers(&[("sec-fetch-site", "same-site")]),
+            headers(&[("sec-fetch-site", "none")]),
+            headers(&[("origin", "https://evil.partner.example")]),
+            headers(&[("origin", "null")]),
+            // A browser that says where it comes from is believed over a matching Origin.
+            headers(&[("sec-fetch-site", "same-site"), ("origin", ORIGIN)]),
+        ] {
+            assert!(
+                !may_change_state(&post, "/api/log_in", &refused, ORIGIN),
+                "{refused:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn hints_server_to_server_calls_are_exempt() {
+        let none = headers(&[]);
+        assert!(may_change_state(
+            &Method::POST,
+            WEBHOOKS_PATH,
+            &none,
+            ORIGIN
+        ));
+        assert!(may_change_state(
+            &Method::POST,
+            "/hint/connect/abcdefgh123",
+            &none,
+            ORIGIN
+        ));
+        assert!(!may_change_state(
+            &Method::POST,
+            "/hint/webhooks/x",
+            &none,
+            ORIGIN
+        ));
+    }
 
     #[test]
     fn codes_in_path_form_redirects_are_redacted() {

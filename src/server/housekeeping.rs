@@ -1,0 +1,67 @@
+//! The app's chores, run on a timer by every instance (each one is a single conditional
+//! statement, so instances running them at once do no harm): stranded exchanges released,
+//! expired codes and old webhook ids forgotten, expired sessions deleted.
+
+use std::time::Duration;
+
+use super::auth::session_store::DbSessionStore;
+use super::connections::{exchange, hint_events, onboarding};
+use super::db::now;
+use super::state::AppState;
+
+/// How often the chores run.
+const EVERY: Duration = Duration::from_secs(60);
+/// Sessions are swept less often: the store ignores expired ones anyway.
+const SESSIONS_EVERY_ROUNDS: u32 = 60;
+
+/// What one round did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Report {
+    pub stranded_exchanges: u64,
+    pub expired_codes: u64,
+    pub webhook_ids: u64,
+}
+
+/// Runs every chore once (sessions apart).
+pub async fn run_once(state: &AppState) -> Report {
+    let config = &state.config;
+    let mut report = Report::default();
+    match exchange::release_stranded(state, config.exchange_deadline_seconds).await {
+        Ok(count) => report.stranded_exchanges = count,
+        Err(error) => tracing::warn!(%error, "could not release stranded exchanges"),
+    }
+    match onboarding::forget_expired_codes(state, config.code_lifetime_minutes * 60).await {
+        Ok(count) => report.expired_codes = count,
+        Err(error) => tracing::warn!(%error, "could not forget expired codes"),
+    }
+    // Twice the window: an event is accepted up to the window either side of its time.
+    let keep = 2 * config.webhook_max_age_seconds as i64;
+    match hint_events::forget_seen_before(state, now() - keep).await {
+        Ok(count) => report.webhook_ids = count,
+        Err(error) => tracing::warn!(%error, "could not forget old webhook ids"),
+    }
+    report
+}
+
+/// Runs the chores forever, every minute.
+pub async fn run(state: AppState) {
+    let store = DbSessionStore::new(state.db.clone());
+    // The first round comes one period after start: a fresh server has nothing to sweep yet.
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + EVERY, EVERY);
+    let mut round: u32 = 0;
+    loop {
+        tick.tick().await;
+        let report = run_once(&state).await;
+        if report != Report::default() {
+            tracing::info!(?report, "housekeeping");
+        }
+        if round.is_multiple_of(SESSIONS_EVERY_ROUNDS) {
+            match store.delete_expired().await {
+                Ok(0) => {}
+                Ok(count) => tracing::info!(count, "deleted expired sessions"),
+                Err(error) => tracing::warn!(%error, "could not delete expired sessions"),
+            }
+        }
+        round = round.wrapping_add(1);
+    }
+}
