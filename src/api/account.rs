@@ -16,7 +16,7 @@ pub async fn sign_up(name: String, email: String, password: String) -> Result<()
     let email = Email::parse(&email).map_err(AppError::Invalid)?;
     let password = NewPassword::parse(&password).map_err(AppError::Invalid)?;
     let ip = caller.ip.as_deref();
-    let user = login::sign_up(
+    login::sign_up(
         &caller.state.db,
         &caller.session,
         &name,
@@ -25,7 +25,7 @@ pub async fn sign_up(name: String, email: String, password: String) -> Result<()
         ip,
     )
     .await?;
-    continue_after_login(&caller, &user).await
+    continue_after_login(&caller).await
 }
 
 /// Logs a provider in and continues the connection that brought them here.
@@ -47,25 +47,18 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
     )
     .await?
     {
-        LoggedIn::Provider(user) => continue_after_login(&caller, &user).await,
+        LoggedIn::Provider(_) => continue_after_login(&caller).await,
         LoggedIn::Staff(_) => Err(AppError::Internal),
     }
 }
 
-/// Sends the provider on: to the wizard of the connection their browser brought (now theirs),
+/// Sends the provider on: to the wizard when their browser brought a code (to confirm it there),
 /// or to their practices.
 #[cfg(feature = "ssr")]
-async fn continue_after_login(
-    caller: &super::caller::Caller,
-    user: &CurrentUser,
-) -> Result<(), AppError> {
-    use crate::server::{auth, connections::onboarding};
-
-    match auth::session_connection(&caller.session).await? {
-        Some(connection_id) => {
-            onboarding::claim_for_user(&caller.state, &connection_id, &user.id).await?;
-            leptos_axum::redirect("/onboarding");
-        }
+async fn continue_after_login(caller: &super::caller::Caller) -> Result<(), AppError> {
+    // The connection is not bound here: the wizard asks the provider to confirm it first.
+    match crate::server::auth::session_connection(&caller.session).await? {
+        Some(_) => leptos_axum::redirect("/onboarding"),
         None => leptos_axum::redirect("/practices"),
     }
     Ok(())

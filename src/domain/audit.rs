@@ -43,6 +43,12 @@ stored_words! {
         ExchangeSucceeded => "exchange_succeeded",
         /// Hint did not give us a key.
         ExchangeFailed => "exchange_failed",
+        /// A provider said yes to connecting the practice Hint named to their account.
+        ConnectionBound => "connection_bound",
+        /// A practice connected by one account was connected again by another.
+        OwnershipChanged => "ownership_changed",
+        /// A provider finished the wizard (the integration is activated when so configured).
+        OnboardingCompleted => "onboarding_completed",
         /// Staff proved the stored key against Hint.
         KeyVerified => "key_verified",
         /// The key health job found the stored key refused.

@@ -9,22 +9,31 @@ use super::connection::ConnectionSummary;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum WizardStep {
     /// Sign up or log in.
-    Account = 0,
+    Account,
+    /// Say yes to connecting the practice Hint named to this account. Never stored: a
+    /// connection is at this step until it is bound to an account.
+    Confirm,
     /// The practice being connected.
-    Practice = 1,
+    Practice,
     /// The provider's role, contact details and preferences.
-    Profile = 2,
+    Profile,
     /// Review everything and connect.
-    Review = 3,
+    Review,
     /// Connected.
-    Done = 4,
+    Done,
 }
 
 impl WizardStep {
     /// The steps shown in the progress indicator.
-    pub const SHOWN: [Self; 4] = [Self::Account, Self::Practice, Self::Profile, Self::Review];
+    pub const SHOWN: [Self; 5] = [
+        Self::Account,
+        Self::Confirm,
+        Self::Practice,
+        Self::Profile,
+        Self::Review,
+    ];
 
-    /// From the stored number.
+    /// From the number stored on a connection.
     pub fn from_index(index: i64) -> Self {
         match index {
             i64::MIN..=0 => Self::Account,
@@ -35,15 +44,22 @@ impl WizardStep {
         }
     }
 
-    /// The stored number.
+    /// The number stored on a connection (the confirmation is not a stored step).
     pub fn index(self) -> i64 {
-        self as i64
+        match self {
+            Self::Account | Self::Confirm => 0,
+            Self::Practice => 1,
+            Self::Profile => 2,
+            Self::Review => 3,
+            Self::Done => 4,
+        }
     }
 
     /// The step's title.
     pub fn title(self) -> &'static str {
         match self {
             Self::Account => "Your account",
+            Self::Confirm => "Confirm the practice",
             Self::Practice => "Your practice",
             Self::Profile => "You and your preferences",
             Self::Review => "Review and connect",
@@ -51,7 +67,7 @@ impl WizardStep {
         }
     }
 
-    /// The step before this one (never before the account step).
+    /// The stored step before this one (never before the account step).
     pub fn previous(self) -> Self {
         Self::from_index(self.index() - 1)
     }
@@ -143,6 +159,9 @@ impl ProfileAnswers {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Onboarding {
     pub user: Option<super::account::CurrentUser>,
+    /// At the confirmation step: the landed connection the "yes" binds (the form sends it back,
+    /// so a link landing meanwhile cannot swap what is bound).
+    pub landed_id: Option<String>,
     /// The connection being set up, if a code arrived in this session.
     pub connection: Option<ConnectionSummary>,
     pub step: WizardStep,
@@ -195,5 +214,20 @@ mod tests {
     fn steps_go_back_but_never_before_the_account() {
         assert_eq!(WizardStep::Review.previous(), WizardStep::Profile);
         assert_eq!(WizardStep::Account.previous(), WizardStep::Account);
+    }
+
+    #[test]
+    fn stored_steps_round_trip_and_keep_their_order() {
+        for step in [
+            WizardStep::Practice,
+            WizardStep::Profile,
+            WizardStep::Review,
+            WizardStep::Done,
+        ] {
+            assert_eq!(WizardStep::from_index(step.index()), step);
+        }
+        assert!(
+            WizardStep::Account < WizardStep::Confirm && WizardStep::Confirm < WizardStep::Practice
+        );
     }
 }

@@ -30,7 +30,8 @@ pub async fn run_once(state: &AppState) -> Report {
         Ok(count) => report.stranded_exchanges = count,
         Err(error) => tracing::warn!(%error, "could not release stranded exchanges"),
     }
-    match onboarding::forget_expired_codes(state, config.code_lifetime_minutes * 60).await {
+    match onboarding::landing::forget_expired_codes(state, config.code_lifetime_minutes * 60).await
+    {
         Ok(count) => report.expired_codes = count,
         Err(error) => tracing::warn!(%error, "could not forget expired codes"),
     }

@@ -16,7 +16,9 @@ pub enum TestDb {
     Postgres,
 }
 
-/// A server started for one test, stopped when dropped.
+/// A server started for one test, stopped when the last handle on it is dropped. A clone is
+/// another handle on the same server; `another_browser` gives one with its own cookies.
+#[derive(Clone)]
 pub struct TestApp {
     /// `http://127.0.0.1:<port>`
     pub address: String,
@@ -28,6 +30,11 @@ pub struct TestApp {
     pub hint: String,
     /// The app's state, for tests that call services directly.
     pub state: practice_connect::server::state::AppState,
+    _running: std::sync::Arc<Running>,
+}
+
+/// Stops the server and removes its scratch folder when dropped.
+struct Running {
     _stop: oneshot::Sender<()>,
     scratch: PathBuf,
 }
@@ -102,20 +109,17 @@ impl TestApp {
         tokio::spawn(app.run_until(async {
             let _ = stopped.await;
         }));
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .default_headers(same_origin(&address))
-            .build()
-            .expect("client");
+        let client = browser_client(&address);
         Self {
             address,
             client,
             db,
             hint,
             state,
-            _stop: stop,
-            scratch,
+            _running: std::sync::Arc::new(Running {
+                _stop: stop,
+                scratch,
+            }),
         }
     }
 
@@ -235,11 +239,43 @@ impl TestApp {
         .expect("profile step saved");
     }
 
-    /// Lands with a fresh code, signs up and fills the wizard: ready to connect.
-    pub async fn ready_to_connect(&self, practice_id: &str) -> String {
+    /// Lands with a fresh code and signs up: the confirmation step is next.
+    pub async fn landed_and_signed_up(&self, practice_id: &str) -> String {
         let code = self.mint_code(practice_id).await;
         assert_eq!(self.land(&code).await.status(), 303);
         self.sign_up().await;
+        code
+    }
+
+    /// Opens the wizard (for a code not yet confirmed, this is when Hint is asked which
+    /// practice it is for) and returns the connection it shows.
+    pub async fn preview(&self) -> serde_json::Value {
+        self.call("onboarding", &[])
+            .await
+            .expect("the wizard answers")["connection"]
+            .clone()
+    }
+
+    /// Says yes on the confirmation step: the practice shown becomes this account's.
+    pub async fn confirm(&self) {
+        let onboarding = self
+            .call("onboarding", &[])
+            .await
+            .expect("the wizard answers");
+        assert_eq!(onboarding["step"], "Confirm", "{onboarding}");
+        let landed = onboarding["landed_id"]
+            .as_str()
+            .expect("a landed connection");
+        self.call("onboarding/confirm", &[("landed_id", landed)])
+            .await
+            .expect("the practice is confirmed");
+    }
+
+    /// Lands with a fresh code, signs up, confirms the practice and fills the wizard: ready to
+    /// connect.
+    pub async fn ready_to_connect(&self, practice_id: &str) -> String {
+        let code = self.landed_and_signed_up(practice_id).await;
+        self.confirm().await;
         self.fill_wizard().await;
         code
     }
@@ -287,9 +323,30 @@ impl TestApp {
     }
 }
 
-impl Drop for TestApp {
+impl Drop for Running {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.scratch);
+    }
+}
+
+/// A client with a cookie jar that does not follow redirects and sends what a browser sends
+/// from the app's own pages.
+fn browser_client(address: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(same_origin(address))
+        .build()
+        .expect("client")
+}
+
+impl TestApp {
+    /// The same server seen from another browser: its own cookies, nobody logged in.
+    pub fn another_browser(&self) -> TestApp {
+        TestApp {
+            client: browser_client(&self.address),
+            ..self.clone()
+        }
     }
 }
 

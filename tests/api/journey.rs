@@ -34,79 +34,103 @@ on_both_databases! {
         // Hint's own integration.activated webhook may land too (and is audited); the journey's steps are these.
         let actions: Vec<String> = sqlx::query("SELECT action FROM audit_log WHERE action NOT LIKE 'webhook%' ORDER BY id")
             .fetch_all(app.db.pool()).await.unwrap().iter().map(|r| r.get("action")).collect();
-        assert_eq!(actions, ["code_received", "account_created", "exchange_started", "exchange_succeeded"]);
+        assert_eq!(actions, ["code_received", "account_created", "exchange_started", "exchange_succeeded",
+            "connection_bound", "onboarding_completed"]);
         let audit: Vec<String> = sqlx::query("SELECT COALESCE(detail, '') AS detail FROM audit_log")
             .fetch_all(app.db.pool()).await.unwrap().iter().map(|r| r.get("detail")).collect();
         assert!(!audit.iter().any(|d| d.contains(&code)), "no code in the audit log");
     }
 
-    async fn two_concurrent_connects_reach_hint_once_and_both_see_the_result(app) {
-        app.ready_to_connect(RIVERBEND).await;
+    async fn two_concurrent_looks_reach_hint_once_and_two_connects_finish_once(app) {
+        app.landed_and_signed_up(RIVERBEND).await;
         app.set_faults(json!({ "latency_ms": 300 })).await;
+        let (first, second) = tokio::join!(app.preview(), app.preview());
+        assert_eq!(first["status"], "awaiting_activation", "{first}");
+        assert_eq!(second["status"], "awaiting_activation", "{second}");
+        assert_eq!(first["id"], second["id"]);
+        assert_eq!(app.token_requests().await, 1, "exactly one exchange reached Hint");
+        app.confirm().await;
+        app.fill_wizard().await;
         let (first, second) = tokio::join!(app.connect(), app.connect());
         assert_eq!(first["status"], "connected");
         assert_eq!(second["status"], "connected");
-        assert_eq!(first["id"], second["id"]);
-        assert_eq!(app.token_requests().await, 1, "exactly one exchange reached Hint");
+        let completed: i64 = sqlx::query("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'onboarding_completed'")
+            .fetch_one(app.db.pool()).await.unwrap().get("n");
+        assert_eq!(completed, 1, "the wizard finished once");
     }
 
     async fn a_code_used_elsewhere_fails_with_a_clear_next_step_and_is_not_retried(app) {
-        let code = app.ready_to_connect(RIVERBEND).await;
+        let code = app.landed_and_signed_up(RIVERBEND).await;
         let spent = app.client.post(format!("{}/api/oauth/tokens", app.hint)).bearer_auth(SANDBOX_PARTNER_KEY)
             .json(&json!({ "grant_type": "authorization_code", "code": code })).send().await.unwrap();
         assert_eq!(spent.status(), 200);
-        let failed = app.connect().await;
+        let failed = app.preview().await;
         assert_eq!(failed["status"], "failed");
         assert_eq!(failed["problem"], "code_rejected");
-        let again = app.connect().await;
+        let again = app.preview().await;
         assert_eq!(again["status"], "failed");
         assert_eq!(app.token_requests().await, 2, "a refused code is never sent again");
+        assert!(app.call("onboarding/connect", &[]).await.is_err(), "nothing to connect");
     }
 
     async fn an_expired_code_fails_as_refused(app) {
-        app.ready_to_connect(RIVERBEND).await;
+        app.landed_and_signed_up(RIVERBEND).await;
         app.client.post(format!("{}/sandbox/admin/clock", app.hint)).json(&json!({ "advance_seconds": 3600 }))
             .send().await.unwrap();
-        let failed = app.connect().await;
+        let failed = app.preview().await;
         assert_eq!(failed["status"], "failed");
         assert_eq!(failed["problem"], "code_rejected");
     }
 
     async fn a_hint_outage_keeps_the_connection_pending_and_a_retry_succeeds(app) {
-        app.ready_to_connect(RIVERBEND).await;
+        app.landed_and_signed_up(RIVERBEND).await;
         app.set_faults(json!({ "kind": "unavailable" })).await;
-        let outage = app.connect().await;
+        let outage = app.preview().await;
         assert_eq!(outage["status"], "pending");
         assert_eq!(outage["problem"], "hint_unavailable");
         assert_eq!(app.token_requests().await, 0, "no exchange got past the outage");
         assert!(app.api_requests().await > 1, "503 is retried automatically");
         app.set_faults(json!({})).await;
+        assert_eq!(app.preview().await["status"], "awaiting_activation");
+        app.confirm().await;
+        app.fill_wizard().await;
+        assert_eq!(app.connect().await["status"], "connected");
+    }
+
+    async fn a_hint_outage_at_activation_keeps_the_answers_and_connect_can_be_pressed_again(app) {
+        app.ready_to_connect(RIVERBEND).await;
+        app.set_faults(json!({ "kind": "unavailable" })).await;
+        let outage = app.connect().await;
+        assert_eq!(outage["status"], "awaiting_activation");
+        assert_eq!(outage["problem"], "hint_unavailable");
+        assert_eq!(app.call("onboarding", &[]).await.unwrap()["step"], "Review");
+        app.set_faults(json!({})).await;
         assert_eq!(app.connect().await["status"], "connected");
     }
 
     async fn one_rate_limited_answer_is_retried_automatically(app) {
-        app.ready_to_connect(RIVERBEND).await;
+        app.landed_and_signed_up(RIVERBEND).await;
         app.set_faults(json!({ "kind": "rate_limited", "retry_after_secs": 0, "times": 1 })).await;
-        assert_eq!(app.connect().await["status"], "connected");
+        assert_eq!(app.preview().await["status"], "awaiting_activation");
         assert_eq!(app.token_requests().await, 1, "the 429 came from the fault layer before Hint counted it");
     }
 
     async fn a_dropped_connection_is_not_retried_but_the_provider_can_try_again(app) {
-        app.ready_to_connect(RIVERBEND).await;
+        app.landed_and_signed_up(RIVERBEND).await;
         app.set_faults(json!({ "kind": "drop", "times": 1 })).await;
-        let dropped = app.connect().await;
+        let dropped = app.preview().await;
         assert_eq!(dropped["status"], "pending");
         assert_eq!(dropped["problem"], "no_answer");
-        assert_eq!(app.connect().await["status"], "connected");
+        assert_eq!(app.preview().await["status"], "awaiting_activation");
     }
 
     async fn a_server_error_is_not_retried_automatically(app) {
-        app.ready_to_connect(RIVERBEND).await;
+        app.landed_and_signed_up(RIVERBEND).await;
         app.set_faults(json!({ "kind": "server_error", "times": 1 })).await;
-        let failed = app.connect().await;
+        let failed = app.preview().await;
         assert_eq!(failed["problem"], "no_answer");
         assert_eq!(failed["status"], "pending");
-        assert_eq!(app.connect().await["status"], "connected");
+        assert_eq!(app.preview().await["status"], "awaiting_activation");
     }
 
     async fn a_new_code_for_a_connected_practice_updates_the_same_row(app) {
@@ -114,6 +138,7 @@ on_both_databases! {
         let first = app.connect().await;
         let code = app.mint_code(RIVERBEND).await;
         app.land(&code).await;
+        app.confirm().await;
         app.fill_wizard().await;
         let second = app.connect().await;
         assert_eq!(second["status"], "connected");
@@ -189,13 +214,13 @@ async fn the_path_form_redirect_lands_too() {
 #[tokio::test]
 async fn a_slow_hint_answer_is_reported_as_no_answer_and_the_code_counts_as_spent() {
     let app = TestApp::spawn_with(TestDb::Sqlite, &["--hint-timeout-seconds", "1"]).await;
-    app.ready_to_connect(RIVERBEND).await;
+    app.landed_and_signed_up(RIVERBEND).await;
     app.set_faults(json!({ "kind": "slow_ok", "slow_seconds": 3, "times": 1 }))
         .await;
-    let slow = app.connect().await;
+    let slow = app.preview().await;
     assert_eq!(slow["status"], "pending");
     assert_eq!(slow["problem"], "no_answer");
-    let again = app.connect().await;
+    let again = app.preview().await;
     assert_eq!(
         again["status"], "failed",
         "Hint did the work before answering: the code is spent"
@@ -249,8 +274,7 @@ async fn a_wrong_partner_key_is_reported_to_staff_not_blamed_on_the_provider() {
     };
     app.land(&code).await;
     app.sign_up().await;
-    app.fill_wizard().await;
-    let refused = app.connect().await;
+    let refused = app.preview().await;
     assert_eq!(
         refused["status"], "pending",
         "the code was not spent; it can be retried once staff fix the key"
@@ -380,11 +404,16 @@ async fn another_providers_session_cannot_take_over_a_claimed_connection() {
         .default_headers(crate::helpers::same_origin(&app.address))
         .build()
         .unwrap();
-    other
+    let landing = other
         .get(format!("{}/signup?code={code}", app.address))
         .send()
         .await
         .unwrap();
+    assert_eq!(
+        landing.headers()["location"],
+        "/onboarding?link=used",
+        "the code belongs to the browser it first landed in"
+    );
     let email = format!("{}@other.example", unique_name("dr"));
     other
         .post(format!("{}/api/sign_up", app.address))
@@ -407,7 +436,11 @@ async fn another_providers_session_cannot_take_over_a_claimed_connection() {
         !attempt.status().is_success(),
         "the stranger cannot connect someone else's practice"
     );
-    assert_eq!(app.token_requests().await, 0);
+    assert_eq!(
+        app.token_requests().await,
+        1,
+        "only the owner's own exchange"
+    );
 }
 
 #[tokio::test]

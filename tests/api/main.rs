@@ -10,6 +10,7 @@ mod helpers;
 mod admin;
 mod assets;
 mod attacks;
+mod binding;
 mod health;
 mod journey;
 mod key_health;

@@ -1,13 +1,15 @@
-//! The onboarding wizard: account, practice, profile and preferences, review and connect.
-//! Every step is a plain form (it works without JavaScript); the state lives on the server.
+//! The onboarding wizard: account, confirming the practice Hint named, practice, profile and
+//! preferences, review and connect. Every step is a plain form (it works without JavaScript);
+//! the state lives on the server.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::account::{LogIn, SignUp};
+use crate::api::account::{LogIn, LogOut, SignUp};
 use crate::api::onboarding::{
-    get_onboarding, ConnectPractice, SavePracticeStep, SaveProfileStep, StepBack,
+    get_onboarding, ConfirmPractice, ConnectPractice, DiscardConnection, SavePracticeStep,
+    SaveProfileStep, StepBack,
 };
 use crate::app::components::account_forms::{LogInForm, SignUpForm};
 use crate::app::components::form_error::ActionError;
@@ -19,6 +21,7 @@ use crate::domain::onboarding::{Onboarding, WizardStep, ROLES};
 struct Actions {
     sign_up: ServerAction<SignUp>,
     log_in: ServerAction<LogIn>,
+    confirm: ServerAction<ConfirmPractice>,
     practice: ServerAction<SavePracticeStep>,
     profile: ServerAction<SaveProfileStep>,
     back: ServerAction<StepBack>,
@@ -31,6 +34,7 @@ pub fn OnboardingPage() -> impl IntoView {
     let actions = Actions {
         sign_up: ServerAction::new(),
         log_in: ServerAction::new(),
+        confirm: ServerAction::new(),
         practice: ServerAction::new(),
         profile: ServerAction::new(),
         back: ServerAction::new(),
@@ -41,6 +45,7 @@ pub fn OnboardingPage() -> impl IntoView {
             (
                 actions.sign_up.version().get(),
                 actions.log_in.version().get(),
+                actions.confirm.version().get(),
                 actions.practice.version().get(),
                 actions.profile.version().get(),
                 actions.back.version().get(),
@@ -52,10 +57,11 @@ pub fn OnboardingPage() -> impl IntoView {
     let query = use_query_map();
     let link_problem = move || {
         query.read().get("link").map(|problem| {
-            let message = if problem == "invalid" {
-                "That connection link is not valid. Go back to Hint, open our integration and click Connect again."
-            } else {
-                "We could not record your connection link. Please go back to Hint and click Connect again."
+            let message = match problem.as_str() {
+                "invalid" => "That connection link is not valid. Go back to Hint, open our integration and click Connect again.",
+                "used" => "That connection link was already opened in another browser, or it has expired. Go back to Hint, open our integration and click Connect again.",
+                "second" => "You already have a connection in progress in this browser. Finish it, or tell us it is not your practice, before using another link from Hint.",
+                _ => "We could not record your connection link. Please go back to Hint and click Connect again.",
             };
             view! { <p class="error" role="alert">{message}</p> }
         })
@@ -82,6 +88,7 @@ fn Wizard(state: Onboarding, actions: Actions) -> impl IntoView {
     let step_view = match state.step {
         WizardStep::Account => view! { <AccountStep actions no_connection /> }.into_any(),
         _ if no_connection => view! { <NothingInProgress /> }.into_any(),
+        WizardStep::Confirm => view! { <ConfirmStep state actions /> }.into_any(),
         WizardStep::Practice => view! { <PracticeStep state actions /> }.into_any(),
         WizardStep::Profile => view! { <ProfileStep state actions /> }.into_any(),
         WizardStep::Review => view! { <ReviewStep state actions /> }.into_any(),
@@ -131,6 +138,63 @@ fn AccountStep(actions: Actions, no_connection: bool) -> impl IntoView {
     }
 }
 
+/// The provider's explicit yes: the page names the practice Hint told us about and the account
+/// it will belong to, and nothing is bound until the button is pressed.
+#[component]
+fn ConfirmStep(state: Onboarding, actions: Actions) -> impl IntoView {
+    let connection = state.connection.clone();
+    let email = state.user.map(|user| user.email).unwrap_or_default();
+    let landed_id = state.landed_id.unwrap_or_default();
+    let status = connection.as_ref().map(|c| c.status);
+    let problem = connection.as_ref().and_then(|c| c.problem);
+    let name = connection
+        .and_then(|c| c.practice_name)
+        .unwrap_or_else(|| "(name not given by Hint)".into());
+    let pending = actions.confirm.pending();
+    let discard = ServerAction::<DiscardConnection>::new();
+    let log_out = ServerAction::<LogOut>::new();
+    let body = match status {
+        Some(ConnectionStatus::Connected | ConnectionStatus::AwaitingActivation) => view! {
+            <p class="confirm-statement">
+                "Hint practice "<strong>{name}</strong>" will be connected to "<strong>{email}</strong>"."
+            </p>
+            <p>"Only say yes if you work at this practice and this is your account. Nothing is connected until you do."</p>
+            <ActionError action=actions.confirm />
+            <ActionForm action=actions.confirm attr:class="inline">
+                <input type="hidden" name="landed_id" value=landed_id />
+                <button type="submit" class="primary" disabled=move || pending.get()>"Yes, connect it to my account"</button>
+            </ActionForm>
+        }
+        .into_any(),
+        Some(ConnectionStatus::Exchanging) => view! {
+            <p role="status">"Hint is telling us which practice this is…"</p>
+            <p><a class="button" href="/onboarding">"Check again"</a></p>
+        }
+        .into_any(),
+        _ => {
+            let retryable = problem.is_some_and(|p| p.retryable());
+            view! {
+                <p class="error" role="alert">
+                    {problem.map_or("Hint has not told us which practice this is yet.", |p| p.message())}
+                </p>
+                {retryable.then(|| view! { <p><a class="button" href="/onboarding">"Try again"</a></p> })}
+            }
+            .into_any()
+        }
+    };
+    view! {
+        {body}
+        <div class="actions">
+            <ActionForm action=discard attr:class="inline">
+                <button type="submit" class="secondary">"This is not my practice"</button>
+            </ActionForm>
+            <ActionForm action=log_out attr:class="inline">
+                <button type="submit" class="secondary">"Not you? Log out"</button>
+            </ActionForm>
+        </div>
+    }
+}
+
 #[component]
 fn BackButton(actions: Actions) -> impl IntoView {
     let pending = actions.back.pending();
@@ -143,7 +207,15 @@ fn BackButton(actions: Actions) -> impl IntoView {
 
 #[component]
 fn PracticeStep(state: Onboarding, actions: Actions) -> impl IntoView {
-    let answers = state.answers.practice.unwrap_or_default();
+    let hint_name = state
+        .connection
+        .as_ref()
+        .and_then(|c| c.practice_name.clone())
+        .unwrap_or_default();
+    let mut answers = state.answers.practice.unwrap_or_default();
+    if answers.name.is_empty() {
+        answers.name = hint_name.clone();
+    }
     let clinicians = if answers.clinicians == 0 {
         String::new()
     } else {
@@ -151,7 +223,7 @@ fn PracticeStep(state: Onboarding, actions: Actions) -> impl IntoView {
     };
     let pending = actions.practice.pending();
     view! {
-        <p>"Tell us about the practice you are connecting. Hint confirms which practice it is when you connect."</p>
+        <p>{format!("Tell us about {}, the practice you are connecting.", if hint_name.is_empty() { "the practice".to_owned() } else { hint_name })}</p>
         <ActionForm action=actions.practice attr:class="form">
             <label for="practice-name">"Practice name"</label>
             <input id="practice-name" name="name" type="text" required maxlength="200" value=answers.name autocomplete="organization" />
@@ -229,7 +301,7 @@ fn ReviewStep(state: Onboarding, actions: Actions) -> impl IntoView {
         (false, false) => "Connect to Hint",
     };
     view! {
-        <p>"Check your answers, then connect. We will exchange Hint's one-time code for your practice's connection."</p>
+        <p>"Check your answers, then connect. Connecting turns our integration on for your practice in Hint."</p>
         <dl class="facts">
             <dt>"Practice"</dt><dd>{practice.name}</dd>
             <dt>"Practice phone"</dt><dd>{practice.phone}</dd>

@@ -9,7 +9,8 @@ use crate::domain::AppError;
 use crate::server::audit::{self, Entry};
 use crate::server::connections::exchange::{self, ExchangeActor};
 use crate::server::connections::keys::{self, Verdict};
-use crate::server::connections::{onboarding, set_status, StatusChange, Target};
+use crate::server::connections::onboarding::landing;
+use crate::server::connections::{set_status, StatusChange, Target};
 use crate::server::hint::HintError;
 use crate::server::state::AppState;
 
@@ -245,9 +246,15 @@ pub async fn manual_connect(
             "That does not look like a Hint code: letters and digits, 8 to 256 of them.",
         )
     })?;
-    let id = onboarding::receive_code(state, &code, None, ip).await?;
-    let summary =
-        exchange::exchange(state, &id, ExchangeActor::Staff(staff.id.clone()), ip).await?;
+    let id = landing::receive_code(state, &code, ip).await?;
+    let summary = exchange::exchange(
+        state,
+        &id,
+        ExchangeActor::Staff(staff.id.clone()),
+        state.config.activate_on_exchange,
+        ip,
+    )
+    .await?;
     let message = match (summary.status, summary.problem) {
         (ConnectionStatus::Connected, _) => {
             format!(

@@ -39,6 +39,9 @@ enum SessionKey {
     StaffLoggedInAt,
     /// The connection whose code landed in this browser.
     Connection,
+    /// A random key made when a code first lands in this browser; the connection row keeps
+    /// only its hash, so only this session can bind the connection.
+    LandingKey,
 }
 
 impl SessionKey {
@@ -49,6 +52,7 @@ impl SessionKey {
             Self::StaffId => "staff_id",
             Self::StaffLoggedInAt => "staff_logged_in_at",
             Self::Connection => "connection_id",
+            Self::LandingKey => "landing_key",
         }
     }
 }
@@ -185,6 +189,33 @@ pub async fn require_staff(
 /// The connection whose code landed in this browser, if any.
 pub async fn session_connection(session: &Session) -> Result<Option<String>, AppError> {
     get(session, SessionKey::Connection).await
+}
+
+/// Forgets the connection this browser brought (the provider said it is not theirs).
+pub async fn clear_session_connection(session: &Session) -> Result<(), AppError> {
+    session
+        .remove::<String>(SessionKey::Connection.as_str())
+        .await
+        .map_err(session_error)?;
+    Ok(())
+}
+
+/// This browser session's landing key, if a code ever landed in it.
+pub async fn landing_key(session: &Session) -> Result<Option<String>, AppError> {
+    get(session, SessionKey::LandingKey).await
+}
+
+/// This browser session's landing key, made (random, 256 bits) on first use.
+pub async fn landing_key_or_new(session: &Session) -> Result<String, AppError> {
+    if let Some(key) = landing_key(session).await? {
+        return Ok(key);
+    }
+    let key = super::db::new_id("lk");
+    session
+        .insert(SessionKey::LandingKey.as_str(), &key)
+        .await
+        .map_err(session_error)?;
+    Ok(key)
 }
 
 /// Remembers the connection whose code just landed in this browser.

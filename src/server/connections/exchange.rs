@@ -11,10 +11,9 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 
 use super::keys::verify_key;
-use super::{load, load_owned, ConnectionRow};
+use super::load;
 use crate::domain::audit::{ActorKind, AuditAction, Outcome};
 use crate::domain::connection::{ConnectProblem, ConnectionStatus, ConnectionSummary};
-use crate::domain::onboarding::WizardStep;
 use crate::domain::AppError;
 use crate::server::audit::{self, Entry};
 use crate::server::crypto::Purpose;
@@ -44,36 +43,22 @@ impl ExchangeActor {
             Self::Hint => (ActorKind::Hint, None),
         }
     }
-
-    fn provider(&self) -> Option<&str> {
-        match self {
-            Self::Provider(id) => Some(id),
-            _ => None,
-        }
-    }
 }
 
 /// Exchanges the connection's code with Hint, at most once however many callers ask. Once the
 /// claim is won the exchange runs to its end on its own task, even if the caller goes away, so
 /// a key Hint issued is never lost with a dropped request.
+///
+/// `activate: false` leaves the integration pending at Hint (the provider's wizard activates it
+/// when they finish). The exchange binds nothing to an account: callers check who may ask.
 pub async fn exchange(
     state: &AppState,
     id: &str,
     actor: ExchangeActor,
+    activate: bool,
     ip: Option<&str>,
 ) -> Result<ConnectionSummary, AppError> {
-    let row = match actor.provider() {
-        Some(user_id) => {
-            let row = load_owned(state, id, user_id).await?;
-            if row.answers.practice.is_none() || row.answers.profile.is_none() {
-                return Err(AppError::invalid(
-                    "Finish the earlier steps before connecting.",
-                ));
-            }
-            row
-        }
-        None => load(state, id).await?.ok_or(AppError::NotFound)?,
-    };
+    let row = load(state, id).await?.ok_or(AppError::NotFound)?;
     let id = row.summary.id.clone();
     let claimed = sqlx::query(
         "UPDATE connections SET status = 'exchanging', failure = NULL, updated_at = $1 \
@@ -89,8 +74,8 @@ pub async fn exchange(
     let task = tokio::spawn(run_claimed(
         state.clone(),
         id,
-        row,
         actor,
+        activate,
         ip.map(str::to_owned),
     ));
     task.await.unwrap_or_else(|error| {
@@ -103,8 +88,8 @@ pub async fn exchange(
 async fn run_claimed(
     state: AppState,
     id: String,
-    row: ConnectionRow,
     actor: ExchangeActor,
+    activate: bool,
     ip: Option<String>,
 ) -> Result<ConnectionSummary, AppError> {
     let (state, ip) = (&state, ip.as_deref());
@@ -135,14 +120,13 @@ async fn run_claimed(
             return Err(error);
         }
     };
-    let activate = state.config.activate_on_exchange;
     match state
         .hint
         .exchange_code(code.expose_secret(), activate)
         .await
     {
         Ok(token) => {
-            let target = store_success(state, &id, actor.provider(), &row, token).await?;
+            let target = store_success(state, &id, token).await?;
             let done = Entry {
                 connection_id: Some(&target),
                 ..entry(AuditAction::ExchangeSucceeded, Outcome::Ok, None)
@@ -232,12 +216,10 @@ async fn release(
 
 /// Stores a successful exchange. A practice already stored in another row is updated there
 /// (one row per practice); this row then points at it. Returns the id of the row that holds the
-/// practice.
+/// practice. The owner and the wizard are left alone: binding and the wizard are onboarding's.
 async fn store_success(
     state: &AppState,
     id: &str,
-    user_id: Option<&str>,
-    row: &ConnectionRow,
     token: TokenResponse,
 ) -> Result<String, AppError> {
     let mut tx = state.db.pool().begin().await?;
@@ -266,7 +248,6 @@ async fn store_success(
         .rev()
         .collect();
     let status = ConnectionStatus::from_hint(token.status.as_deref());
-    let wizard = serde_json::to_string(&row.answers).map_err(|_| AppError::Internal)?;
     let at = now();
     if existing.is_some() {
         // This row gives up its code; the practice's row takes the new key.
@@ -283,9 +264,8 @@ async fn store_success(
     sqlx::query(
         "UPDATE connections SET status = $1, practice_id = $2, practice_name = $3, integration_id = $4, \
          hint_status = $5, product_name = $6, activated_by_name = $7, activated_by_email = $8, \
-         api_key_ciphertext = $9, api_key_key_id = $10, api_key_last4 = $11, user_id = COALESCE($12, user_id), \
-         wizard_step = $13, wizard_data = $14, failure = NULL, code_ciphertext = NULL, \
-         connected_at = $15, updated_at = $15 WHERE id = $16",
+         api_key_ciphertext = $9, api_key_key_id = $10, api_key_last4 = $11, \
+         failure = NULL, code_ciphertext = NULL, connected_at = $12, updated_at = $12 WHERE id = $13",
     )
     .bind(status.as_str())
     .bind(&token.practice.id)
@@ -298,9 +278,6 @@ async fn store_success(
     .bind(sealed)
     .bind(&key_id)
     .bind(&last4)
-    .bind(user_id)
-    .bind(WizardStep::Done.index())
-    .bind(wizard)
     .bind(at)
     .bind(&target)
     .execute(&mut *tx)

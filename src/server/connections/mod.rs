@@ -24,7 +24,7 @@ use crate::domain::AppError;
 
 /// The columns [`Record`] reads.
 const RECORD_COLUMNS: &str = "id, status, practice_id, practice_name, hint_status, connected_at, \
-     failure, user_id, merged_into, wizard_step, wizard_data";
+     failure, user_id, merged_into, wizard_step, wizard_data, created_at";
 
 /// A connection row as stored (the columns the journey needs; never the secrets).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -41,6 +41,7 @@ struct Record {
     merged_into: Option<String>,
     wizard_step: i64,
     wizard_data: String,
+    created_at: i64,
 }
 
 /// A connection as the journey works with it.
@@ -56,6 +57,8 @@ pub struct ConnectionRow {
     pub step: WizardStep,
     /// What the wizard collected.
     pub answers: WizardAnswers,
+    /// When the code landed (unix seconds): its lifetime counts from here.
+    pub created_at: i64,
 }
 
 impl From<Record> for ConnectionRow {
@@ -74,6 +77,7 @@ impl From<Record> for ConnectionRow {
             merged_into: record.merged_into,
             step: WizardStep::from_index(record.wizard_step),
             answers: serde_json::from_str(&record.wizard_data).unwrap_or_default(),
+            created_at: record.created_at,
         }
     }
 }
@@ -97,18 +101,6 @@ pub async fn load(state: &AppState, id: &str) -> Result<Option<ConnectionRow>, A
         }
     }
     Ok(None)
-}
-
-/// Loads a connection only if it belongs to `user_id`.
-pub async fn load_owned(
-    state: &AppState,
-    id: &str,
-    user_id: &str,
-) -> Result<ConnectionRow, AppError> {
-    match load(state, id).await? {
-        Some(row) if row.user_id.as_deref() == Some(user_id) => Ok(row),
-        _ => Err(AppError::NotFound),
-    }
 }
 
 /// The provider's connections, newest first.

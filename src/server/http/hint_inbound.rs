@@ -18,7 +18,7 @@ use sha2::Sha256;
 use crate::domain::connection::{AuthCode, ConnectionStatus};
 use crate::server::connections::exchange::{self, ExchangeActor};
 use crate::server::connections::hint_events::{self, HintEvent};
-use crate::server::connections::onboarding;
+use crate::server::connections::onboarding::landing;
 use crate::server::db::now;
 use crate::server::state::AppState;
 
@@ -109,8 +109,15 @@ pub async fn headless_connect(State(state): State<AppState>, Path(raw): Path<Str
             .into_response();
     };
     let outcome = async {
-        let id = onboarding::receive_code(&state, &code, None, None).await?;
-        exchange::exchange(&state, &id, ExchangeActor::Hint, None).await
+        let id = landing::receive_code(&state, &code, None).await?;
+        exchange::exchange(
+            &state,
+            &id,
+            ExchangeActor::Hint,
+            state.config.activate_on_exchange,
+            None,
+        )
+        .await
     }
     .await;
     match outcome {

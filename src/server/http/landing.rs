@@ -1,23 +1,26 @@
 //! The landing route: where Hint sends the browser with a code appended to our redirect URL.
 //!
-//! It checks the code's shape, records a pending connection keyed by the code's hash and tied
-//! to this browser's session, and answers 303 to a clean URL, so the code leaves the address
-//! bar, the history and any Referer. Both redirect forms work: `/signup?code=…` and
-//! `/connect/…`.
+//! Only a GET lands. It checks the code's shape, records a pending connection keyed by the
+//! code's hash and tied to this browser's session (never to an account: binding is an explicit
+//! step), and answers 303 to a clean URL, so the code leaves the address bar, the history and
+//! any Referer. A second code never silently replaces an unfinished connection of the session.
+//! Both redirect forms work: `/signup?code=…` and `/connect/…`.
 
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderValue, Uri};
+use axum::http::{header, HeaderValue, Method, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
 use crate::domain::audit::{ActorKind, AuditAction, Outcome};
 use crate::domain::connection::AuthCode;
+use crate::domain::AppError;
 use crate::server::audit::{self, Entry};
 use crate::server::auth;
-use crate::server::connections::onboarding;
+use crate::server::connections::onboarding::landing::{self, Landing};
+use crate::server::connections::onboarding::{self, binding};
 use crate::server::state::AppState;
 
 /// Where the browser goes after landing.
@@ -53,7 +56,12 @@ pub async fn landing(
     request: Request,
     next: Next,
 ) -> Response {
-    let Some(raw) = landing_code(&state.config.redirect_path, request.uri()) else {
+    // Only a top-level GET lands: a landing stores a code for this browser and nothing more.
+    let is_get = matches!(*request.method(), Method::GET | Method::HEAD);
+    let code = is_get
+        .then(|| landing_code(&state.config.redirect_path, request.uri()))
+        .flatten();
+    let Some(raw) = code else {
         return next.run(request).await;
     };
     let ip = peer.ip().to_string();
@@ -78,8 +86,10 @@ pub async fn landing(
             format!("{WIZARD_PATH}?link=invalid")
         }
         Some(code) => match land(&state, &session, &code, &ip).await {
-            Ok(()) => WIZARD_PATH.to_owned(),
-            Err(()) => format!("{WIZARD_PATH}?link=error"),
+            Ok(Landed::Here) => WIZARD_PATH.to_owned(),
+            Ok(Landed::Elsewhere) => format!("{WIZARD_PATH}?link=used"),
+            Ok(Landed::WhileBusy) => format!("{WIZARD_PATH}?link=second"),
+            Err(_) => format!("{WIZARD_PATH}?link=error"),
         },
     };
     let mut response = Redirect::to(&target).into_response();
@@ -92,16 +102,38 @@ pub async fn landing(
     response
 }
 
-async fn land(state: &AppState, session: &Session, code: &AuthCode, ip: &str) -> Result<(), ()> {
-    let user = auth::current_user(&state.db, session)
-        .await
-        .map_err(|_| ())?;
-    let id = onboarding::receive_code(state, code, user.as_ref().map(|u| u.id.as_str()), Some(ip))
-        .await
-        .map_err(|_| ())?;
-    auth::set_session_connection(session, &id)
-        .await
-        .map_err(|_| ())
+/// Where a landing left the browser.
+enum Landed {
+    /// The code is this session's connection now.
+    Here,
+    /// The code landed in another browser first (or expired): nothing for this one.
+    Elsewhere,
+    /// This session has an unfinished connection already; the new code does not replace it.
+    WhileBusy,
+}
+
+async fn land(
+    state: &AppState,
+    session: &Session,
+    code: &AuthCode,
+    ip: &str,
+) -> Result<Landed, AppError> {
+    let key = auth::landing_key_or_new(session).await?;
+    let Landing::Kept(id) = landing::land(state, code, &key, Some(ip)).await? else {
+        return Ok(Landed::Elsewhere);
+    };
+    let current = auth::session_connection(session).await?;
+    if current.as_deref() == Some(id.as_str()) {
+        return Ok(Landed::Here);
+    }
+    let user = auth::current_user(&state.db, session).await?;
+    let connection =
+        binding::session_connection(state, user.as_ref(), current.as_deref(), Some(&key)).await?;
+    if !onboarding::is_finished(&connection) {
+        return Ok(Landed::WhileBusy);
+    }
+    auth::set_session_connection(session, &id).await?;
+    Ok(Landed::Here)
 }
 
 #[cfg(test)]
