@@ -110,7 +110,8 @@ async fn staff(
             let name = PersonName::parse(name.as_deref().unwrap_or_else(|| email.as_str()))?;
             let role = StaffRole::parse(&role).ok_or("role must be admin or support")?;
             let password = NewPassword::parse(&read_password()?)?;
-            let member = staff::add(&db, &email, &name, role, &password)
+            let hasher = practice_connect::server::passwords::Hasher::with_workers(1);
+            let member = staff::add(&db, &hasher, &email, &name, role, &password)
                 .await
                 .map_err(|e| e.to_string())?;
             println!("added {} ({})", member.email, member.role.as_str());

@@ -1,7 +1,7 @@
 import { test, expect, waitForHydration } from './fixtures';
 import {
-  HINT, MAPLE, RIVERBEND, connectFromHint, fillWizard, logIn, mintCode, setFaults, signUp,
-  tokenRequests, uniqueEmail,
+  HINT, MAPLE, RIVERBEND, confirmPractice, connectFromHint, fillWizard, logIn, mintCode, setFaults,
+  signUp, tokenRequests, uniqueEmail,
 } from './journey';
 
 test.afterEach(async ({ request }) => {
@@ -12,7 +12,9 @@ test('a provider connects a practice from Hint and sees it connected @no-js', as
   await connectFromHint(page, RIVERBEND);
   expect(page.url()).not.toContain('code');
   await expect(page.getByRole('navigation', { name: 'Progress' })).toContainText('Your account');
-  await signUp(page, uniqueEmail());
+  const email = uniqueEmail();
+  await signUp(page, email);
+  await confirmPractice(page, RIVERBEND, email);
   await fillWizard(page);
   await expect(page.getByText('Riverbend DPC')).toBeVisible();
   await page.getByRole('button', { name: 'Connect to Hint' }).click();
@@ -33,6 +35,7 @@ test('a returning provider logs in and connects another practice @no-js', async 
 
   await connectFromHint(page, MAPLE);
   await logIn(page, email);
+  await confirmPractice(page, MAPLE, email);
   await fillWizard(page);
   await page.getByRole('button', { name: 'Connect to Hint' }).click();
   await expect(page.getByRole('status')).toHaveText(`${MAPLE.name} is connected.`);
@@ -51,7 +54,7 @@ test.describe('refused forms', () => {
     await logIn(page, email, 'not-the-password');
     await expect(page.getByRole('alert')).toContainText('do not match an account');
     await logIn(page, email);
-    await expect(page.getByRole('heading', { name: 'Your practice', exact: true })).toBeVisible();
+    await expect(page.getByRole('heading', { name: 'Confirm the practice', exact: true })).toBeVisible();
   });
 
   test('sign-up explains a taken email @no-js', async ({ page }) => {
@@ -75,11 +78,10 @@ test('a code already used shows what to do next', async ({ page, request }) => {
   await page.goto(`/signup?code=${code}`);
   await expect(page).toHaveURL(/\/onboarding$/);
   await signUp(page, uniqueEmail());
-  await fillWizard(page);
-  await page.getByRole('button', { name: 'Connect to Hint' }).click();
   await expect(page.getByRole('alert')).toContainText('already used or has expired');
   await expect(page.getByRole('alert')).toContainText('Start again from Hint');
-  await expect(page.getByRole('button', { name: /Connect to Hint|Try again/ })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Yes, connect it to my account' })).toHaveCount(0);
+  await expect(page.getByRole('link', { name: 'Try again' })).toHaveCount(0);
 });
 
 test('an expired code shows what to do next', async ({ page, request }) => {
@@ -87,8 +89,6 @@ test('an expired code shows what to do next', async ({ page, request }) => {
   await request.post(`${HINT}/sandbox/admin/clock`, { data: { advance_seconds: 3600 } });
   await page.goto(`/signup?code=${code}`);
   await signUp(page, uniqueEmail());
-  await fillWizard(page);
-  await page.getByRole('button', { name: 'Connect to Hint' }).click();
   await expect(page.getByRole('alert')).toContainText('already used or has expired');
 });
 
@@ -98,9 +98,21 @@ test('a malformed code gets a clear page @no-js', async ({ page }) => {
   await expect(page.getByRole('alert')).toContainText('That connection link is not valid');
 });
 
-test('a Hint outage keeps everything and Try again connects', async ({ page, request }) => {
+test('a Hint outage before the confirmation says so and Try again goes on @no-js', async ({ page, request }) => {
+  await connectFromHint(page, RIVERBEND);
+  await setFaults(request, { kind: 'unavailable' });
+  await signUp(page, uniqueEmail());
+  await expect(page.getByRole('alert')).toContainText('Hint is not reachable right now');
+  await setFaults(request, {});
+  await page.getByRole('link', { name: 'Try again' }).click();
+  await confirmPractice(page, RIVERBEND);
+  await expect(page.getByRole('heading', { name: 'Your practice', exact: true })).toBeVisible();
+});
+
+test('a Hint outage at the end keeps everything and Try again connects', async ({ page, request }) => {
   await connectFromHint(page, RIVERBEND);
   await signUp(page, uniqueEmail());
+  await confirmPractice(page, RIVERBEND);
   await fillWizard(page);
   await setFaults(request, { kind: 'unavailable' });
   await page.getByRole('button', { name: 'Connect to Hint' }).click();
@@ -111,23 +123,38 @@ test('a Hint outage keeps everything and Try again connects', async ({ page, req
 });
 
 test('a double click on Connect reaches Hint exactly once', async ({ page, request }) => {
+  const before = await tokenRequests(request);
   await connectFromHint(page, RIVERBEND);
   await signUp(page, uniqueEmail());
+  await confirmPractice(page, RIVERBEND);
   await fillWizard(page);
   await waitForHydration(page);
   await setFaults(request, { latency_ms: 400 });
-  const before = await tokenRequests(request);
   await page.getByRole('button', { name: 'Connect to Hint' }).dblclick();
   await expect(page.getByRole('status')).toHaveText(`${RIVERBEND.name} is connected.`);
   expect(await tokenRequests(request)).toBe(before + 1);
 });
 
-test('two tabs pressing Connect at once reach Hint exactly once', async ({ page, request }) => {
+test('two tabs opening the confirmation at once reach Hint exactly once', async ({ page, context, request }) => {
+  const before = await tokenRequests(request);
+  await connectFromHint(page, RIVERBEND);
+  await setFaults(request, { latency_ms: 400 });
+  await signUp(page, uniqueEmail());
+  const second = await context.newPage();
+  await Promise.all([page.reload(), second.goto('/onboarding')]);
+  for (const tab of [page, second]) {
+    await expect(tab.locator('.confirm-statement')).toContainText(RIVERBEND.name);
+  }
+  expect(await tokenRequests(request)).toBe(before + 1);
+});
+
+test('two tabs pressing Connect at once finish once', async ({ page, request }) => {
+  const before = await tokenRequests(request);
   await connectFromHint(page, RIVERBEND);
   await signUp(page, uniqueEmail());
+  await confirmPractice(page, RIVERBEND);
   await fillWizard(page);
   await setFaults(request, { latency_ms: 400 });
-  const before = await tokenRequests(request);
   // page.request shares the browser's cookies: these are two submissions from one session.
   // They carry the page's origin, as the browser's own requests do.
   const headers = { accept: 'application/json', origin: new URL(page.url()).origin };
@@ -143,6 +170,8 @@ test('two tabs pressing Connect at once reach Hint exactly once', async ({ page,
 test('the wizard resumes at the same step after a reload', async ({ page }) => {
   await connectFromHint(page, MAPLE);
   await signUp(page, uniqueEmail());
+  await confirmPractice(page, MAPLE);
+  await expect(page.getByLabel('Practice name')).toHaveValue(MAPLE.name);
   await page.getByLabel('Practice name').fill('Maple Street FM');
   await page.getByLabel('Practice phone').fill('503-555-0178');
   await page.getByLabel('Clinicians seeing patients').fill('2');

@@ -1,5 +1,7 @@
 import { test, expect } from './fixtures';
-import { HINT, PASSWORD, RIVERBEND, connectFromHint, fillWizard, setFaults, signUp, uniqueEmail } from './journey';
+import {
+  HINT, PASSWORD, RIVERBEND, confirmPractice, connectFromHint, fillWizard, setFaults, signUp, uniqueEmail,
+} from './journey';
 
 async function staffLogIn(page: import('@playwright/test').Page, role: 'admin' | 'support') {
   await page.goto('/admin/login');
@@ -18,6 +20,7 @@ async function providerConnects(browser: import('@playwright/test').Browser): Pr
   const email = uniqueEmail();
   await connectFromHint(page, RIVERBEND);
   await signUp(page, email);
+  await confirmPractice(page, RIVERBEND, email);
   await fillWizard(page);
   await page.getByRole('button', { name: 'Connect to Hint' }).click();
   await expect(page.getByRole('status')).toHaveText(`${RIVERBEND.name} is connected.`);

@@ -32,6 +32,20 @@ export async function logIn(page: Page, email: string, password = PASSWORD) {
   await form.getByRole('button', { name: 'Log in' }).click();
 }
 
+/**
+ * Says yes on the confirmation step, after checking that it names `practice` (as Hint told us)
+ * and, when given, the signed-in `email`.
+ */
+export async function confirmPractice(page: Page, practice: { name: string }, email?: string) {
+  await expect(page.getByRole('heading', { name: 'Confirm the practice', exact: true })).toBeVisible();
+  const statement = page.locator('.confirm-statement');
+  await expect(statement).toContainText(`Hint practice ${practice.name} will be connected to`);
+  if (email) {
+    await expect(statement).toContainText(email);
+  }
+  await page.getByRole('button', { name: 'Yes, connect it to my account' }).click();
+}
+
 /** Walks the practice and profile steps to the review step. */
 export async function fillWizard(page: Page) {
   await expect(page.getByRole('heading', { name: 'Your practice', exact: true })).toBeVisible();

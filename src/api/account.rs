@@ -16,15 +16,7 @@ pub async fn sign_up(name: String, email: String, password: String) -> Result<()
     let email = Email::parse(&email).map_err(AppError::Invalid)?;
     let password = NewPassword::parse(&password).map_err(AppError::Invalid)?;
     let ip = caller.ip.as_deref();
-    login::sign_up(
-        &caller.state.db,
-        &caller.session,
-        &name,
-        &email,
-        &password,
-        ip,
-    )
-    .await?;
+    login::sign_up(&caller.state, &caller.session, &name, &email, &password, ip).await?;
     continue_after_login(&caller).await
 }
 
@@ -37,8 +29,7 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
     let ip = caller.ip.as_deref();
     let principal = Principal::Provider;
     match login::log_in(
-        &caller.state.db,
-        &caller.state.login_failures,
+        &caller.state,
         &caller.session,
         principal,
         &email,

@@ -26,8 +26,7 @@ pub async fn staff_log_in(email: String, password: String) -> Result<(), AppErro
     let caller = super::caller::caller().await?;
     let ip = caller.ip.as_deref();
     login::log_in(
-        &caller.state.db,
-        &caller.state.login_failures,
+        &caller.state,
         &caller.session,
         Principal::Staff,
         &email,

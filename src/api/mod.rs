@@ -10,13 +10,11 @@ pub mod status;
 /// What every server function starts from: the app's state, the caller's session and address.
 #[cfg(feature = "ssr")]
 pub(crate) mod caller {
-    use std::net::SocketAddr;
-
-    use axum::extract::ConnectInfo;
     use leptos::prelude::use_context;
     use tower_sessions::Session;
 
     use crate::domain::AppError;
+    use crate::server::http::client_ip::ClientIp;
     use crate::server::state::AppState;
 
     /// Who is calling a server function.
@@ -33,10 +31,10 @@ pub(crate) mod caller {
             tracing::error!(%error, "no session layer in front of a server function");
             AppError::Internal
         })?;
-        let ip = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+        let ip = leptos_axum::extract::<axum::Extension<ClientIp>>()
             .await
             .ok()
-            .map(|info| info.0.ip().to_string());
+            .map(|client| client.0 .0.to_string());
         Ok(Caller { state, session, ip })
     }
 }

@@ -22,15 +22,34 @@ pub enum AppError {
     /// The thing asked for does not exist (or is not the caller's to see).
     #[error("We could not find that. It may have been removed.")]
     NotFound,
-    /// Too many attempts in a short time.
-    #[error("Too many attempts. Please wait a minute and try again.")]
-    RateLimited,
+    /// Too many attempts in a short time; says how long to wait.
+    #[error("Too many attempts. Please wait {} and try again.", wait_in_words(*retry_after_seconds))]
+    RateLimited {
+        /// Seconds until a new attempt can succeed.
+        retry_after_seconds: u64,
+    },
     /// The browser could not reach our server.
     #[error("We could not reach the server. Check your connection and try again.")]
     Network,
     /// Something failed on our side; the cause is in the server's logs.
     #[error("Something went wrong on our side. Please try again; if it keeps happening, contact support.")]
     Internal,
+}
+
+/// "45 seconds", "1 minute", "15 minutes": a wait as a person reads it (rounded up).
+pub fn wait_in_words(seconds: u64) -> String {
+    match seconds {
+        0..=1 => "a second".to_owned(),
+        2..=59 => format!("{seconds} seconds"),
+        _ => {
+            let minutes = seconds.div_ceil(60);
+            if minutes == 1 {
+                "1 minute".to_owned()
+            } else {
+                format!("{minutes} minutes")
+            }
+        }
+    }
 }
 
 impl AppError {
@@ -48,7 +67,7 @@ impl AppError {
             Self::Unauthenticated => 401,
             Self::Forbidden => 403,
             Self::NotFound => 404,
-            Self::RateLimited => 429,
+            Self::RateLimited { .. } => 429,
             Self::Network => 502,
             Self::Internal => 500,
         }
@@ -100,6 +119,20 @@ mod tests {
         ));
         assert_eq!(error, AppError::Internal);
         assert!(!error.to_string().contains("relation"));
+    }
+
+    #[test]
+    fn a_rate_limit_says_how_long_to_wait() {
+        let wait = |seconds| {
+            AppError::RateLimited {
+                retry_after_seconds: seconds,
+            }
+            .to_string()
+        };
+        assert!(wait(30).contains("wait 30 seconds"));
+        assert!(wait(60).contains("wait 1 minute "));
+        assert!(wait(900).contains("wait 15 minutes"));
+        assert!(wait(61).contains("wait 2 minutes"));
     }
 
     #[test]

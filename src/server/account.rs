@@ -1,7 +1,7 @@
 //! Provider accounts: the `users` table and its only writer.
 
 use super::db::{new_id, now, Db};
-use super::passwords;
+use super::passwords::Hasher;
 use crate::domain::account::{CurrentUser, Email, NewPassword, PersonName};
 use crate::domain::AppError;
 
@@ -29,16 +29,12 @@ impl Credentials {
 /// Creates an account. A taken email gets a message that points to logging in.
 pub async fn sign_up(
     db: &Db,
+    passwords: &Hasher,
     name: &PersonName,
     email: &Email,
     password: &NewPassword,
 ) -> Result<CurrentUser, AppError> {
-    let hash = passwords::hash(password.expose().to_owned())
-        .await
-        .map_err(|error| {
-            tracing::error!(%error, "password hashing failed");
-            AppError::Internal
-        })?;
+    let hash = passwords.hash(password.expose().to_owned()).await?;
     let id = new_id("usr");
     let at = now();
     let inserted = sqlx::query(

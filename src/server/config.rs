@@ -207,6 +207,22 @@ pub struct Config {
     #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
 
+    /// The reverse proxies in front of the app, as CIDRs (`10.0.0.0/8,192.0.2.1/32`). A request
+    /// from one of them has its client address read from `X-Forwarded-For` (the right-most
+    /// address that is not a trusted proxy); from anywhere else the TCP peer is the client.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// Requests per minute one client address may make to each of sign-up, log-in, the
+    /// landing and headless connect (bursts of a quarter of it are allowed).
+    #[arg(long, env = "CLIENT_REQUESTS_PER_MINUTE", default_value_t = 60)]
+    pub client_requests_per_minute: u32,
+
+    /// Calls to Hint's token endpoint that headless connect may make per minute, all callers
+    /// together, so strangers cannot spend the partner's rate limit at Hint.
+    #[arg(long, env = "HEADLESS_HINT_CALLS_PER_MINUTE", default_value_t = 60)]
+    pub headless_hint_calls_per_minute: u32,
+
     /// Folder for local state (the SQLite file by default, the development encryption key).
     #[arg(long, env = "DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,

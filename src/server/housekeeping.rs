@@ -20,6 +20,7 @@ pub struct Report {
     pub stranded_exchanges: u64,
     pub expired_codes: u64,
     pub webhook_ids: u64,
+    pub login_counters: u64,
 }
 
 /// Runs every chore once (sessions apart).
@@ -40,6 +41,11 @@ pub async fn run_once(state: &AppState) -> Report {
     match hint_events::forget_seen_before(state, now() - keep).await {
         Ok(count) => report.webhook_ids = count,
         Err(error) => tracing::warn!(%error, "could not forget old webhook ids"),
+    }
+    state.limits.forget_idle();
+    match super::auth::throttle::forget_stale(&state.db).await {
+        Ok(count) => report.login_counters = count,
+        Err(error) => tracing::warn!(%error, "could not forget old login counters"),
     }
     report
 }

@@ -154,6 +154,10 @@ impl Application {
                 base_url: hint.base_url.clone(),
             },
         };
+        let limits = Arc::new(http::limits::Limits::new(
+            config.client_requests_per_minute,
+            config.headless_hint_calls_per_minute,
+        ));
         let state = AppState {
             public_origin: origin_of(&public_base_url).into(),
             leptos_options,
@@ -163,7 +167,8 @@ impl Application {
             hint_mode,
             hint: HintClient::new(http.clone(), hint, RetryPolicy::default()),
             keys: Arc::new(keys),
-            login_failures: Arc::default(),
+            passwords: Arc::default(),
+            limits,
             webhook_secret,
         };
         let router = http::router(state.clone());

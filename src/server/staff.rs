@@ -2,7 +2,7 @@
 //! line; they log in at `/admin/login` through `auth::login`.
 
 use super::db::{new_id, now, Db};
-use super::passwords;
+use super::passwords::Hasher;
 use crate::domain::account::{Email, NewPassword, PersonName};
 use crate::domain::admin::{StaffMember, StaffRole};
 use crate::domain::AppError;
@@ -58,14 +58,13 @@ impl Credentials {
 /// Adds a staff member; the email must be new.
 pub async fn add(
     db: &Db,
+    passwords: &Hasher,
     email: &Email,
     name: &PersonName,
     role: StaffRole,
     password: &NewPassword,
 ) -> Result<StaffMember, AppError> {
-    let hash = passwords::hash(password.expose().to_owned())
-        .await
-        .map_err(|_| AppError::Internal)?;
+    let hash = passwords.hash(password.expose().to_owned()).await?;
     let id = new_id("stf");
     let inserted = sqlx::query(
         "INSERT INTO staff (id, email, name, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6) \

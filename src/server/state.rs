@@ -6,11 +6,11 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use super::assets::Assets;
-use super::auth::throttle::FailureLimiter;
 use super::config::Config;
 use super::crypto::Keyring;
 use super::db::Db;
 use super::hint::HintClient;
+use super::passwords::Hasher;
 use crate::domain::status::HintMode;
 
 /// Shared state: cheap to clone, handed to axum and provided as Leptos context.
@@ -30,8 +30,10 @@ pub struct AppState {
     pub hint: HintClient,
     /// The key Hint signs webhooks with (the sandbox's when it plays Hint).
     pub webhook_secret: Option<secrecy::SecretString>,
-    /// Failed-login counters.
-    pub login_failures: Arc<FailureLimiter>,
+    /// Per-client request limits.
+    pub limits: Arc<super::http::limits::Limits>,
+    /// The password hashing pool.
+    pub passwords: Arc<Hasher>,
     /// Our own origin (`scheme://host[:port]`), the only one state-changing requests may come from.
     pub public_origin: Arc<str>,
     /// The keys that encrypt practice keys and pending codes at rest.

@@ -15,6 +15,7 @@ impl TestApp {
         let email = format!("{}@partner.example", unique_name("staff"));
         practice_connect::server::staff::add(
             &self.db,
+            &self.state.passwords,
             &Email::parse(&email).unwrap(),
             &PersonName::parse("Sam Staff").unwrap(),
             role,

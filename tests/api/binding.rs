@@ -119,6 +119,8 @@ on_both_databases! {
         other.confirm().await;
         assert_eq!(my_practices(&app).await, 0, "the first account no longer holds the practice");
         assert_eq!(my_practices(&other).await, 1);
+        let theirs = other.call("onboarding", &[]).await.unwrap();
+        assert_eq!(theirs["answers"], json!({ "practice": null, "profile": null }), "the first owner's answers stay theirs");
         let changes: i64 = sqlx::query("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'ownership_changed' AND connection_id = $1")
             .bind(&practice).fetch_one(app.db.pool()).await.unwrap().get("n");
         assert_eq!(changes, 1, "the change of owner is on the practice's timeline");

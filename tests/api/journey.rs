@@ -444,10 +444,10 @@ async fn another_providers_session_cannot_take_over_a_claimed_connection() {
 }
 
 #[tokio::test]
-async fn repeated_wrong_passwords_are_slowed_down() {
+async fn repeated_wrong_passwords_are_slowed_down_and_the_wait_is_said() {
     let app = TestApp::spawn(TestDb::Sqlite).await;
     let email = app.sign_up().await;
-    for _ in 0..practice_connect::server::auth::throttle::MAX_FAILURES {
+    for _ in 0..practice_connect::server::auth::throttle::FREE_PER_ACCOUNT {
         let wrong = app
             .call(
                 "log_in",
@@ -457,14 +457,27 @@ async fn repeated_wrong_passwords_are_slowed_down() {
             .unwrap_err();
         assert!(wrong.get("Invalid").is_some());
     }
-    let blocked = app
-        .call("log_in", &[("email", &email), ("password", PASSWORD)])
+    // Past the free attempts one more goes through (and moves the brake on), then the next waits.
+    app.call(
+        "log_in",
+        &[("email", &email), ("password", "wrong-password")],
+    )
+    .await
+    .unwrap_err();
+    let braked = app
+        .client
+        .post(format!("{}/api/log_in", app.address))
+        .header("accept", "application/json")
+        .form(&[("email", email.as_str()), ("password", PASSWORD)])
+        .send()
         .await
-        .unwrap_err();
-    assert_eq!(
-        blocked,
-        json!("RateLimited"),
-        "even the right password waits out the window"
+        .unwrap();
+    assert_eq!(braked.status(), 429);
+    assert!(braked.headers().contains_key("retry-after"));
+    let body: serde_json::Value = braked.json().await.unwrap();
+    assert!(
+        body["RateLimited"]["retry_after_seconds"].as_u64().unwrap() >= 1,
+        "even the right password waits: {body}"
     );
 }
 

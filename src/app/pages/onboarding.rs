@@ -168,7 +168,7 @@ fn ConfirmStep(state: Onboarding, actions: Actions) -> impl IntoView {
         .into_any(),
         Some(ConnectionStatus::Exchanging) => view! {
             <p role="status">"Hint is telling us which practice this is…"</p>
-            <p><a class="button" href="/onboarding">"Check again"</a></p>
+            <p><a class="button" href="/onboarding" rel="external">"Check again"</a></p>
         }
         .into_any(),
         _ => {
@@ -177,7 +177,8 @@ fn ConfirmStep(state: Onboarding, actions: Actions) -> impl IntoView {
                 <p class="error" role="alert">
                     {problem.map_or("Hint has not told us which practice this is yet.", |p| p.message())}
                 </p>
-                {retryable.then(|| view! { <p><a class="button" href="/onboarding">"Try again"</a></p> })}
+                // A full load: it asks Hint again (the router would keep the page as it is).
+                {retryable.then(|| view! { <p><a class="button" href="/onboarding" rel="external">"Try again"</a></p> })}
             }
             .into_any()
         }

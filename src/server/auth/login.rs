@@ -5,15 +5,15 @@
 
 use tower_sessions::Session;
 
-use super::throttle::{self, FailureLimiter};
+use super::throttle::{self, LoginKeys};
 use super::{start_login, start_staff_login};
 use crate::domain::account::{CurrentUser, Email, NewPassword, PersonName};
 use crate::domain::admin::StaffMember;
 use crate::domain::audit::{ActorKind, AuditAction, Outcome};
 use crate::domain::AppError;
 use crate::server::audit::{self, Entry};
-use crate::server::db::Db;
-use crate::server::{account, passwords, staff};
+use crate::server::state::AppState;
+use crate::server::{account, staff};
 
 /// Who is logging in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,7 +28,7 @@ impl Principal {
     /// The throttle's name for this kind of account (its emails are counted apart).
     fn throttle_name(self) -> &'static str {
         match self {
-            Self::Provider => "email",
+            Self::Provider => "provider",
             Self::Staff => "staff",
         }
     }
@@ -76,15 +76,14 @@ impl LoggedIn {
 /// Logs `principal` in with `email` and `password`, or says why not. One message for a wrong
 /// email and a wrong password, so nobody learns which emails have accounts from this form.
 pub async fn log_in(
-    db: &Db,
-    limiter: &FailureLimiter,
+    state: &AppState,
     session: &Session,
     principal: Principal,
     email: &str,
     password: &str,
     ip: Option<&str>,
 ) -> Result<LoggedIn, AppError> {
-    let keys = throttle::login_keys(principal.throttle_name(), ip, email);
+    let keys = LoginKeys::new(principal.throttle_name(), email, ip);
     let denied = |detail| Entry {
         ip,
         detail,
@@ -94,16 +93,16 @@ pub async fn log_in(
             Outcome::Denied,
         )
     };
-    if limiter.is_blocked(&keys) {
-        audit::record(db, denied(Some("rate_limited"))).await;
-        return Err(AppError::RateLimited);
+    // The slot is taken before the password is checked: parallel guesses cannot race past it.
+    if let Err(limited) = throttle::reserve_attempt(&state.db, &keys).await {
+        audit::record(&state.db, denied(Some("rate_limited"))).await;
+        return Err(limited);
     }
-    let Some(account) = check_password(db, principal, email, password).await? else {
-        limiter.record_failure(&keys);
-        audit::record(db, denied(None)).await;
+    let Some(account) = check_password(state, principal, email, password).await? else {
+        audit::record(&state.db, denied(None)).await;
         return Err(principal.wrong_password());
     };
-    limiter.clear(&keys);
+    throttle::succeeded(&state.db, &keys).await?;
     match &account {
         LoggedIn::Provider(user) => start_login(session, &user.id).await?,
         LoggedIn::Staff(member) => start_staff_login(session, &member.id).await?,
@@ -113,14 +112,14 @@ pub async fn log_in(
         ip,
         ..Entry::new(account.actor(), principal.audit_action(), Outcome::Ok)
     };
-    audit::record(db, entry).await;
+    audit::record(&state.db, entry).await;
     Ok(account)
 }
 
 /// The account `email` names if `password` is its password. An unknown or malformed email, and
 /// a disabled staff account, cost the same hashing time as a wrong password.
 async fn check_password(
-    db: &Db,
+    state: &AppState,
     principal: Principal,
     email: &str,
     password: &str,
@@ -128,34 +127,38 @@ async fn check_password(
     let email = Email::parse(email).ok();
     let found = match (&email, principal) {
         (None, _) => None,
-        (Some(email), Principal::Provider) => account::credentials(db, email).await?.map(|found| {
-            let hash = found.password_hash.clone();
-            (LoggedIn::Provider(found.user()), hash, true)
-        }),
-        (Some(email), Principal::Staff) => staff::credentials(db, email).await?.map(|found| {
-            let hash = found.password_hash.clone();
-            let record = found.record();
-            (LoggedIn::Staff(record.member), hash, !record.disabled)
-        }),
+        (Some(email), Principal::Provider) => {
+            account::credentials(&state.db, email).await?.map(|found| {
+                let hash = found.password_hash.clone();
+                (LoggedIn::Provider(found.user()), hash, true)
+            })
+        }
+        (Some(email), Principal::Staff) => {
+            staff::credentials(&state.db, email).await?.map(|found| {
+                let hash = found.password_hash.clone();
+                let record = found.record();
+                (LoggedIn::Staff(record.member), hash, !record.disabled)
+            })
+        }
     };
     let (account, hash, enabled) = match found {
         Some((account, hash, enabled)) => (Some(account), Some(hash), enabled),
         None => (None, None, false),
     };
-    let matches = passwords::verify(password.to_owned(), hash).await;
+    let matches = state.passwords.verify(password.to_owned(), hash).await?;
     Ok(account.filter(|_| matches && enabled))
 }
 
 /// Creates a provider account, audits it, and logs the new provider in.
 pub async fn sign_up(
-    db: &Db,
+    state: &AppState,
     session: &Session,
     name: &PersonName,
     email: &Email,
     password: &NewPassword,
     ip: Option<&str>,
 ) -> Result<CurrentUser, AppError> {
-    let user = match account::sign_up(db, name, email, password).await {
+    let user = match account::sign_up(&state.db, &state.passwords, name, email, password).await {
         Ok(user) => user,
         Err(error) => {
             let entry = Entry {
@@ -166,7 +169,7 @@ pub async fn sign_up(
                     Outcome::Failed,
                 )
             };
-            audit::record(db, entry).await;
+            audit::record(&state.db, entry).await;
             return Err(error);
         }
     };
@@ -179,7 +182,7 @@ pub async fn sign_up(
             Outcome::Ok,
         )
     };
-    audit::record(db, entry).await;
+    audit::record(&state.db, entry).await;
     start_login(session, &user.id).await?;
     Ok(user)
 }

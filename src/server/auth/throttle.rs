@@ -1,73 +1,133 @@
-//! Brakes on password guessing (the login throttle): failed logins are counted per client address and per email
-//! in a sliding window, in memory (so per app instance; a shared limit would live in the
-//! database or a proxy in front).
+//! Brakes on password guessing, shared by every instance through the `login_attempts` table
+//! (this module is its only writer).
+//!
+//! Each login attempt counts against two keys: the account (email, provider and staff apart)
+//! and the client's address (as `http::client_ip` resolved it behind trusted proxies). A slot
+//! is reserved before the password is checked, so a burst of parallel guesses cannot slip
+//! past a check-then-record race. A few free attempts per window, then each further attempt on
+//! a key must wait a delay that doubles (2 s, 4 s, … up to 15 minutes): a guesser is slowed to
+//! a crawl, while the real user is never locked out for longer than the current delay. A
+//! success clears its account's count and gives back its own slot on the client's key, and
+//! nothing else.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use crate::domain::AppError;
+use crate::server::db::{now, Db};
 
-/// Failed attempts allowed per key inside the window.
-pub const MAX_FAILURES: usize = 10;
-/// How far back failures count.
-pub const WINDOW: Duration = Duration::from_secs(15 * 60);
-/// Above this many keys, stale ones are swept on the next call.
-const SWEEP_ABOVE: usize = 10_000;
+/// How far back attempts count.
+pub const WINDOW_SECONDS: i64 = 15 * 60;
+/// Attempts per account in a window before delays start.
+pub const FREE_PER_ACCOUNT: i64 = 5;
+/// Attempts per client address in a window before delays start (several people may share one
+/// address behind a NAT).
+pub const FREE_PER_CLIENT: i64 = 30;
+/// The longest delay between two attempts.
+pub const MAX_DELAY_SECONDS: i64 = 15 * 60;
 
-/// The keys a login attempt counts against: the client's address and the account's email
-/// (`account` tells provider and staff logins apart).
-pub fn login_keys(account: &str, ip: Option<&str>, email: &str) -> [String; 2] {
-    [
-        format!("ip:{}", ip.unwrap_or("unknown")),
-        format!("{account}:{}", email.trim().to_lowercase()),
-    ]
+/// The keys one login attempt counts against.
+#[derive(Debug, Clone)]
+pub struct LoginKeys {
+    account: String,
+    client: String,
 }
 
-/// Counts failures per key.
-#[derive(Debug, Default)]
-pub struct FailureLimiter {
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
+impl LoginKeys {
+    /// The keys for `kind` ("provider" or "staff") logging in as `email` from `ip`.
+    pub fn new(kind: &str, email: &str, ip: Option<&str>) -> Self {
+        Self {
+            account: format!("account:{kind}:{}", email.trim().to_lowercase()),
+            client: format!("client:{kind}:{}", ip.unwrap_or("unknown")),
+        }
+    }
 }
 
-impl FailureLimiter {
-    /// Whether any of `keys` has used up its failures.
-    pub fn is_blocked(&self, keys: &[impl AsRef<str>]) -> bool {
-        let Ok(mut failures) = self.failures.lock() else {
-            return false;
-        };
-        let now = Instant::now();
-        keys.iter().any(|key| {
-            failures.get_mut(key.as_ref()).is_some_and(|times| {
-                times.retain(|at| now.duration_since(*at) < WINDOW);
-                times.len() >= MAX_FAILURES
-            })
-        })
-    }
+/// The wait before the `over`th attempt past the free ones: 2, 4, 8 … seconds, capped.
+fn delay(over: i64) -> i64 {
+    let exponent = over.clamp(1, 20) as u32;
+    2_i64.pow(exponent).min(MAX_DELAY_SECONDS)
+}
 
-    /// Records one failure against each of `keys`.
-    pub fn record_failure(&self, keys: &[impl AsRef<str>]) {
-        let Ok(mut failures) = self.failures.lock() else {
-            return;
-        };
-        let now = Instant::now();
-        if failures.len() > SWEEP_ABOVE {
-            failures.retain(|_, times| times.iter().any(|at| now.duration_since(*at) < WINDOW));
-        }
-        for key in keys {
-            failures
-                .entry(key.as_ref().to_owned())
-                .or_default()
-                .push(now);
-        }
+/// Counts one attempt on `key`; `Ok(())` if it may go ahead, else the seconds to wait.
+async fn reserve(db: &Db, key: &str, free: i64) -> Result<Result<(), u64>, sqlx::Error> {
+    let at = now();
+    let (failures, locked_until): (i64, i64) = sqlx::query_as(
+        "INSERT INTO login_attempts (key, failures, window_start, locked_until) VALUES ($1, 1, $2, 0) \
+         ON CONFLICT (key) DO UPDATE SET \
+           failures = CASE WHEN login_attempts.window_start < $3 THEN 1 ELSE login_attempts.failures + 1 END, \
+           window_start = CASE WHEN login_attempts.window_start < $3 THEN $2 ELSE login_attempts.window_start END \
+         RETURNING failures, locked_until",
+    )
+    .bind(key)
+    .bind(at)
+    .bind(at - WINDOW_SECONDS)
+    .fetch_one(db.pool())
+    .await?;
+    if failures <= free && locked_until <= at {
+        return Ok(Ok(()));
     }
+    if failures <= free {
+        return Ok(Err((locked_until - at) as u64));
+    }
+    // Past the free ones: the one attempt that moves the lock on goes ahead.
+    let next = at + delay(failures - free);
+    let claimed = sqlx::query(
+        "UPDATE login_attempts SET locked_until = $1 WHERE key = $2 AND locked_until <= $3",
+    )
+    .bind(next)
+    .bind(key)
+    .bind(at)
+    .execute(db.pool())
+    .await?;
+    if claimed.rows_affected() == 1 {
+        Ok(Ok(()))
+    } else {
+        let wait =
+            sqlx::query_scalar::<_, i64>("SELECT locked_until FROM login_attempts WHERE key = $1")
+                .bind(key)
+                .fetch_one(db.pool())
+                .await?;
+        Ok(Err((wait - at).max(1) as u64))
+    }
+}
 
-    /// Forgets `keys`' failures (after a successful login).
-    pub fn clear(&self, keys: &[impl AsRef<str>]) {
-        if let Ok(mut failures) = self.failures.lock() {
-            for key in keys {
-                failures.remove(key.as_ref());
-            }
-        }
+/// Reserves an attempt on both keys before the password is checked. Refused with how long to
+/// wait when either key is braked.
+pub async fn reserve_attempt(db: &Db, keys: &LoginKeys) -> Result<(), AppError> {
+    let account = reserve(db, &keys.account, FREE_PER_ACCOUNT).await?;
+    let client = reserve(db, &keys.client, FREE_PER_CLIENT).await?;
+    match (account, client) {
+        (Ok(()), Ok(())) => Ok(()),
+        (Err(wait), _) | (_, Err(wait)) => Err(AppError::RateLimited {
+            retry_after_seconds: wait,
+        }),
     }
+}
+
+/// After a successful login: the account starts afresh, and the client gets back the slot this
+/// attempt reserved (its other failures still count).
+pub async fn succeeded(db: &Db, keys: &LoginKeys) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM login_attempts WHERE key = $1")
+        .bind(&keys.account)
+        .execute(db.pool())
+        .await?;
+    sqlx::query(
+        "UPDATE login_attempts SET failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END WHERE key = $1",
+    )
+    .bind(&keys.client)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Forgets keys whose window and delay are both over (housekeeping).
+pub async fn forget_stale(db: &Db) -> Result<u64, sqlx::Error> {
+    let at = now();
+    let done =
+        sqlx::query("DELETE FROM login_attempts WHERE window_start < $1 AND locked_until < $2")
+            .bind(at - WINDOW_SECONDS)
+            .bind(at)
+            .execute(db.pool())
+            .await?;
+    Ok(done.rows_affected())
 }
 
 #[cfg(test)]
@@ -75,18 +135,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_key_is_blocked_after_too_many_failures_and_cleared_by_success() {
-        let limiter = FailureLimiter::default();
-        for _ in 0..MAX_FAILURES - 1 {
-            limiter.record_failure(&["ip:1.2.3.4", "email:a@b.c"]);
-        }
-        assert!(!limiter.is_blocked(&["ip:1.2.3.4"]));
-        limiter.record_failure(&["ip:1.2.3.4", "email:a@b.c"]);
-        assert!(
-            limiter.is_blocked(&["ip:9.9.9.9", "email:a@b.c"]),
-            "either key blocks"
-        );
-        limiter.clear(&["ip:1.2.3.4", "email:a@b.c"]);
-        assert!(!limiter.is_blocked(&["ip:1.2.3.4", "email:a@b.c"]));
+    fn delays_double_and_stop_at_fifteen_minutes() {
+        assert_eq!(delay(1), 2);
+        assert_eq!(delay(2), 4);
+        assert_eq!(delay(5), 32);
+        assert_eq!(delay(30), MAX_DELAY_SECONDS);
+    }
+
+    #[test]
+    fn provider_and_staff_logins_count_apart() {
+        let provider = LoginKeys::new("provider", "A@B.example ", Some("203.0.113.7"));
+        let staff = LoginKeys::new("staff", "a@b.example", Some("203.0.113.7"));
+        assert_eq!(provider.account, "account:provider:a@b.example");
+        assert_ne!(provider.account, staff.account);
+        assert_ne!(provider.client, staff.client);
     }
 }

@@ -132,6 +132,10 @@ pub async fn headless_connect(State(state): State<AppState>, Path(raw): Path<Str
         Ok(summary) => {
             let message = summary.problem.map_or("not connected", |p| p.as_str());
             let status = if summary.status == ConnectionStatus::Failed {
+                // A code Hint refused leaves nothing behind but its audit lines.
+                if let Err(error) = landing::forget_refused(&state, &summary.id).await {
+                    tracing::warn!(%error, "could not forget a refused headless code");
+                }
                 StatusCode::UNPROCESSABLE_ENTITY
             } else {
                 StatusCode::BAD_GATEWAY

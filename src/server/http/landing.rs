@@ -6,14 +6,14 @@
 //! any Referer. A second code never silently replaces an unfinished connection of the session.
 //! Both redirect forms work: `/signup?code=…` and `/connect/…`.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::Extension;
 use tower_sessions::Session;
 
+use super::client_ip::ClientIp;
 use crate::domain::audit::{ActorKind, AuditAction, Outcome};
 use crate::domain::connection::AuthCode;
 use crate::domain::AppError;
@@ -52,7 +52,7 @@ pub fn landing_code(redirect_path: &str, uri: &Uri) -> Option<String> {
 pub async fn landing(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(ClientIp(client)): Extension<ClientIp>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -64,7 +64,7 @@ pub async fn landing(
     let Some(raw) = code else {
         return next.run(request).await;
     };
-    let ip = peer.ip().to_string();
+    let ip = client.to_string();
     let target = match AuthCode::parse(&raw) {
         None => {
             let entry = Entry {

@@ -2,9 +2,11 @@
 //! assets, middleware) and the handlers that are not server functions. No business rules here:
 //! each handler calls a service.
 
+pub mod client_ip;
 pub mod export;
 pub mod hint_inbound;
 pub mod landing;
+pub mod limits;
 pub mod listener;
 pub mod security;
 
@@ -69,6 +71,15 @@ pub fn router(state: AppState) -> Router {
         .layer(crate::server::auth::session_layer(
             state.db.clone(),
             state.config.secure_cookies(),
+        ))
+        // Limits run before a session is loaded, on the address `client_ip` resolved.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::per_client,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            client_ip::client_ip,
         ));
     for layer in security::header_layers(state.config.secure_cookies()) {
         router = router.layer(layer);
@@ -99,6 +110,14 @@ async fn server_fn_error_status(request: Request, next: axum::middleware::Next) 
     if let Ok(error) = serde_json::from_slice::<crate::domain::AppError>(&bytes) {
         parts.status =
             StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if let crate::domain::AppError::RateLimited {
+            retry_after_seconds,
+        } = error
+        {
+            parts
+                .headers
+                .insert(axum::http::header::RETRY_AFTER, retry_after_seconds.into());
+        }
     }
     Response::from_parts(parts, Body::from(bytes))
 }

@@ -165,12 +165,16 @@ pub async fn bind(
             .fetch_one(&mut *tx)
             .await?;
     // The practice's row takes the new owner, and its wizard starts (again) after this step.
+    // Another account's answers (their role, their phone) are not handed to the new owner.
+    let new_owner = previous_owner.as_deref() != Some(user.id.as_str());
     sqlx::query(
-        "UPDATE connections SET user_id = $1, wizard_step = $2, updated_at = $3 WHERE id = $4",
+        "UPDATE connections SET user_id = $1, wizard_step = $2, updated_at = $3, \
+         wizard_data = CASE WHEN $4 = 1 THEN '{}' ELSE wizard_data END WHERE id = $5",
     )
     .bind(&user.id)
     .bind(WizardStep::Practice.index())
     .bind(now())
+    .bind(i64::from(new_owner))
     .bind(&practice_row)
     .execute(&mut *tx)
     .await?;

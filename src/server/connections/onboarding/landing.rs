@@ -133,3 +133,16 @@ pub async fn forget_expired_codes(
     .await?;
     Ok(done.rows_affected())
 }
+
+/// Forgets a connection whose code Hint refused before any browser or account touched it (a
+/// headless call with an unknown or spent code): strangers' guesses leave no rows.
+pub async fn forget_refused(state: &AppState, id: &str) -> Result<(), AppError> {
+    sqlx::query(
+        "DELETE FROM connections WHERE id = $1 AND status = 'failed' AND user_id IS NULL \
+         AND landing_key_hash IS NULL AND practice_id IS NULL",
+    )
+    .bind(id)
+    .execute(state.db.pool())
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,234 @@
+//! Floods and guessing: strangers' bursts are cut off early, hashing never runs more than its
+//! pool, and password guessing is slowed per account and per client without blocking anyone
+//! else.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use sqlx::Row;
+
+use crate::helpers::{unique_name, TestApp, TestDb, PASSWORD};
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query(sql)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+        .get("n")
+}
+
+/// Sends `requests` at once; returns how many were answered 429.
+async fn at_once<F, Fut>(requests: usize, send: F) -> usize
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = reqwest::Response> + Send + 'static,
+{
+    let tasks: Vec<_> = (0..requests).map(|i| tokio::spawn(send(i))).collect();
+    let mut limited = 0;
+    for task in tasks {
+        let response = task.await.unwrap();
+        if response.status() == 429 {
+            assert!(response.headers().contains_key("retry-after"));
+            limited += 1;
+        }
+    }
+    limited
+}
+
+fn sign_up_from(
+    app: &TestApp,
+) -> impl Fn(usize) -> std::pin::Pin<Box<dyn std::future::Future<Output = reqwest::Response> + Send>>
+{
+    let (client, address) = (app.client.clone(), app.address.clone());
+    move |_| {
+        let (client, address) = (client.clone(), address.clone());
+        Box::pin(async move {
+            let email = format!("{}@flood.example", unique_name("dr"));
+            client
+                .post(format!("{address}/api/sign_up"))
+                .header("accept", "application/json")
+                .form(&[
+                    ("name", "Flood"),
+                    ("email", email.as_str()),
+                    ("password", PASSWORD),
+                ])
+                .send()
+                .await
+                .unwrap()
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_hundred_sign_ups_from_one_client_are_cut_off_after_its_burst() {
+    let app = TestApp::spawn(TestDb::Sqlite).await;
+    let limited = at_once(100, sign_up_from(&app)).await;
+    assert!(limited >= 80, "{limited} of 100 were refused");
+    assert!(app.state.passwords.peak() <= app.state.passwords.workers());
+}
+
+#[tokio::test]
+async fn a_hundred_sign_ups_past_the_client_limit_never_hash_more_than_the_pool_at_once() {
+    let app =
+        TestApp::spawn_with(TestDb::Sqlite, &["--client-requests-per-minute", "100000"]).await;
+    let limited = at_once(100, sign_up_from(&app)).await;
+    let hasher = &app.state.passwords;
+    assert!(limited > 0, "a full hashing queue turns callers away");
+    assert!(
+        hasher.peak() <= hasher.workers(),
+        "peak {} with {} workers",
+        hasher.peak(),
+        hasher.workers()
+    );
+    let accounts = count(&app, "SELECT COUNT(*) AS n FROM users").await;
+    assert_eq!(
+        accounts as usize,
+        100 - limited,
+        "every request was answered, none lost"
+    );
+}
+
+#[tokio::test]
+async fn a_thousand_random_landings_from_one_client_leave_few_rows() {
+    let app = TestApp::spawn(TestDb::Sqlite).await;
+    let client = Arc::new(app.client.clone());
+    let address = app.address.clone();
+    let limited = at_once(1000, |i| {
+        let (client, address) = (client.clone(), address.clone());
+        async move {
+            client
+                .get(format!("{address}/signup?code=random{i:08}guess"))
+                .send()
+                .await
+                .unwrap()
+        }
+    })
+    .await;
+    let rows = count(&app, "SELECT COUNT(*) AS n FROM connections").await;
+    assert!(rows <= 20, "{rows} rows for 1,000 landings");
+    assert!(limited >= 980, "{limited} refused");
+}
+
+#[tokio::test]
+async fn fifty_random_headless_calls_reach_hint_a_few_times_and_leave_no_rows() {
+    let app = TestApp::spawn(TestDb::Sqlite).await;
+    let client = Arc::new(app.client.clone());
+    let address = app.address.clone();
+    let limited = at_once(50, |i| {
+        let (client, address) = (client.clone(), address.clone());
+        async move {
+            client
+                .post(format!("{address}/hint/connect/guess{i:08}abc"))
+                .send()
+                .await
+                .unwrap()
+        }
+    })
+    .await;
+    assert!(limited >= 30, "{limited} refused before reaching Hint");
+    assert!(
+        app.token_requests().await <= 15,
+        "at most the burst reached Hint"
+    );
+    let rows = count(&app, "SELECT COUNT(*) AS n FROM connections").await;
+    assert_eq!(rows, 0, "codes Hint refused leave no rows");
+}
+
+/// `log_in` as `email` from the client address `ip` (the app trusts the loopback proxy).
+async fn log_in_from(
+    app: &TestApp,
+    path: &str,
+    ip: &str,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    app.another_browser()
+        .client
+        .post(format!("{}/api/{path}", app.address))
+        .header("accept", "application/json")
+        .header("x-forwarded-for", ip)
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn ten_failures_from_one_client_behind_a_trusted_proxy_block_no_other_client_or_staff() {
+    let app = TestApp::spawn_with(TestDb::Sqlite, &["--trusted-proxies", "127.0.0.1/32"]).await;
+    let victim = app.sign_up().await;
+    let bystander = app.another_browser().sign_up().await;
+    for _ in 0..10 {
+        let wrong = log_in_from(&app, "log_in", "198.51.100.1", &victim, "wrong-password").await;
+        assert_ne!(wrong.status(), 200);
+    }
+    let other_client = log_in_from(&app, "log_in", "198.51.100.2", &bystander, PASSWORD).await;
+    assert_eq!(
+        other_client.status(),
+        200,
+        "another client behind the same proxy logs in"
+    );
+    let same_client_other_account =
+        log_in_from(&app, "log_in", "198.51.100.1", &bystander, PASSWORD).await;
+    assert_eq!(
+        same_client_other_account.status(),
+        200,
+        "the client is slowed, not blocked"
+    );
+    let audit_ip: String =
+        sqlx::query("SELECT ip FROM audit_log WHERE action = 'login' ORDER BY id LIMIT 1")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap()
+            .get("ip");
+    assert_eq!(
+        audit_ip, "198.51.100.1",
+        "the audit log names the client, not the proxy"
+    );
+}
+
+async fn concurrent_wrong_passwords_reach_the_hash_at_most_the_free_attempts(app: TestApp) {
+    let email = app.sign_up().await;
+    let app = Arc::new(app);
+    let limited = at_once(50, |_| {
+        let app = app.clone();
+        let email = email.clone();
+        async move { log_in_from(&app, "log_in", "198.51.100.7", &email, "wrong-password").await }
+    })
+    .await;
+    let checked = count(
+        &app,
+        "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'login' AND detail IS NULL",
+    )
+    .await;
+    let free = practice_connect::server::auth::throttle::FREE_PER_ACCOUNT;
+    assert!(
+        checked <= free + 1,
+        "{checked} of 50 reached the password check"
+    );
+    assert!(limited as i64 >= 50 - free - 1);
+    // A success afterwards still waits out the account's brake, and says how long.
+    let braked = log_in_from(&app, "log_in", "198.51.100.8", &email, PASSWORD).await;
+    assert_eq!(braked.status(), 429);
+    let body: Value = braked.json().await.unwrap();
+    assert!(body["RateLimited"]["retry_after_seconds"].as_u64().unwrap() >= 1);
+}
+
+#[tokio::test]
+async fn sqlite_fifty_concurrent_wrong_passwords_reach_the_hash_at_most_the_free_attempts() {
+    let args = ["--client-requests-per-minute", "100000"];
+    concurrent_wrong_passwords_reach_the_hash_at_most_the_free_attempts(
+        TestApp::spawn_with(TestDb::Sqlite, &args).await,
+    )
+    .await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: set TEST_DATABASE_URL and pass --include-ignored"]
+async fn postgres_fifty_concurrent_wrong_passwords_reach_the_hash_at_most_the_free_attempts() {
+    let args = ["--client-requests-per-minute", "100000"];
+    concurrent_wrong_passwords_reach_the_hash_at_most_the_free_attempts(
+        TestApp::spawn_with(TestDb::Postgres, &args).await,
+    )
+    .await;
+}
