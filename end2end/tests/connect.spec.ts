@@ -14,6 +14,10 @@ test('a provider connects a practice from Hint and sees it connected @no-js', as
   await expect(page.getByRole('navigation', { name: 'Progress' })).toContainText('Your account');
   const email = uniqueEmail();
   await signUp(page, email);
+  // The header says who is signed in, and offers a way out instead of "Log in".
+  const header = page.getByRole('navigation', { name: 'Main' });
+  await expect(header).toContainText(`Signed in as ${email}`);
+  await expect(header.getByRole('link', { name: 'Log in' })).toHaveCount(0);
   await confirmPractice(page, RIVERBEND, email);
   await fillWizard(page);
   await expect(page.getByText('Riverbend DPC')).toBeVisible();

@@ -64,6 +64,18 @@ pub async fn log_out() -> Result<(), AppError> {
     Ok(())
 }
 
+/// Who this browser is signed in as (for the page header).
+#[server(prefix = "/api", endpoint = "whoami")]
+pub async fn whoami() -> Result<crate::domain::account::Identity, AppError> {
+    use crate::server::auth;
+
+    let caller = super::caller::caller().await?;
+    Ok(crate::domain::account::Identity {
+        provider: auth::current_user(&caller.state.db, &caller.session).await?,
+        staff: auth::current_staff(&caller.state.db, &caller.session).await?,
+    })
+}
+
 /// The logged-in provider, if any.
 #[server(prefix = "/api", endpoint = "current_user")]
 pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {

@@ -101,6 +101,14 @@ pub struct CurrentUser {
     pub email: String,
 }
 
+/// Who a browser is signed in as, for the page header: a provider, a staff member, both, or
+/// nobody.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    pub provider: Option<CurrentUser>,
+    pub staff: Option<super::admin::StaffMember>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

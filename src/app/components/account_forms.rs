@@ -4,12 +4,14 @@
 use leptos::prelude::*;
 
 use super::form_error::ActionError;
+use super::layout::refresh_identity_after;
 use crate::api::account::{LogIn, SignUp};
 use crate::domain::account::{PASSWORD_MAX, PASSWORD_MIN};
 
 /// Name, email and password; creates the account and logs it in.
 #[component]
 pub fn SignUpForm(action: ServerAction<SignUp>) -> impl IntoView {
+    refresh_identity_after(action);
     let pending = action.pending();
     view! {
         <ActionForm action attr:class="form" attr:aria-label="Create your account">
@@ -42,6 +44,7 @@ pub fn SignUpForm(action: ServerAction<SignUp>) -> impl IntoView {
 /// Email and password; logs in.
 #[component]
 pub fn LogInForm(action: ServerAction<LogIn>) -> impl IntoView {
+    refresh_identity_after(action);
     let pending = action.pending();
     view! {
         <ActionForm action attr:class="form" attr:aria-label="Log in">

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::account::{LogIn, LogOut, SignUp};
+use crate::api::account::{LogIn, SignUp};
 use crate::api::onboarding::{
     get_onboarding, ConfirmPractice, ConnectPractice, DiscardConnection, SavePracticeStep,
     SaveProfileStep, StepBack,
@@ -152,7 +152,6 @@ fn ConfirmStep(state: Onboarding, actions: Actions) -> impl IntoView {
         .unwrap_or_else(|| "(name not given by Hint)".into());
     let pending = actions.confirm.pending();
     let discard = ServerAction::<DiscardConnection>::new();
-    let log_out = ServerAction::<LogOut>::new();
     let body = match status {
         Some(ConnectionStatus::Connected | ConnectionStatus::AwaitingActivation) => view! {
             <p class="confirm-statement">
@@ -188,9 +187,6 @@ fn ConfirmStep(state: Onboarding, actions: Actions) -> impl IntoView {
         <div class="actions">
             <ActionForm action=discard attr:class="inline">
                 <button type="submit" class="secondary">"This is not my practice"</button>
-            </ActionForm>
-            <ActionForm action=log_out attr:class="inline">
-                <button type="submit" class="secondary">"Not you? Log out"</button>
             </ActionForm>
         </div>
     }

@@ -3,7 +3,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::account::LogOut;
 use crate::api::practices::my_connections;
 use crate::domain::connection::{ConnectionStatus, ConnectionSummary};
 use crate::domain::dates::iso_date;
@@ -13,14 +12,10 @@ use crate::domain::AppError;
 #[component]
 pub fn PracticesPage() -> impl IntoView {
     let connections = Resource::new(|| (), |_| my_connections());
-    let log_out = ServerAction::<LogOut>::new();
     view! {
         <Title text="Your practices" />
         <div class="page-head">
             <h1>"Your practices"</h1>
-            <ActionForm action=log_out attr:class="inline">
-                <button type="submit" class="secondary">"Log out"</button>
-            </ActionForm>
         </div>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
 
 use super::AccessProblem;
-use crate::api::admin::{admin_connections, admin_summary, staff_me, ManualConnect, StaffLogOut};
+use crate::api::admin::{admin_connections, admin_summary, staff_me, ManualConnect};
 use crate::app::components::form_error::ActionError;
 use crate::app::components::status_badge::StatusBadge;
 use crate::domain::admin::{
@@ -34,23 +34,10 @@ pub fn AdminPage() -> impl IntoView {
     let page = Resource::new(move || query.get(), admin_connections);
     let summary = Resource::new(|| (), |_| admin_summary());
     let me = Resource::new(|| (), |_| staff_me());
-    let log_out = ServerAction::<StaffLogOut>::new();
     view! {
         <Title text="Connected practices" />
         <div class="page-head">
             <h1>"Connected practices"</h1>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    me.await.ok().map(|member| view! {
-                        <div class="who">
-                            <span>{format!("{} ({})", member.name, member.role.as_str())}</span>
-                            <ActionForm action=log_out attr:class="inline">
-                                <button type="submit" class="secondary">"Log out"</button>
-                            </ActionForm>
-                        </div>
-                    })
-                })}
-            </Transition>
         </div>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {

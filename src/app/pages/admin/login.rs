@@ -5,11 +5,13 @@ use leptos_meta::Title;
 
 use crate::api::admin::StaffLogIn;
 use crate::app::components::form_error::ActionError;
+use crate::app::components::layout::refresh_identity_after;
 
 /// The staff login form.
 #[component]
 pub fn StaffLoginPage() -> impl IntoView {
     let action = ServerAction::<StaffLogIn>::new();
+    refresh_identity_after(action);
     let pending = action.pending();
     view! {
         <Title text="Staff log in" />
