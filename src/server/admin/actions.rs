@@ -26,12 +26,18 @@ pub async fn run(
     action: StaffAction,
     ip: Option<&str>,
 ) -> ActionResult {
+    let act = Acting {
+        state,
+        staff,
+        id,
+        ip,
+    };
     match action {
-        StaffAction::Verify => verify(state, staff, id, ip).await,
-        StaffAction::Refresh => refresh_status(state, staff, id, ip).await,
-        StaffAction::Activate => switch_integration(state, staff, id, ip, true).await,
-        StaffAction::Deactivate => switch_integration(state, staff, id, ip, false).await,
-        StaffAction::Reveal => reveal_key(state, staff, id, ip).await,
+        StaffAction::Verify => verify(&act).await,
+        StaffAction::Refresh => refresh_status(&act).await,
+        StaffAction::Activate => switch_integration(&act, true).await,
+        StaffAction::Deactivate => switch_integration(&act, false).await,
+        StaffAction::Reveal => reveal_key(&act).await,
     }
 }
 
@@ -52,26 +58,25 @@ fn hint_failure(error: &HintError) -> AppError {
     }
 }
 
-async fn record(
-    state: &AppState,
-    staff: &StaffMember,
-    action: AuditAction,
-    id: &str,
-    ip: Option<&str>,
-    outcome: Outcome,
-    detail: Option<&str>,
-) {
-    audit::record(
-        &state.db,
-        Entry {
-            actor_id: Some(&staff.id),
-            connection_id: Some(id),
-            ip,
+/// One staff member acting on one connection, for the audit lines the action writes.
+struct Acting<'a> {
+    state: &'a AppState,
+    staff: &'a StaffMember,
+    id: &'a str,
+    ip: Option<&'a str>,
+}
+
+impl Acting<'_> {
+    async fn record(&self, action: AuditAction, outcome: Outcome, detail: Option<&str>) {
+        let entry = Entry {
+            actor_id: Some(&self.staff.id),
+            connection_id: Some(self.id),
+            ip: self.ip,
             detail,
             ..Entry::new(ActorKind::Staff, action, outcome)
-        },
-    )
-    .await;
+        };
+        audit::record(&self.state.db, entry).await;
+    }
 }
 
 async fn integration_id(state: &AppState, id: &str) -> Result<String, AppError> {
@@ -85,52 +90,32 @@ async fn integration_id(state: &AppState, id: &str) -> Result<String, AppError> 
 }
 
 /// Proves the stored key against Hint (see `connections::keys::verify_key`).
-async fn verify(state: &AppState, staff: &StaffMember, id: &str, ip: Option<&str>) -> ActionResult {
+async fn verify(act: &Acting<'_>) -> ActionResult {
+    let (state, id) = (act.state, act.id);
     let action = AuditAction::KeyVerified;
     match keys::verify_key(state, id).await? {
         Verdict::Works { practice_name } => {
-            record(state, staff, action, id, ip, Outcome::Ok, None).await;
+            act.record(action, Outcome::Ok, None).await;
             Ok(format!("The key works: Hint answered for {practice_name}."))
         }
         Verdict::Refused => {
-            record(
-                state,
-                staff,
-                action,
-                id,
-                ip,
-                Outcome::Failed,
-                Some("hint_401"),
-            )
-            .await;
+            act.record(action, Outcome::Failed, Some("hint_401")).await;
             Ok(
                 "Hint refused the stored key: the connection is marked as needing a reconnect."
                     .into(),
             )
         }
         Verdict::Unknown(error) => {
-            record(
-                state,
-                staff,
-                action,
-                id,
-                ip,
-                Outcome::Failed,
-                Some("hint_error"),
-            )
-            .await;
+            act.record(action, Outcome::Failed, Some("hint_error"))
+                .await;
             Err(hint_failure(&error))
         }
     }
 }
 
 /// Reads the integration's status at Hint and stores it.
-async fn refresh_status(
-    state: &AppState,
-    staff: &StaffMember,
-    id: &str,
-    ip: Option<&str>,
-) -> ActionResult {
+async fn refresh_status(act: &Acting<'_>) -> ActionResult {
+    let (state, id) = (act.state, act.id);
     let integration = integration_id(state, id).await?;
     match state.hint.integration(&integration).await {
         Ok(info) => {
@@ -140,42 +125,21 @@ async fn refresh_status(
                 ..StatusChange::to(ConnectionStatus::from_hint(Some(&word)))
             };
             set_status(state.db.pool(), Target::Id(id), change).await?;
-            record(
-                state,
-                staff,
-                AuditAction::StatusRefreshed,
-                id,
-                ip,
-                Outcome::Ok,
-                Some(&word),
-            )
-            .await;
+            act.record(AuditAction::StatusRefreshed, Outcome::Ok, Some(&word))
+                .await;
             Ok(format!("Hint says the integration is {word}."))
         }
         Err(error) => {
-            record(
-                state,
-                staff,
-                AuditAction::StatusRefreshed,
-                id,
-                ip,
-                Outcome::Failed,
-                None,
-            )
-            .await;
+            act.record(AuditAction::StatusRefreshed, Outcome::Failed, None)
+                .await;
             Err(hint_failure(&error))
         }
     }
 }
 
 /// Turns the integration on or off at Hint, then records the new state here.
-async fn switch_integration(
-    state: &AppState,
-    staff: &StaffMember,
-    id: &str,
-    ip: Option<&str>,
-    on: bool,
-) -> ActionResult {
+async fn switch_integration(act: &Acting<'_>, on: bool) -> ActionResult {
+    let (state, id) = (act.state, act.id);
     let integration = integration_id(state, id).await?;
     let (action, status, done) = if on {
         (
@@ -202,34 +166,22 @@ async fn switch_integration(
                 ..StatusChange::to(status)
             };
             set_status(state.db.pool(), Target::Id(id), change).await?;
-            record(state, staff, action, id, ip, Outcome::Ok, None).await;
+            act.record(action, Outcome::Ok, None).await;
             Ok(done.into())
         }
         Err(error) => {
-            record(state, staff, action, id, ip, Outcome::Failed, None).await;
+            act.record(action, Outcome::Failed, None).await;
             Err(hint_failure(&error))
         }
     }
 }
 
 /// The full practice key, for an admin; every reveal is audited.
-async fn reveal_key(
-    state: &AppState,
-    staff: &StaffMember,
-    id: &str,
-    ip: Option<&str>,
-) -> ActionResult {
+async fn reveal_key(act: &Acting<'_>) -> ActionResult {
+    let (state, id) = (act.state, act.id);
     let key = keys::practice_key(state, id).await?;
-    record(
-        state,
-        staff,
-        AuditAction::KeyRevealed,
-        id,
-        ip,
-        Outcome::Ok,
-        None,
-    )
-    .await;
+    act.record(AuditAction::KeyRevealed, Outcome::Ok, None)
+        .await;
     Ok(secrecy::ExposeSecret::expose_secret(&key).to_owned())
 }
 
