@@ -5,7 +5,7 @@
 
 ## Build everything and serve the app on http://127.0.0.1:3000 (SQLite, built-in Hint sandbox).
 run: setup
-	cargo leptos serve
+	APP_ENV=development cargo leptos serve
 
 ## Every check and test: fmt, clippy, Rust tests (SQLite + PostgreSQL if TEST_DATABASE_URL), Playwright.
 test:

@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 state=target/e2e
 rm -rf "$state"
 mkdir -p "$state"
+export APP_ENV=development
 export DATABASE_URL="sqlite://$state/app.db"
 export DATA_DIR="$state/data"
 export LEPTOS_SITE_ROOT=target/site

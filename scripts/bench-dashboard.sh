@@ -14,6 +14,10 @@ work=target/bench
 rm -rf "$work"; mkdir -p "$work"
 port=3301
 password='bench-password-only'
+# A local run on the built-in sandbox: development mode.
+export APP_ENV=development
+# State changes must come from the app's own origin; curl says so as a browser would.
+same_origin=(-H 'sec-fetch-site: same-origin')
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
@@ -39,10 +43,10 @@ bench() { # database URL, name
   trap "kill $server 2>/dev/null" RETURN
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
   rm -f "$work/jar"
-  curl -s -c "$work/jar" -o /dev/null -H 'accept: application/json' \
+  curl -s -c "$work/jar" -o /dev/null -H 'accept: application/json' "${same_origin[@]}" \
     --data-urlencode email=bench@partner.example --data-urlencode "password=$password" "http://127.0.0.1:$port/api/admin/log_in"
   local api="http://127.0.0.1:$port/api/admin/connections"
-  local fn=(-X POST -H 'accept: application/json' -H 'content-type: application/x-www-form-urlencoded')
+  local fn=(-X POST -H 'accept: application/json' -H 'content-type: application/x-www-form-urlencoded' "${same_origin[@]}")
   time_call "baseline GET /healthz" "http://127.0.0.1:$port/healthz"; base=$(cat "$work/last"); echo
   for case in "list, newest first|query[page]=1" \
               "search 'maple'|query[page]=1&query[q]=maple" \
@@ -56,7 +60,7 @@ bench() { # database URL, name
   done
   time_call "summary" "${fn[@]}" "http://127.0.0.1:$port/api/admin/summary"
   printf '  (%5.1fx baseline)\n' "$(echo "$(cat "$work/last") / $base" | bc -l)"
-  curl -s -b "$work/jar" -H 'accept: application/json' -X POST --data 'query[page]=1&query[q]=maple' "$api" \
+  curl -s -b "$work/jar" -H 'accept: application/json' "${same_origin[@]}" -X POST --data 'query[page]=1&query[q]=maple' "$api" \
     | grep -o '"total":[0-9]*' | sed 's/^/  check: maple search /'
 }
 

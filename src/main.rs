@@ -172,8 +172,12 @@ async fn keys(
         KeysCommand::Generate { id } => println!("{}", Keyring::generate_spec(&id)),
         KeysCommand::Rotate => {
             let db = open_db(&config).await?;
-            let keys = Keyring::load(config.encryption_keys.as_ref(), &config.data_dir)
-                .map_err(|e| e.to_string())?;
+            let keys = Keyring::load(
+                config.encryption_keys.as_ref(),
+                &config.data_dir,
+                config.is_development(),
+            )
+            .map_err(|e| e.to_string())?;
             let done = practice_connect::server::connections::keys::rotate(&db, &keys)
                 .await
                 .map_err(|e| e.to_string())?;

@@ -73,6 +73,7 @@ pub async fn whoami() -> Result<crate::domain::account::Identity, AppError> {
     Ok(crate::domain::account::Identity {
         provider: auth::current_user(&caller.state.db, &caller.session).await?,
         staff: auth::current_staff(&caller.state.db, &caller.session).await?,
+        development: caller.state.config.is_development(),
     })
 }
 

@@ -107,6 +107,9 @@ pub struct CurrentUser {
 pub struct Identity {
     pub provider: Option<CurrentUser>,
     pub staff: Option<super::admin::StaffMember>,
+    /// The server runs in development mode (the built-in sandbox may play Hint): every page
+    /// says so.
+    pub development: bool,
 }
 
 #[cfg(test)]

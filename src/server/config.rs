@@ -94,9 +94,26 @@ pub enum LogFormat {
     Json,
 }
 
+/// Where the app runs. Development allows the built-in Hint sandbox, a generated encryption key
+/// and plain-HTTP cookies; production refuses to start without the real settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AppEnv {
+    Development,
+    Production,
+}
+
 /// Every setting of the app. Secrets are `SecretString`: never printed, never logged.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
+    /// `development` (what `make run` and the tests use) or `production` (anything else: the
+    /// server then refuses to start unless every production setting is there).
+    #[arg(long, env = "APP_ENV", value_enum, default_value_t = AppEnv::Production)]
+    pub app_env: AppEnv,
+
+    /// Shorthand for `--app-env development`.
+    #[arg(long)]
+    pub dev: bool,
+
     /// Address the web app listens on.
     #[arg(
         long = "listen",
@@ -229,6 +246,47 @@ pub struct Config {
 }
 
 impl Config {
+    /// Whether the app runs in development mode.
+    pub fn is_development(&self) -> bool {
+        self.dev || self.app_env == AppEnv::Development
+    }
+
+    /// What production needs that is missing or unsafe, one line per setting (empty when all
+    /// is well).
+    pub fn production_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        match self.hint_api_base_url.as_deref() {
+            None => problems.push(
+                "HINT_API_BASE_URL is not set (Hint's API, e.g. https://api.hint.com)".to_owned(),
+            ),
+            Some(url) if !url.starts_with("https://") => {
+                problems.push("HINT_API_BASE_URL must start with https://".to_owned())
+            }
+            Some(_) => {}
+        }
+        if self.hint_partner_api_key.is_none() {
+            problems.push("HINT_PARTNER_API_KEY is not set".to_owned());
+        }
+        if self.hint_webhook_secret.is_none() {
+            problems.push("HINT_WEBHOOK_SECRET is not set".to_owned());
+        }
+        if self.encryption_keys.is_none() {
+            problems.push(
+                "ENCRYPTION_KEYS is not set (`practice-connect keys generate --id k1` makes one)"
+                    .to_owned(),
+            );
+        }
+        match self.public_base_url.as_deref() {
+            None => problems
+                .push("PUBLIC_BASE_URL is not set (the https:// address users reach)".to_owned()),
+            Some(url) if !url.starts_with("https://") => {
+                problems.push("PUBLIC_BASE_URL must start with https://".to_owned())
+            }
+            Some(_) => {}
+        }
+        problems
+    }
+
     /// The externally visible base URL, without a trailing slash.
     pub fn public_base_url(&self) -> String {
         match &self.public_base_url {

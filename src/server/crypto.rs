@@ -42,6 +42,9 @@ pub enum CryptoError {
     /// `ENCRYPTION_KEYS` is not `id:base64key[,…]` with 32-byte keys.
     #[error("ENCRYPTION_KEYS must be id:base64key[,id:base64key…] with 32-byte keys")]
     BadKeys,
+    /// No `ENCRYPTION_KEYS` outside development.
+    #[error("ENCRYPTION_KEYS is not set (a generated key is for development only)")]
+    NotConfigured,
     /// The development key file could not be read or written.
     #[error("development key file: {0}")]
     KeyFile(#[from] std::io::Error),
@@ -51,6 +54,43 @@ pub enum CryptoError {
     /// Tampered data, the wrong row, or the wrong key.
     #[error("could not decrypt")]
     Decrypt,
+}
+
+/// The development key in `data_dir`, made on first use: the folder `0700`, the file created
+/// exclusively with mode `0600`, and a symlink in its place refused (it could point the key
+/// anywhere, or at a file an attacker controls).
+fn dev_key(data_dir: &Path) -> Result<SecretString, CryptoError> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+
+    let path = data_dir.join("dev-encryption.key");
+    let refuse_links = |path: &Path| match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => Err(std::io::Error::other(format!(
+            "{} is a symlink; refusing to use it as the development key",
+            path.display()
+        ))),
+        _ => Ok(()),
+    };
+    refuse_links(data_dir)?;
+    refuse_links(&path)?;
+    if !path.exists() {
+        let mut folder = std::fs::DirBuilder::new();
+        folder.recursive(true);
+        #[cfg(unix)]
+        folder.mode(0o700);
+        folder.create(data_dir)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        options.mode(0o600);
+        let mut file = options.open(&path)?;
+        let mut key = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut key);
+        file.write_all(format!("dev:{}\n", BASE64.encode(key)).as_bytes())?;
+        tracing::warn!(path = %path.display(), "development mode without ENCRYPTION_KEYS: made a development key");
+    }
+    Ok(SecretString::from(std::fs::read_to_string(&path)?))
 }
 
 /// The configured encryption keys.
@@ -95,26 +135,18 @@ impl Keyring {
         Ok(Self { active, keys })
     }
 
-    /// The keys from `ENCRYPTION_KEYS`, or else a development key kept in `data_dir` (made on
-    /// first use, readable by its owner only).
-    pub fn load(configured: Option<&SecretString>, data_dir: &Path) -> Result<Self, CryptoError> {
-        if let Some(spec) = configured {
-            return Self::parse(spec);
+    /// The keys from `ENCRYPTION_KEYS`; in development (`allow_dev_key`) without it, a
+    /// development key kept in `data_dir`.
+    pub fn load(
+        configured: Option<&SecretString>,
+        data_dir: &Path,
+        allow_dev_key: bool,
+    ) -> Result<Self, CryptoError> {
+        match configured {
+            Some(spec) => Self::parse(spec),
+            None if allow_dev_key => Self::parse(&dev_key(data_dir)?),
+            None => Err(CryptoError::NotConfigured),
         }
-        let path = data_dir.join("dev-encryption.key");
-        if !path.exists() {
-            std::fs::create_dir_all(data_dir)?;
-            let mut key = [0u8; 32];
-            rand::thread_rng().fill_bytes(&mut key);
-            std::fs::write(&path, format!("dev:{}\n", BASE64.encode(key)))?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-            }
-            tracing::warn!(path = %path.display(), "ENCRYPTION_KEYS is not set: made a development key; set ENCRYPTION_KEYS in production");
-        }
-        Self::parse(&SecretString::from(std::fs::read_to_string(&path)?))
     }
 
     /// A fresh random key spec, for `keys generate`.
@@ -189,6 +221,55 @@ fn associated_data(purpose: Purpose, row_id: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("pc-crypto-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_development_key_is_made_private_and_kept() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = scratch("mode").join("data");
+        let first = Keyring::load(None, &dir, true).unwrap();
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir.join("dev-encryption.key")), 0o600);
+        assert_eq!(mode(&dir), 0o700);
+        let (sealed, key_id) = first.encrypt(Purpose::PracticeKey, "row", "secret");
+        let again = Keyring::load(None, &dir, true).unwrap();
+        assert!(again
+            .decrypt(Purpose::PracticeKey, "row", &key_id, &sealed)
+            .is_ok());
+        std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_symlink_is_refused_as_the_development_key() {
+        let dir = scratch("link");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("attacker.key"),
+            "dev:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(dir.join("attacker.key"), dir.join("dev-encryption.key"))
+            .unwrap();
+        assert!(Keyring::load(None, &dir, true).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn outside_development_a_generated_key_is_refused() {
+        let dir = scratch("prod");
+        assert!(matches!(
+            Keyring::load(None, &dir, false),
+            Err(CryptoError::NotConfigured)
+        ));
+        assert!(!dir.exists(), "nothing was written");
+    }
 
     fn keyring(spec: &str) -> Keyring {
         Keyring::parse(&SecretString::from(spec.to_owned())).unwrap()

@@ -65,6 +65,9 @@ pub enum StartError {
     /// The encryption keys could not be loaded.
     #[error("encryption keys: {0}")]
     Keys(#[from] CryptoError),
+    /// Production mode without the settings production needs (each one named).
+    #[error("refusing to start in production mode: {0}. For a local run, set APP_ENV=development")]
+    Unsafe(String),
     /// A Hint base URL is set without the partner key to call it with.
     #[error("HINT_API_BASE_URL is set but HINT_PARTNER_API_KEY is not")]
     MissingPartnerKey,
@@ -87,7 +90,18 @@ impl Application {
     pub async fn build(config: Config) -> Result<Self, StartError> {
         let db = Db::connect(&config.database_url, config.database_max_connections).await?;
         db.migrate().await?;
-        let keys = Keyring::load(config.encryption_keys.as_ref(), &config.data_dir)?;
+        let development = config.is_development();
+        if !development {
+            let problems = config.production_problems();
+            if !problems.is_empty() {
+                return Err(StartError::Unsafe(problems.join("; ")));
+            }
+        }
+        let keys = Keyring::load(
+            config.encryption_keys.as_ref(),
+            &config.data_dir,
+            development,
+        )?;
         let assets = Assets::load(&config.site_root, "pkg", &config.output_name)?;
         if assets.is_empty() {
             tracing::warn!(site_root = %config.site_root.display(), "no built site found: pages render without their scripts and styles");

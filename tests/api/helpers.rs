@@ -80,6 +80,8 @@ impl TestApp {
         let data_dir = scratch.join("data");
         let mut args = vec![
             "practice-connect".to_owned(),
+            // The tests run the app as `make run` does: development mode, the sandbox as Hint.
+            "--dev".into(),
             "--listen".into(),
             "127.0.0.1:0".into(),
             "--sandbox-listen".into(),

@@ -17,5 +17,6 @@ mod journey;
 mod key_health;
 mod migrations;
 mod pages;
+mod production;
 mod sandbox;
 mod webhooks;

@@ -58,6 +58,16 @@ pub fn Layout(children: Children) -> impl IntoView {
                 })}
             </Suspense>
         </header>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                identity.await.ok().filter(|i| i.development).map(|_| view! {
+                    <p class="sandbox-banner" role="note">
+                        "Development mode: this is a local sandbox, not connected to the real Hint. "
+                        <a href="/">"What is this?"</a>
+                    </p>
+                })
+            })}
+        </Suspense>
         <main id="main" class="site-main">
             {children()}
         </main>

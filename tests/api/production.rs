@@ -1,0 +1,87 @@
+//! Production mode fails closed: the real binary refuses to start without each setting
+//! production needs, and says which.
+
+use std::process::Command;
+
+use crate::helpers::unique_name;
+
+const REQUIRED: [(&str, &str); 5] = [
+    ("HINT_API_BASE_URL", "https://api.hint.example"),
+    ("HINT_PARTNER_API_KEY", "pk_test_something"),
+    ("HINT_WEBHOOK_SECRET", "whsec_something"),
+    (
+        "ENCRYPTION_KEYS",
+        "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+    ),
+    ("PUBLIC_BASE_URL", "https://partner.example"),
+];
+
+/// Runs `practice-connect serve` in production mode with `settings` only; returns whether it
+/// failed and what it printed.
+fn serve_with(settings: &[(&str, &str)]) -> (bool, String) {
+    let scratch = std::env::temp_dir().join(unique_name("pc-prod"));
+    let output = Command::new(env!("CARGO_BIN_EXE_practice-connect"))
+        .env_clear()
+        .current_dir(std::env::temp_dir())
+        .env("APP_ENV", "production")
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/app.db", scratch.display()),
+        )
+        .env("DATA_DIR", scratch.join("data"))
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .envs(settings.iter().copied())
+        .arg("serve")
+        .output()
+        .expect("the binary runs");
+    let _ = std::fs::remove_dir_all(&scratch);
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (!output.status.success(), printed)
+}
+
+#[test]
+fn serve_in_production_without_any_setting_refuses_and_names_them_all() {
+    let (failed, printed) = serve_with(&[]);
+    assert!(failed, "{printed}");
+    for (name, _) in REQUIRED {
+        assert!(printed.contains(name), "{name} missing from: {printed}");
+    }
+    assert!(!printed.contains("listening"), "{printed}");
+}
+
+#[test]
+fn serve_in_production_without_each_setting_refuses_and_names_it() {
+    for (missing, _) in REQUIRED {
+        let settings: Vec<(&str, &str)> = REQUIRED
+            .iter()
+            .copied()
+            .filter(|(name, _)| *name != missing)
+            .collect();
+        let (failed, printed) = serve_with(&settings);
+        assert!(failed, "started without {missing}: {printed}");
+        assert!(printed.contains(missing), "{missing} not named: {printed}");
+        for (present, _) in settings {
+            assert!(
+                !printed.contains(&format!("{present} is not set")),
+                "{present} wrongly named: {printed}"
+            );
+        }
+    }
+}
+
+#[test]
+fn plain_http_addresses_are_refused_in_production() {
+    let mut settings = REQUIRED.to_vec();
+    settings.retain(|(name, _)| *name != "PUBLIC_BASE_URL");
+    settings.push(("PUBLIC_BASE_URL", "http://partner.example"));
+    let (failed, printed) = serve_with(&settings);
+    assert!(failed);
+    assert!(
+        printed.contains("PUBLIC_BASE_URL must start with https://"),
+        "{printed}"
+    );
+}
