@@ -24,6 +24,7 @@ pub mod hint;
 pub mod housekeeping;
 pub mod http;
 pub mod passwords;
+pub mod rate_limits;
 pub mod seed;
 pub mod staff;
 pub mod state;
@@ -168,7 +169,7 @@ impl Application {
                 base_url: hint.base_url.clone(),
             },
         };
-        let limits = Arc::new(http::limits::Limits::new(
+        let limits = Arc::new(rate_limits::Limits::new(
             config.client_requests_per_minute,
             config.headless_hint_calls_per_minute,
         ));

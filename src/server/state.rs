@@ -31,7 +31,7 @@ pub struct AppState {
     /// The key Hint signs webhooks with (the sandbox's when it plays Hint).
     pub webhook_secret: Option<secrecy::SecretString>,
     /// Per-client request limits.
-    pub limits: Arc<super::http::limits::Limits>,
+    pub limits: Arc<super::rate_limits::Limits>,
     /// The password hashing pool.
     pub passwords: Arc<Hasher>,
     /// Our own origin (`scheme://host[:port]`), the only one state-changing requests may come from.
