@@ -285,3 +285,39 @@ async fn with_activate_false_a_connection_awaits_an_admin_to_activate_it_at_hint
     let detail = app.call("admin/connection", &[("id", id)]).await.unwrap();
     assert_eq!(detail["row"]["status"], "connected");
 }
+
+#[tokio::test]
+async fn a_provider_logging_in_at_a_shared_desk_does_not_inherit_a_staff_login() {
+    let app = TestApp::spawn(TestDb::Sqlite).await;
+    let provider = app.another_browser().sign_up().await;
+    app.log_in_staff(StaffRole::Admin).await;
+    assert!(app.call("admin/me", &[]).await.is_ok());
+    app.call("log_in", &[("email", &provider), ("password", PASSWORD)])
+        .await
+        .unwrap();
+    assert_eq!(
+        app.call("admin/summary", &[]).await.unwrap_err(),
+        json!("Forbidden"),
+        "the provider's session carries no staff rights"
+    );
+    // And the other way round: a staff login ends the provider's.
+    app.log_in_staff(StaffRole::Support).await;
+    assert_eq!(app.call("current_user", &[]).await.unwrap(), Value::Null);
+}
+
+#[tokio::test]
+async fn signed_in_pages_and_server_function_answers_are_never_cached() {
+    let app = TestApp::spawn(TestDb::Sqlite).await;
+    app.sign_up().await;
+    let page = app.get("/practices").await;
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    let answer = app
+        .client
+        .post(format!("{}/api/my_connections", app.address))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.headers()["cache-control"], "no-store");
+}

@@ -65,7 +65,9 @@ async fn get(session: &Session, key: SessionKey) -> Result<Option<String>, AppEr
 }
 
 /// Starts a login of `id` (under `id_key`, its time under `at_key`) under a new session id, so
-/// an id planted before login is worthless; the session's other data is kept.
+/// an id planted before login is worthless. Whoever was signed in before, provider or staff,
+/// is signed out (`drop_keys`): on a shared desk a provider never inherits a staff login, nor
+/// the reverse. The landed connection is kept.
 async fn start(
     session: &Session,
     id_key: SessionKey,
@@ -73,6 +75,17 @@ async fn start(
     id: &str,
 ) -> Result<(), AppError> {
     session.cycle_id().await.map_err(session_error)?;
+    for other in [
+        SessionKey::UserId,
+        SessionKey::LoggedInAt,
+        SessionKey::StaffId,
+        SessionKey::StaffLoggedInAt,
+    ] {
+        session
+            .remove_value(other.as_str())
+            .await
+            .map_err(session_error)?;
+    }
     session
         .insert(id_key.as_str(), id)
         .await

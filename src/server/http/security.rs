@@ -24,6 +24,9 @@ pub fn header_layers(https: bool) -> Vec<SetResponseHeaderLayer<HeaderValue>> {
         // code, answers with `no-referrer` of its own.
         (header::REFERRER_POLICY, "same-origin"),
         (header::CONTENT_SECURITY_POLICY, DEFAULT_CSP),
+        // Pages and server-function answers can carry a signed-in person's data (a revealed
+        // key, say): never kept by a browser or a proxy. Built assets set their own caching.
+        (header::CACHE_CONTROL, "no-store"),
         (
             HeaderName::from_static("cross-origin-opener-policy"),
             "same-origin",
