@@ -4,17 +4,28 @@ use leptos::prelude::*;
 
 use crate::domain::{AppError, SystemStatus};
 
-/// Reports database reachability and where Hint calls go. Open to anyone: it reveals no
-/// secrets, only what the home page shows.
+/// Whether the system is healthy, for anyone. The database and Hint in use and the version are
+/// for signed-in staff only; the sandbox's marketplace link only in development mode.
 #[server(prefix = "/api", endpoint = "system_status")]
 pub async fn get_system_status() -> Result<SystemStatus, AppError> {
-    use crate::server::state::AppState;
+    use crate::domain::status::{HintMode, StatusDetails};
 
-    let state = use_context::<AppState>().ok_or(AppError::Internal)?;
+    let caller = super::caller::caller().await?;
+    let state = &caller.state;
+    let staff = crate::server::auth::current_staff(&state.db, &caller.session).await?;
+    let sandbox_marketplace = match &state.hint_mode {
+        HintMode::BuiltInSandbox { marketplace_url } if state.config.is_development() => {
+            Some(marketplace_url.clone())
+        }
+        _ => None,
+    };
     Ok(SystemStatus {
         database_ok: state.db.ping().await,
-        database_backend: state.db.backend().name().to_owned(),
-        hint: state.hint_mode.clone(),
-        version: env!("CARGO_PKG_VERSION").to_owned(),
+        sandbox_marketplace,
+        details: staff.map(|_| StatusDetails {
+            database_backend: state.db.backend().name().to_owned(),
+            hint: state.hint_mode.clone(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        }),
     })
 }

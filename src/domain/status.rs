@@ -17,12 +17,22 @@ pub enum HintMode {
     },
 }
 
-/// A health summary that is safe to show to anyone.
+/// How the system is doing: health for anyone; the internals for staff only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SystemStatus {
     /// Whether the database answered a query just now.
     pub database_ok: bool,
-    /// Which database backend the server runs on ("SQLite" or "PostgreSQL").
+    /// In development mode, the built-in sandbox's marketplace (where a newcomer clicks
+    /// Connect). Never set in production.
+    pub sandbox_marketplace: Option<String>,
+    /// For signed-in staff only: which database and Hint, which version.
+    pub details: Option<StatusDetails>,
+}
+
+/// What only staff see of the system.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusDetails {
+    /// "SQLite" or "PostgreSQL".
     pub database_backend: String,
     /// Where Hint calls go.
     pub hint: HintMode,

@@ -167,16 +167,17 @@ on_both_databases! {
         assert_eq!(detail["row"]["status"], "disconnected");
         assert_eq!(detail["hint_status"], "inactive");
         assert!(detail.to_string().find(key.as_str().unwrap()).is_none(), "the detail never carries the key");
-        assert_eq!(detail["key_last4"].as_str().unwrap().len(), 4);
+        assert_eq!(detail["key_last4"], Value::Null, "a disconnected practice's key is deleted");
         let actions: Vec<String> = detail["timeline"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_owned()).collect();
         for expected in ["code_received", "exchange_succeeded", "key_verified", "key_revealed", "deactivated"] {
             assert!(actions.iter().any(|a| a == expected), "{expected} in {actions:?}");
         }
-        // The key died with the deactivation: verifying now marks the connection for a reconnect.
-        let again = app.action(id, "verify").await.unwrap();
-        assert!(again.as_str().unwrap().contains("needing a reconnect"), "{again}");
-        let detail = app.call("admin/connection", &[("id", id)]).await.unwrap();
-        assert_eq!(detail["row"]["status"], "needs_reconnect");
+        // The key went with the deactivation: nothing is left to reveal or verify.
+        assert!(app.action(id, "reveal").await.is_err());
+        assert!(app.action(id, "verify").await.is_err());
+        let sealed: Option<Vec<u8>> = sqlx::query("SELECT api_key_ciphertext FROM connections WHERE id = $1")
+            .bind(id).fetch_one(app.db.pool()).await.unwrap().get("api_key_ciphertext");
+        assert!(sealed.is_none());
     }
 
     async fn hint_failing_during_an_action_changes_nothing_and_says_so(app) {

@@ -128,6 +128,16 @@ async fn a_slow_hint_answer_outlives_the_request_and_leaves_nothing_exchanging()
         .await
         .unwrap();
     assert_eq!(dropped.status(), 408, "the request timed out");
+    for header in [
+        "content-security-policy",
+        "x-content-type-options",
+        "cache-control",
+    ] {
+        assert!(
+            dropped.headers().contains_key(header),
+            "the 408 lacks {header}"
+        );
+    }
     let mut status = String::new();
     for _ in 0..100 {
         status = sqlx::query("SELECT status FROM connections")

@@ -41,7 +41,7 @@ fn StatusCheck() -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="status-heading">
             <h2 id="status-heading">"System status"</h2>
-            <p>"Check that this app can reach its database and which Hint it talks to."</p>
+            <p>"Check that the service is up."</p>
             <button
                 type="button"
                 class="button"
@@ -64,27 +64,28 @@ fn StatusCheck() -> impl IntoView {
 
 #[component]
 fn StatusReport(status: SystemStatus) -> impl IntoView {
-    let database = if status.database_ok {
-        format!("{} is reachable", status.database_backend)
+    let health = if status.database_ok {
+        "The service is working."
     } else {
-        format!("{} is not answering", status.database_backend)
-    };
-    let hint = match status.hint {
-        HintMode::BuiltInSandbox { marketplace_url } if !marketplace_url.is_empty() => view! {
-            "the built-in Hint sandbox — " <a href=marketplace_url>"open its marketplace"</a>
-        }
-        .into_any(),
-        HintMode::BuiltInSandbox { .. } => "the built-in Hint sandbox".into_any(),
-        HintMode::Remote { base_url } => format!("Hint at {base_url}").into_any(),
+        "The service has a problem right now. Please try again later."
     };
     view! {
-        <dl class="facts">
-            <dt>"Database"</dt>
-            <dd class=if status.database_ok { "ok" } else { "bad" }>{database}</dd>
-            <dt>"Hint"</dt>
-            <dd>{hint}</dd>
-            <dt>"Version"</dt>
-            <dd>{status.version}</dd>
-        </dl>
+        <p class=if status.database_ok { "ok" } else { "bad" }>{health}</p>
+        {status.sandbox_marketplace.map(|url| view! {
+            <p>"Development mode: the built-in Hint sandbox plays Hint. "<a href=url>"Open its marketplace"</a>" and click Connect to try the whole journey."</p>
+        })}
+        {status.details.map(|details| {
+            let hint = match details.hint {
+                HintMode::BuiltInSandbox { .. } => "the built-in Hint sandbox".to_owned(),
+                HintMode::Remote { base_url } => format!("Hint at {base_url}"),
+            };
+            view! {
+                <dl class="facts">
+                    <dt>"Database"</dt><dd>{details.database_backend}</dd>
+                    <dt>"Hint"</dt><dd>{hint}</dd>
+                    <dt>"Version"</dt><dd>{details.version}</dd>
+                </dl>
+            }
+        })}
     }
 }

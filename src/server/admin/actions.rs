@@ -42,6 +42,8 @@ pub async fn run(
 }
 
 fn hint_failure(error: &HintError) -> AppError {
+    // Hint's own words go to the log only: they can echo what we sent.
+    tracing::warn!(%error, "Hint refused a staff action");
     match error {
         HintError::Unavailable { .. } | HintError::Unreachable { .. } => {
             AppError::invalid("Hint is not reachable right now; nothing was changed. Try again in a minute.")
@@ -52,9 +54,9 @@ fn hint_failure(error: &HintError) -> AppError {
         HintError::Unauthorized { .. } => AppError::invalid(
             "Hint refused our partner API key. Check HINT_PARTNER_API_KEY; nothing was changed.",
         ),
-        HintError::Rejected { status, message } => {
-            AppError::Invalid(format!("Hint refused the request ({status}): {message}"))
-        }
+        HintError::Rejected { status, .. } => AppError::Invalid(format!(
+            "Hint refused the request (HTTP {status}); nothing was changed. The details are in the server's log."
+        )),
     }
 }
 
@@ -221,4 +223,20 @@ pub async fn manual_connect(
         (status, None) => format!("The connection is {}.", status.label()),
     };
     Ok((summary.id, message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hints_own_words_never_reach_staff() {
+        let error = HintError::Rejected {
+            status: 422,
+            message: "key IpT6ucPNhRhDEeZcBNVKnoSSBNS1i6QplR4 is not valid".into(),
+        };
+        let shown = hint_failure(&error).to_string();
+        assert!(!shown.contains("IpT6uc"), "{shown}");
+        assert!(shown.contains("422"));
+    }
 }

@@ -156,7 +156,8 @@ impl StatusChange<'_> {
 }
 
 /// Changes the status of the rows `target` names; returns their ids. Runs on the pool or inside
-/// a caller's transaction.
+/// a caller's transaction. A disconnected practice's key is deleted with the change (Hint no
+/// longer honours it, and a key kept is a key that can leak); the timeline keeps the event.
 pub async fn set_status<'e, E>(
     executor: E,
     target: Target<'_>,
@@ -171,7 +172,10 @@ where
         Target::Practice(id) => ("practice_id", id),
     };
     sqlx::query_scalar(&format!(
-        "UPDATE connections SET status = $1, hint_status = COALESCE($2, hint_status), updated_at = $3 \
+        "UPDATE connections SET status = $1, hint_status = COALESCE($2, hint_status), updated_at = $3, \
+         api_key_ciphertext = CASE WHEN $1 = 'disconnected' THEN NULL ELSE api_key_ciphertext END, \
+         api_key_key_id = CASE WHEN $1 = 'disconnected' THEN NULL ELSE api_key_key_id END, \
+         api_key_last4 = CASE WHEN $1 = 'disconnected' THEN NULL ELSE api_key_last4 END \
          WHERE {column} = $4 AND merged_into IS NULL AND ($5 = '' OR status = $5) RETURNING id"
     ))
     .bind(change.to.as_str())

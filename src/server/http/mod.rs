@@ -81,16 +81,15 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             client_ip::client_ip,
         ));
+    router = router.layer(TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        Duration::from_secs(state.config.request_timeout_seconds),
+    ));
+    // Outside the timeout, so its 408 carries the security headers too.
     for layer in security::header_layers(state.config.secure_cookies()) {
         router = router.layer(layer);
     }
-    router
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(state.config.request_timeout_seconds),
-        ))
-        .layer(trace)
-        .with_state(state)
+    router.layer(trace).with_state(state)
 }
 
 /// Server functions answer every error with 500; this gives each `AppError` its real status

@@ -143,7 +143,7 @@ fn Detail(
                         {(row.status == ConnectionStatus::AwaitingActivation).then(|| view! { <Confirm action id=row.id.clone()
                             kind=StaffAction::Activate label="Activate at Hint" explain="Activates the pending integration at Hint." /> })}
                         {(has_integration && row.status != ConnectionStatus::Disconnected).then(|| view! { <Confirm action id=row.id.clone()
-                            kind=StaffAction::Deactivate label="Deactivate" explain="Disconnects this practice at Hint. Its key stops working. This cannot be undone from here." /> })}
+                            kind=StaffAction::Deactivate label="Deactivate" explain="Disconnects this practice at Hint and deletes its stored key. This cannot be undone from here." /> })}
                         {has_key.then(|| view! { <Confirm action id=row.id.clone() kind=StaffAction::Reveal label="Reveal full key"
                             explain="Shows the practice's API key once. The reveal is recorded in the audit log." /> })}
                     </div>
