@@ -139,7 +139,7 @@ async fn a_slow_hint_answer_outlives_the_request_and_leaves_nothing_exchanging()
         );
     }
     let mut status = String::new();
-    for _ in 0..100 {
+    for _ in 0..300 {
         status = sqlx::query("SELECT status FROM connections")
             .fetch_one(app.db.pool())
             .await

@@ -457,7 +457,8 @@ async fn repeated_wrong_passwords_are_slowed_down_and_the_wait_is_said() {
             .unwrap_err();
         assert!(wrong.get("Invalid").is_some());
     }
-    // Past the free attempts one more goes through (and moves the brake on), then the next waits.
+    // Past the free attempts one more goes through (and sets a 2-second brake), then the next
+    // waits, even with the right password.
     app.call(
         "log_in",
         &[("email", &email), ("password", "wrong-password")],
