@@ -1,7 +1,7 @@
 import { test, expect, waitForHydration } from './fixtures';
 import {
-  HINT, MAPLE, RIVERBEND, confirmPractice, connectFromHint, fillWizard, logIn, mintCode, setFaults,
-  signUp, tokenRequests, uniqueEmail,
+  HINT, MAPLE, PASSWORD, RIVERBEND, confirmPractice, connectFromHint, fillWizard, logIn, mintCode,
+  setFaults, signUp, tokenRequests, uniqueEmail,
 } from './journey';
 
 test.afterEach(async ({ request }) => {
@@ -143,9 +143,15 @@ test('two tabs opening the confirmation at once reach Hint exactly once', async 
   const before = await tokenRequests(request);
   await connectFromHint(page, RIVERBEND);
   await setFaults(request, { latency_ms: 400 });
-  await signUp(page, uniqueEmail());
+  // Sign up without leaving the page (the form would load the confirmation, and with it the
+  // exchange, in this tab first); then both tabs open it at once.
+  const signedUp = await page.request.post('/api/sign_up', {
+    headers: { accept: 'application/json', origin: new URL(page.url()).origin },
+    form: { name: 'Dr. Two Tabs', email: uniqueEmail(), password: PASSWORD },
+  });
+  expect(signedUp.ok()).toBeTruthy();
   const second = await context.newPage();
-  await Promise.all([page.reload(), second.goto('/onboarding')]);
+  await Promise.all([page.goto('/onboarding'), second.goto('/onboarding')]);
   for (const tab of [page, second]) {
     await expect(tab.locator('.confirm-statement')).toContainText(RIVERBEND.name);
   }
