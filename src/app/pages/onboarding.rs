@@ -171,10 +171,15 @@ fn ConfirmStep(state: Onboarding, actions: Actions) -> impl IntoView {
         }
         .into_any(),
         _ => {
-            let retryable = problem.is_some_and(|p| p.retryable());
+            // No problem recorded: Hint was not asked yet (the link may have expired meanwhile).
+            let retryable = problem.is_none_or(|p| p.retryable());
             view! {
                 <p class="error" role="alert">
-                    {problem.map_or("Hint has not told us which practice this is yet.", |p| p.message())}
+                    {problem.map_or(
+                        "Hint has not told us which practice this is yet. Try again; if this stays, the link has \
+                         expired: start again from Hint, open our integration there and click Connect.",
+                        |p| p.message(),
+                    )}
                 </p>
                 // A full load: it asks Hint again (the router would keep the page as it is).
                 {retryable.then(|| view! { <p><a class="button" href="/onboarding" rel="external">"Try again"</a></p> })}
