@@ -35,7 +35,18 @@ impl<'a> Entry<'a> {
 
 /// Appends `entry`. A failure to audit is logged loudly but does not fail the user's request.
 pub async fn record(db: &Db, entry: Entry<'_>) {
-    let result = sqlx::query(
+    if let Err(error) = append(db, &entry).await {
+        tracing::error!(%error, action = entry.action.as_str(), "could not write the audit log");
+    }
+}
+
+/// Appends `entry`, or fails: for actions that must not happen unrecorded (revealing a key).
+pub async fn record_or_fail(db: &Db, entry: Entry<'_>) -> Result<(), sqlx::Error> {
+    append(db, &entry).await
+}
+
+async fn append(db: &Db, entry: &Entry<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
         "INSERT INTO audit_log (at, actor_kind, actor_id, action, connection_id, ip, outcome, detail) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
@@ -48,8 +59,6 @@ pub async fn record(db: &Db, entry: Entry<'_>) {
     .bind(entry.outcome.as_str())
     .bind(entry.detail)
     .execute(db.pool())
-    .await;
-    if let Err(error) = result {
-        tracing::error!(%error, action = entry.action.as_str(), "could not write the audit log");
-    }
+    .await?;
+    Ok(())
 }

@@ -322,3 +322,22 @@ async fn signed_in_pages_and_server_function_answers_are_never_cached() {
     assert_eq!(answer.status(), 200);
     assert_eq!(answer.headers()["cache-control"], "no-store");
 }
+
+#[tokio::test]
+async fn a_reveal_that_cannot_be_audited_gives_no_key() {
+    let app = TestApp::spawn(TestDb::Sqlite).await;
+    let connected = app.connected_practice().await;
+    let id = connected["id"].as_str().unwrap();
+    app.log_in_staff(StaffRole::Admin).await;
+    // The audit log refuses this one action, as a full disk or a broken database would.
+    sqlx::query(
+        "CREATE TRIGGER refuse_reveal_audit BEFORE INSERT ON audit_log WHEN NEW.action = 'key_revealed' \
+         BEGIN SELECT RAISE(ABORT, 'audit unavailable'); END",
+    )
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    let refused = app.action(id, "reveal").await.unwrap_err();
+    assert_eq!(refused, json!("Internal"));
+    assert!(!refused.to_string().contains("audit unavailable"));
+}

@@ -179,11 +179,22 @@ async fn switch_integration(act: &Acting<'_>, on: bool) -> ActionResult {
 }
 
 /// The full practice key, for an admin; every reveal is audited.
+/// The full key, only once its reveal is in the audit log (no record, no key), and with an
+/// alert in the log for whoever watches it.
 async fn reveal_key(act: &Acting<'_>) -> ActionResult {
     let (state, id) = (act.state, act.id);
     let key = keys::practice_key(state, id).await?;
-    act.record(AuditAction::KeyRevealed, Outcome::Ok, None)
-        .await;
+    let entry = Entry {
+        actor_id: Some(&act.staff.id),
+        connection_id: Some(id),
+        ip: act.ip,
+        ..Entry::new(ActorKind::Staff, AuditAction::KeyRevealed, Outcome::Ok)
+    };
+    if let Err(error) = audit::record_or_fail(&state.db, entry).await {
+        tracing::error!(%error, connection_id = %id, "a key reveal could not be audited: refused");
+        return Err(AppError::Internal);
+    }
+    tracing::warn!(alert = "practice_key_revealed", connection_id = %id, staff_id = %act.staff.id, "a staff member revealed a practice key");
     Ok(secrecy::ExposeSecret::expose_secret(&key).to_owned())
 }
 
