@@ -14,9 +14,6 @@ export LOG_FORMAT=json
 export SANDBOX_LISTEN="127.0.0.1:${E2E_SANDBOX_PORT:-3105}"
 # Every code and key the sandbox issues, so the test script can prove none reached a log.
 export SANDBOX_RECORD_SECRETS="$state/issued-secrets.txt"
-# Staff for the dashboard tests (the password is the one the suites use everywhere).
-for role in admin support; do
-  echo 'correct-horse-battery-staple' | target/debug/practice-connect staff add --email "$role@partner.example" --name "Test ${role^}" --role "$role" >/dev/null
-done
+# Staff are added by the tests themselves (end2end/tests/staff.ts), with the command line.
 # The run's log is kept so the test script can check that no secret was ever logged.
 exec target/debug/practice-connect serve 2>&1 | tee "$state/server.log"

@@ -142,6 +142,16 @@ async fn staff(
                 return Err(format!("no active staff member {}", email.as_str()));
             }
         }
+        StaffCommand::ResetSecondFactor { email } => {
+            let email = Email::parse(&email)?;
+            staff::reset_second_factor(&db, &email)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "{}: authenticator and recovery codes forgotten, sessions ended; they set up a new authenticator at their next login",
+                email.as_str()
+            );
+        }
     }
     Ok(())
 }
@@ -182,9 +192,10 @@ async fn keys(
                 .await
                 .map_err(|e| e.to_string())?;
             println!(
-                "re-encrypted {} practice keys and {} pending codes under key {}",
+                "re-encrypted {} practice keys, {} pending codes and {} staff authenticator secrets under key {}",
                 done.practice_keys,
                 done.codes,
+                done.staff_factors,
                 keys.active_id()
             );
         }

@@ -2,16 +2,7 @@ import { test, expect } from './fixtures';
 import {
   HINT, PASSWORD, RIVERBEND, confirmPractice, connectFromHint, fillWizard, setFaults, signUp, uniqueEmail,
 } from './journey';
-
-async function staffLogIn(page: import('@playwright/test').Page, role: 'admin' | 'support') {
-  await page.goto('/admin/login');
-  const form = page.getByRole('form', { name: 'Staff log in' });
-  await form.getByLabel('Email').fill(`${role}@partner.example`);
-  await form.getByLabel('Password').fill(PASSWORD);
-  await form.getByRole('button', { name: 'Log in' }).click();
-  await expect(page).toHaveURL(/\/admin$/);
-  await expect(page.getByRole('heading', { name: 'Connected practices' })).toBeVisible();
-}
+import { nextCode, staffLogIn, staffLogInAgain } from './staff';
 
 /** A provider connects Riverbend in a separate browser context; returns their email. */
 async function providerConnects(browser: import('@playwright/test').Browser): Promise<string> {
@@ -75,6 +66,40 @@ test('an admin finds, verifies, deactivates and exports a connected practice @no
   expect(text.split('\n')[0]).toBe('practice_name,practice_id,integration_id,status,provider_name,provider_email,connected_at,last_verified_at');
   expect(text).toContain(`${RIVERBEND.name},${RIVERBEND.id}`);
   expect(text).toContain(email);
+});
+
+test('an admin sets up an authenticator, logs in with it, and reveals a key after confirming @no-js', async ({ page, browser }) => {
+  await providerConnects(browser);
+  const admin = await staffLogIn(page, 'admin');
+  await page.getByRole('button', { name: 'Log out of staff' }).click();
+  await expect(page).toHaveURL(/\/admin\/login$/);
+
+  // The second login asks for a code; a wrong one is refused with a clear message.
+  await staffLogInAgain(page, admin);
+  await page.getByRole('link', { name: RIVERBEND.name }).first().click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(RIVERBEND.name);
+  const masked = await page.locator('dt:has-text("Practice key") + dd code').innerText();
+  const last4 = masked.replace(/•/g, '');
+
+  // The reveal asks for the password and a fresh code.
+  await page.getByText('Reveal full key…').click();
+  const confirm = page.getByRole('form', { name: 'Confirm: reveal full key' });
+  await confirm.getByLabel('Your password').fill(PASSWORD);
+  await confirm.getByLabel('Authenticator code').fill('000000');
+  await confirm.getByRole('button', { name: 'Yes, reveal full key' }).click();
+  await expect(page.getByRole('alert')).toContainText('code is not right');
+
+  await page.goto(page.url());
+  await page.getByText('Reveal full key…').click();
+  await confirm.getByLabel('Your password').fill(PASSWORD);
+  await confirm.getByLabel('Authenticator code').fill(await nextCode(admin));
+  await confirm.getByRole('button', { name: 'Yes, reveal full key' }).click();
+  const key = page.getByRole('status').filter({ hasText: new RegExp(`[A-Za-z0-9]{31}${last4}`) });
+  await expect(key).toBeVisible();
+  // Shown once: a reload shows the masked key only.
+  await page.reload();
+  await expect(page.getByText(new RegExp(`[A-Za-z0-9]{31}${last4}`))).toHaveCount(0);
+  await expect(page.getByRole('listitem').filter({ hasText: 'key revealed by staff' }).first()).toBeVisible();
 });
 
 test('support staff see connections but cannot reveal or deactivate', async ({ page, browser }) => {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 
 import { test, expect } from './fixtures';
 import { MAPLE, PASSWORD, mintCode, signUp, uniqueEmail } from './journey';
+import { staffLogIn } from './staff';
 
 /**
  * Attacks from another site. The attacker's pages are served from `localhost:<port>`, which the
@@ -102,12 +103,7 @@ test.describe('from another site', () => {
   });
 
   test('a cross-site POST to a server function with a staff cookie is refused', async ({ page }) => {
-    await page.goto('/admin/login');
-    const form = page.getByRole('form', { name: 'Staff log in' });
-    await form.getByLabel('Email').fill('admin@partner.example');
-    await form.getByLabel('Password').fill(PASSWORD);
-    await form.getByRole('button', { name: 'Log in' }).click();
-    await expect(page).toHaveURL(/\/admin$/);
+    await staffLogIn(page, 'admin');
     const refused = page.waitForResponse((r) => r.url().endsWith('/api/admin/action'));
     await page.goto(`${attackerOrigin}/reveal?id=anything`);
     expect((await refused).status()).toBe(403);

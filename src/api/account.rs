@@ -16,7 +16,15 @@ pub async fn sign_up(name: String, email: String, password: String) -> Result<()
     let email = Email::parse(&email).map_err(AppError::Invalid)?;
     let password = NewPassword::parse(&password).map_err(AppError::Invalid)?;
     let ip = caller.ip.as_deref();
-    login::sign_up(&caller.state, &caller.session, &name, &email, &password, ip).await?;
+    login::sign_up(
+        &caller.state,
+        caller.browser(),
+        &name,
+        &email,
+        &password,
+        ip,
+    )
+    .await?;
     continue_after_login(&caller).await
 }
 
@@ -30,7 +38,7 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
     let principal = Principal::Provider;
     match login::log_in(
         &caller.state,
-        &caller.session,
+        caller.browser(),
         principal,
         &email,
         &password,
@@ -39,7 +47,7 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
     .await?
     {
         LoggedIn::Provider(_) => continue_after_login(&caller).await,
-        LoggedIn::Staff(_) => Err(AppError::Internal),
+        LoggedIn::Staff(..) => Err(AppError::Internal),
     }
 }
 
@@ -59,7 +67,7 @@ async fn continue_after_login(caller: &super::caller::Caller) -> Result<(), AppE
 #[server(prefix = "/api", endpoint = "log_out")]
 pub async fn log_out() -> Result<(), AppError> {
     let caller = super::caller::caller().await?;
-    crate::server::auth::end_session(&caller.session).await?;
+    crate::server::auth::end_session(&caller.state, caller.browser()).await?;
     leptos_axum::redirect("/");
     Ok(())
 }
@@ -71,8 +79,8 @@ pub async fn whoami() -> Result<crate::domain::account::Identity, AppError> {
 
     let caller = super::caller::caller().await?;
     Ok(crate::domain::account::Identity {
-        provider: auth::current_user(&caller.state.db, &caller.session).await?,
-        staff: auth::current_staff(&caller.state.db, &caller.session).await?,
+        provider: auth::current_user(&caller.state, &caller.session).await?,
+        staff: auth::current_staff(&caller.state, &caller.staff).await?,
         development: caller.state.config.is_development(),
     })
 }
@@ -81,5 +89,5 @@ pub async fn whoami() -> Result<crate::domain::account::Identity, AppError> {
 #[server(prefix = "/api", endpoint = "current_user")]
 pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
     let caller = super::caller::caller().await?;
-    crate::server::auth::current_user(&caller.state.db, &caller.session).await
+    crate::server::auth::current_user(&caller.state, &caller.session).await
 }

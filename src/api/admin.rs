@@ -13,29 +13,28 @@ async fn staff(
     role: crate::domain::admin::StaffRole,
 ) -> Result<(super::caller::Caller, StaffMember), AppError> {
     let caller = super::caller::caller().await?;
-    let member =
-        crate::server::auth::require_staff(&caller.state.db, &caller.session, role).await?;
+    let member = crate::server::auth::require_staff(&caller.state, caller.browser(), role).await?;
     Ok((caller, member))
 }
 
-/// Logs a staff member in.
-#[server(prefix = "/api", endpoint = "admin/log_in")]
-pub async fn staff_log_in(email: String, password: String) -> Result<(), AppError> {
-    use crate::server::auth::login::{self, Principal};
+/// An admin who confirmed their password and a code within the last few minutes. With
+/// `password` and `code` given (the confirmation form inside an action), confirms them first.
+#[cfg(feature = "ssr")]
+async fn stepped_up_admin(
+    password: Option<String>,
+    code: Option<String>,
+) -> Result<(super::caller::Caller, StaffMember), AppError> {
+    use crate::server::auth::{require_step_up, staff_login};
 
     let caller = super::caller::caller().await?;
-    let ip = caller.ip.as_deref();
-    login::log_in(
-        &caller.state,
-        &caller.session,
-        Principal::Staff,
-        &email,
-        &password,
-        ip,
-    )
-    .await?;
-    leptos_axum::redirect("/admin");
-    Ok(())
+    if let (Some(password), Some(code)) = (password.as_deref(), code.as_deref()) {
+        if !password.is_empty() || !code.is_empty() {
+            let ip = caller.ip.as_deref();
+            staff_login::step_up(&caller.state, caller.browser(), password, code, ip).await?;
+        }
+    }
+    let member = require_step_up(&caller.state, caller.browser()).await?;
+    Ok((caller, member))
 }
 
 /// The logged-in staff member.
@@ -58,25 +57,55 @@ pub async fn admin_summary() -> Result<Summary, AppError> {
     crate::server::admin::queries::summary(&caller.state).await
 }
 
-/// Everything about one connection.
+/// Everything about one connection (with the full key right after a reveal made without
+/// JavaScript).
 #[server(prefix = "/api", endpoint = "admin/connection")]
 pub async fn admin_connection(id: String) -> Result<ConnectionDetail, AppError> {
+    use crate::server::auth::staff_session;
+
     let (caller, _member) = staff(crate::domain::admin::StaffRole::Support).await?;
-    crate::server::admin::queries::detail(&caller.state, &id).await
+    let mut detail = crate::server::admin::queries::detail(&caller.state, &id).await?;
+    if staff_session::take_shown_key(&caller.state, &caller.staff, &id).await? {
+        let key = crate::server::connections::keys::practice_key(&caller.state, &id).await?;
+        detail.revealed_key = Some(secrecy::ExposeSecret::expose_secret(&key).to_owned());
+    }
+    Ok(detail)
 }
 
 /// Runs one action on a connection. Answers the message to show (for `Reveal`, the key itself).
+/// Revealing and deactivating need a recent step-up: `password` and `code` confirm one here.
 #[server(prefix = "/api", endpoint = "admin/action")]
-pub async fn admin_action(id: String, action: StaffAction) -> Result<String, AppError> {
-    let (caller, member) = staff(crate::domain::admin::StaffRole::Admin).await?;
+pub async fn admin_action(
+    id: String,
+    action: StaffAction,
+    #[server(default)] password: Option<String>,
+    #[server(default)] code: Option<String>,
+) -> Result<String, AppError> {
+    let (caller, member) = if action.needs_step_up() {
+        stepped_up_admin(password, code).await?
+    } else {
+        staff(crate::domain::admin::StaffRole::Admin).await?
+    };
     let ip = caller.ip.as_deref();
-    crate::server::admin::actions::run(&caller.state, &member, &id, action, ip).await
+    let message =
+        crate::server::admin::actions::run(&caller.state, &member, &id, action, ip).await?;
+    if action == StaffAction::Reveal && super::caller::from_plain_form().await {
+        // The browser cannot show this answer: the page it goes back to shows the key, once.
+        crate::server::auth::staff_session::show_key_once(&caller.state, &caller.staff, &id)
+            .await?;
+        leptos_axum::redirect(&format!("/admin/connections/{id}"));
+    }
+    Ok(message)
 }
 
 /// Exchanges a code a practice sent out of band (Hint's manual flow).
 #[server(prefix = "/api", endpoint = "admin/manual_connect")]
-pub async fn manual_connect(code: String) -> Result<String, AppError> {
-    let (caller, member) = staff(crate::domain::admin::StaffRole::Admin).await?;
+pub async fn manual_connect(
+    code: String,
+    #[server(default)] password: Option<String>,
+    #[server(default)] step_up_code: Option<String>,
+) -> Result<String, AppError> {
+    let (caller, member) = stepped_up_admin(password, step_up_code).await?;
     let (id, message) = crate::server::admin::actions::manual_connect(
         &caller.state,
         &member,
@@ -86,13 +115,4 @@ pub async fn manual_connect(code: String) -> Result<String, AppError> {
     .await?;
     leptos_axum::redirect(&format!("/admin/connections/{id}"));
     Ok(message)
-}
-
-/// Ends the staff session.
-#[server(prefix = "/api", endpoint = "admin/log_out")]
-pub async fn staff_log_out() -> Result<(), AppError> {
-    let caller = super::caller::caller().await?;
-    crate::server::auth::end_session(&caller.session).await?;
-    leptos_axum::redirect("/admin/login");
-    Ok(())
 }

@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod onboarding;
 pub mod practices;
+pub mod staff;
 pub mod status;
 
 /// What every server function starts from: the app's state, the caller's session and address.
@@ -14,14 +15,43 @@ pub(crate) mod caller {
     use tower_sessions::Session;
 
     use crate::domain::AppError;
+    use crate::server::auth::{Browser, StaffCookie};
     use crate::server::http::client_ip::ClientIp;
     use crate::server::state::AppState;
 
     /// Who is calling a server function.
     pub struct Caller {
         pub state: AppState,
+        /// The provider session.
         pub session: Session,
+        /// The staff session's cookie.
+        pub staff: StaffCookie,
         pub ip: Option<String>,
+    }
+
+    impl Caller {
+        /// Both session cookies of the calling browser.
+        pub fn browser(&self) -> Browser<'_> {
+            Browser {
+                session: &self.session,
+                staff: &self.staff,
+            }
+        }
+    }
+
+    /// Whether the running server function was posted by a plain HTML form (JavaScript off):
+    /// its answer is then a redirect, and the browser never sees the value.
+    pub async fn from_plain_form() -> bool {
+        leptos_axum::extract::<axum::http::HeaderMap>()
+            .await
+            .ok()
+            .and_then(|headers| {
+                headers
+                    .get(axum::http::header::ACCEPT)
+                    .and_then(|accept| accept.to_str().ok())
+                    .map(|accept| accept.contains("text/html"))
+            })
+            .unwrap_or(false)
     }
 
     /// The caller of the running server function.
@@ -31,10 +61,22 @@ pub(crate) mod caller {
             tracing::error!(%error, "no session layer in front of a server function");
             AppError::Internal
         })?;
+        let staff = leptos_axum::extract::<axum::Extension<StaffCookie>>()
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "no staff session layer in front of a server function");
+                AppError::Internal
+            })?
+            .0;
         let ip = leptos_axum::extract::<axum::Extension<ClientIp>>()
             .await
             .ok()
             .map(|client| client.0 .0.to_string());
-        Ok(Caller { state, session, ip })
+        Ok(Caller {
+            state,
+            session,
+            staff,
+            ip,
+        })
     }
 }

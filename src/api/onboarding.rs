@@ -21,7 +21,7 @@ mod ssr {
     /// may see it.
     pub async fn current() -> Result<(Caller, Option<CurrentUser>, SessionConnection), AppError> {
         let caller = caller().await?;
-        let user = auth::current_user(&caller.state.db, &caller.session).await?;
+        let user = auth::current_user(&caller.state, &caller.session).await?;
         let connection_id = auth::session_connection(&caller.session).await?;
         let landing_key = auth::landing_key(&caller.session).await?;
         let connection = binding::session_connection(

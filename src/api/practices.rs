@@ -9,6 +9,6 @@ use crate::domain::AppError;
 #[server(prefix = "/api", endpoint = "my_connections")]
 pub async fn my_connections() -> Result<Vec<ConnectionSummary>, AppError> {
     let caller = super::caller::caller().await?;
-    let user = crate::server::auth::require_user(&caller.state.db, &caller.session).await?;
+    let user = crate::server::auth::require_user(&caller.state, &caller.session).await?;
     crate::server::connections::list_for_user(&caller.state, &user.id).await
 }

@@ -12,7 +12,7 @@ pub async fn get_system_status() -> Result<SystemStatus, AppError> {
 
     let caller = super::caller::caller().await?;
     let state = &caller.state;
-    let staff = crate::server::auth::current_staff(&state.db, &caller.session).await?;
+    let staff = crate::server::auth::current_staff(state, &caller.staff).await?;
     let sandbox_marketplace = match &state.hint_mode {
         HintMode::BuiltInSandbox { marketplace_url } if state.config.is_development() => {
             Some(marketplace_url.clone())

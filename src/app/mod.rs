@@ -12,7 +12,7 @@ use components::layout::Layout;
 use pages::account::{LoginPage, SignupPage};
 use pages::admin::detail::ConnectionDetailPage;
 use pages::admin::list::AdminPage;
-use pages::admin::login::StaffLoginPage;
+use pages::admin::login::{EnrolPage, SecondFactorPage, StaffLoginPage};
 use pages::home::HomePage;
 use pages::not_found::NotFound;
 use pages::onboarding::OnboardingPage;
@@ -91,6 +91,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/practices") view=PracticesPage ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/login") view=StaffLoginPage />
+                    <Route path=path!("/admin/login/code") view=SecondFactorPage />
+                    <Route path=path!("/admin/login/enrol") view=EnrolPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/connections/:id") view=ConnectionDetailPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>

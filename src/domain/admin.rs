@@ -51,6 +51,48 @@ stored_words! {
     }
 }
 
+impl StaffAction {
+    /// Whether the action needs a fresh password and authenticator confirmation (step-up):
+    /// the ones that expose a key or cannot be undone from here.
+    pub fn needs_step_up(self) -> bool {
+        matches!(self, Self::Reveal | Self::Deactivate)
+    }
+}
+
+stored_words! {
+    /// How far a staff login has got. Only `SignedIn` reaches the dashboard.
+    pub enum StaffStage {
+        /// The password was right; a code from the authenticator (or a recovery code) is next.
+        SecondFactor => "second_factor",
+        /// The password was right and no authenticator is set up yet: enrolment is next.
+        Enrol => "enrol",
+        /// Fully logged in.
+        SignedIn => "signed_in",
+    }
+}
+
+impl StaffStage {
+    /// The page that finishes a login at this stage.
+    pub fn page(self) -> &'static str {
+        match self {
+            Self::SecondFactor => "/admin/login/code",
+            Self::Enrol => "/admin/login/enrol",
+            Self::SignedIn => "/admin",
+        }
+    }
+}
+
+/// What the enrolment page shows: the authenticator secret as a QR code and as text to type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrolment {
+    /// The base32 secret in groups of four.
+    pub secret: String,
+    /// The `otpauth://` URL as a QR code, an SVG document drawn on the server.
+    pub qr_svg: String,
+    /// Single-use codes for when the authenticator is lost (stored only as hashes).
+    pub recovery_codes: Vec<String>,
+}
+
 impl TryFrom<String> for StaffRole {
     type Error = String;
 
@@ -217,6 +259,9 @@ pub struct ConnectionDetail {
     pub answers: WizardAnswers,
     pub updated_at: i64,
     pub timeline: Vec<TimelineEntry>,
+    /// The full key, only on the page load right after a reveal made without JavaScript.
+    #[serde(default)]
+    pub revealed_key: Option<String>,
 }
 
 #[cfg(test)]

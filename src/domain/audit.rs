@@ -71,6 +71,14 @@ stored_words! {
         WebhookPracticeUpdated => "webhook_practice_updated",
         /// Hint's `practice.deactivated` webhook was applied.
         WebhookPracticeDeactivated => "webhook_practice_deactivated",
+        /// A staff login's second factor: an authenticator code (or a recovery code) was tried.
+        StaffSecondFactor => "staff_second_factor",
+        /// A staff member set up their authenticator.
+        StaffFactorEnrolled => "staff_factor_enrolled",
+        /// A staff member's authenticator was reset (with a recovery code, or from the CLI).
+        StaffFactorReset => "staff_factor_reset",
+        /// A staff member confirmed their password and a code again before a sensitive action.
+        StaffSteppedUp => "staff_stepped_up",
     }
 }
 

@@ -19,6 +19,12 @@ pub enum AppError {
     /// The caller is logged in but may not do this.
     #[error("You do not have access to this page or action.")]
     Forbidden,
+    /// A staff login is waiting for its second factor (or for one to be set up).
+    #[error("Finish logging in with your authenticator first.")]
+    SecondFactorNeeded,
+    /// This action needs the password and an authenticator code confirmed again, recently.
+    #[error("For this action, confirm your password and a code from your authenticator again.")]
+    StepUpNeeded,
     /// The thing asked for does not exist (or is not the caller's to see).
     #[error("We could not find that. It may have been removed.")]
     NotFound,
@@ -66,6 +72,8 @@ impl AppError {
             Self::Invalid(_) => 400,
             Self::Unauthenticated => 401,
             Self::Forbidden => 403,
+            Self::SecondFactorNeeded => 401,
+            Self::StepUpNeeded => 403,
             Self::NotFound => 404,
             Self::RateLimited { .. } => 429,
             Self::Network => 502,

@@ -83,6 +83,12 @@ pub enum StaffCommand {
         #[arg(long)]
         email: String,
     },
+    /// Forget a staff member's authenticator and recovery codes (they lost both) and end their
+    /// sessions; they set up a new authenticator at their next login.
+    ResetSecondFactor {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 /// How log lines are written.
@@ -243,9 +249,34 @@ pub struct Config {
     /// Folder for local state (the SQLite file by default, the development encryption key).
     #[arg(long, env = "DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
+
+    /// Which staff must log in with an authenticator code: `everyone`, or only `admins` (support
+    /// staff, who can only read, then may skip it). Admins always need one.
+    #[arg(long, env = "STAFF_SECOND_FACTOR", value_enum, default_value_t = SecondFactorFor::Everyone)]
+    pub staff_second_factor: SecondFactorFor,
+
+    /// How long a password + code confirmation stays good for revealing a key, deactivating at
+    /// Hint and a manual connect, in minutes.
+    #[arg(long, env = "STEP_UP_MINUTES", default_value_t = 5)]
+    pub step_up_minutes: u64,
+}
+
+/// Which staff need a second factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SecondFactorFor {
+    /// Every staff member.
+    Everyone,
+    /// Admins only; support staff may log in with a password alone.
+    Admins,
 }
 
 impl Config {
+    /// Whether a staff member of `role` must set up and use an authenticator.
+    pub fn second_factor_required(&self, role: crate::domain::admin::StaffRole) -> bool {
+        role == crate::domain::admin::StaffRole::Admin
+            || self.staff_second_factor == SecondFactorFor::Everyone
+    }
+
     /// Whether the app runs in development mode.
     pub fn is_development(&self) -> bool {
         self.dev || self.app_env == AppEnv::Development

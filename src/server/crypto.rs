@@ -25,6 +25,8 @@ pub enum Purpose {
     AuthCode,
     /// A practice API key.
     PracticeKey,
+    /// A staff member's authenticator (TOTP) secret.
+    StaffFactor,
 }
 
 impl Purpose {
@@ -32,6 +34,7 @@ impl Purpose {
         match self {
             Self::AuthCode => "auth_code",
             Self::PracticeKey => "practice_key",
+            Self::StaffFactor => "staff_factor",
         }
     }
 }

@@ -68,6 +68,12 @@ pub async fn run(state: AppState) {
                 Ok(count) => tracing::info!(count, "deleted expired sessions"),
                 Err(error) => tracing::warn!(%error, "could not delete expired sessions"),
             }
+            let now = state.clock.now();
+            match crate::server::auth::staff_session::delete_expired(&state.db, now).await {
+                Ok(0) => {}
+                Ok(count) => tracing::info!(count, "deleted expired staff sessions"),
+                Err(error) => tracing::warn!(%error, "could not delete expired staff sessions"),
+            }
         }
         round = round.wrapping_add(1);
     }

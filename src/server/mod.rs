@@ -16,6 +16,7 @@ pub mod admin;
 pub mod assets;
 pub mod audit;
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod connections;
 pub mod crypto;
@@ -185,6 +186,7 @@ impl Application {
             passwords: Arc::default(),
             limits,
             webhook_secret,
+            clock: clock::Clock::default(),
         };
         let router = http::router(state.clone());
         Ok(Self {

@@ -3,6 +3,7 @@
 
 use super::db::{new_id, now, Db};
 use super::passwords::Hasher;
+use super::{audit, auth};
 use crate::domain::account::{Email, NewPassword, PersonName};
 use crate::domain::admin::{StaffMember, StaffRole};
 use crate::domain::AppError;
@@ -100,7 +101,7 @@ pub async fn list(db: &Db) -> Result<Vec<StaffRecord>, AppError> {
     Ok(rows.into_iter().map(StaffRecord::from).collect())
 }
 
-/// Disables a staff account; their sessions stop working at once. False when no such email.
+/// Disables a staff account and ends their sessions. False when no such email.
 pub async fn disable(db: &Db, email: &Email) -> Result<bool, AppError> {
     let done =
         sqlx::query("UPDATE staff SET disabled_at = $1 WHERE email = $2 AND disabled_at IS NULL")
@@ -108,7 +109,38 @@ pub async fn disable(db: &Db, email: &Email) -> Result<bool, AppError> {
             .bind(email.as_str())
             .execute(db.pool())
             .await?;
+    if let Some(id) = id_of(db, email).await? {
+        auth::staff_session::end_all(db, &id).await?;
+    }
     Ok(done.rows_affected() == 1)
+}
+
+async fn id_of(db: &Db, email: &Email) -> Result<Option<String>, AppError> {
+    Ok(sqlx::query_scalar("SELECT id FROM staff WHERE email = $1")
+        .bind(email.as_str())
+        .fetch_optional(db.pool())
+        .await?)
+}
+
+/// Forgets the authenticator and recovery codes of the staff member `email` names and ends
+/// their sessions (the command line's reset, for one who lost both); audited.
+pub async fn reset_second_factor(db: &Db, email: &Email) -> Result<(), AppError> {
+    let id = id_of(db, email)
+        .await?
+        .ok_or_else(|| AppError::invalid(format!("no staff member {}", email.as_str())))?;
+    auth::second_factor::reset(db, &id).await?;
+    auth::staff_session::end_all(db, &id).await?;
+    let entry = audit::Entry {
+        actor_id: Some(&id),
+        detail: Some("reset from the command line"),
+        ..audit::Entry::new(
+            audit::ActorKind::System,
+            audit::AuditAction::StaffFactorReset,
+            audit::Outcome::Ok,
+        )
+    };
+    audit::record_or_fail(db, entry).await?;
+    Ok(())
 }
 
 /// An enabled staff member by id.

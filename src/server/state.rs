@@ -38,4 +38,6 @@ pub struct AppState {
     pub public_origin: Arc<str>,
     /// The keys that encrypt practice keys and pending codes at rest.
     pub keys: Arc<Keyring>,
+    /// The time session and second-factor rules read (tests move it on).
+    pub clock: super::clock::Clock,
 }

@@ -1,34 +1,15 @@
 //! The staff dashboard: who may call what, what the list finds, and each action against the
 //! sandbox, including Hint failing during an action.
 
-use practice_connect::domain::account::{Email, NewPassword, PersonName};
+use practice_connect::domain::account::Email;
 use practice_connect::domain::admin::StaffRole;
 use serde_json::{json, Value};
 use sqlx::Row;
 
-use crate::helpers::{unique_name, TestApp, TestDb, PASSWORD, RIVERBEND};
+use crate::helpers::{TestApp, TestDb, PASSWORD, RIVERBEND};
 use crate::on_both_databases;
 
 impl TestApp {
-    /// Adds a staff member and logs this client in as them.
-    async fn log_in_staff(&self, role: StaffRole) -> String {
-        let email = format!("{}@partner.example", unique_name("staff"));
-        practice_connect::server::staff::add(
-            &self.db,
-            &self.state.passwords,
-            &Email::parse(&email).unwrap(),
-            &PersonName::parse("Sam Staff").unwrap(),
-            role,
-            &NewPassword::parse(PASSWORD).unwrap(),
-        )
-        .await
-        .unwrap();
-        self.call("admin/log_in", &[("email", &email), ("password", PASSWORD)])
-            .await
-            .expect("staff log in");
-        email
-    }
-
     /// Connects the Riverbend practice as a provider, then logs that provider out.
     async fn connected_practice(&self) -> Value {
         self.ready_to_connect(RIVERBEND).await;
@@ -110,7 +91,7 @@ async fn admin_functions_check_who_is_calling() {
             "{action}"
         );
     }
-    app.call("admin/log_out", &[]).await.unwrap();
+    app.call("staff/log_out", &[]).await.unwrap();
     // Admin: acts.
     app.log_in_staff(StaffRole::Admin).await;
     assert!(app.action(id, "verify").await.is_ok());
@@ -119,7 +100,7 @@ async fn admin_functions_check_who_is_calling() {
 #[tokio::test]
 async fn a_disabled_staff_member_is_locked_out_at_once() {
     let app = TestApp::spawn(TestDb::Sqlite).await;
-    let email = app.log_in_staff(StaffRole::Admin).await;
+    let email = app.log_in_staff(StaffRole::Admin).await.email;
     assert!(app.call("admin/summary", &[]).await.is_ok());
     practice_connect::server::staff::disable(&app.db, &Email::parse(&email).unwrap())
         .await

@@ -402,3 +402,102 @@ macro_rules! on_both_databases {
         }
     };
 }
+
+/// A staff member logged in by a test, with what their authenticator app would hold.
+pub struct StaffLogin {
+    pub email: String,
+    /// The authenticator secret (raw bytes), as the enrolment page showed it.
+    pub secret: Vec<u8>,
+    /// The recovery codes the enrolment page showed.
+    pub recovery_codes: Vec<String>,
+    /// The newest 30-second step a code was sent for (each code works once).
+    last_step: std::sync::Mutex<Option<i64>>,
+}
+
+impl StaffLogin {
+    /// A code from the authenticator the server will take now: the first step after the last
+    /// one used, within the step of skew either side the server allows. Moves the app's clock
+    /// on by a step when all three are used.
+    pub fn next_code(&self, app: &TestApp) -> String {
+        let mut last = self.last_step.lock().unwrap();
+        let mut now = app.state.clock.now() / 30;
+        if last.is_some_and(|step| step + 1 > now + 1) {
+            app.state.clock.advance(30);
+            now += 1;
+        }
+        let step = last.map_or(now - 1, |step| (step + 1).max(now - 1));
+        *last = Some(step);
+        totp_code(&self.secret, step)
+    }
+}
+
+/// The six-digit RFC 6238 code of `secret` for 30-second `step`.
+pub fn totp_code(secret: &[u8], step: i64) -> String {
+    totp_rs::TOTP::new_unchecked(
+        totp_rs::Algorithm::SHA1,
+        6,
+        1,
+        30,
+        secret.to_vec(),
+        None,
+        "test".into(),
+    )
+    .generate(step as u64 * 30)
+}
+
+/// Reads the secret off the enrolment answer ("ABCD EFGH …", base32).
+fn secret_of(enrolment: &serde_json::Value) -> Vec<u8> {
+    let text = enrolment["secret"]
+        .as_str()
+        .expect("a secret")
+        .replace(' ', "");
+    totp_rs::Secret::Encoded(text).to_bytes().expect("base32")
+}
+
+impl TestApp {
+    /// Adds a staff member of `role` (password `PASSWORD`) and returns their email.
+    pub async fn add_staff(&self, role: practice_connect::domain::admin::StaffRole) -> String {
+        use practice_connect::domain::account::{Email, NewPassword, PersonName};
+
+        let email = format!("{}@partner.example", unique_name("staff"));
+        practice_connect::server::staff::add(
+            &self.db,
+            &self.state.passwords,
+            &Email::parse(&email).unwrap(),
+            &PersonName::parse("Sam Staff").unwrap(),
+            role,
+            &NewPassword::parse(PASSWORD).unwrap(),
+        )
+        .await
+        .unwrap();
+        email
+    }
+
+    /// Adds a staff member and logs this client in as them, setting up their authenticator on
+    /// the way (as the enrolment page asks at a first login).
+    pub async fn log_in_staff(
+        &self,
+        role: practice_connect::domain::admin::StaffRole,
+    ) -> StaffLogin {
+        let email = self.add_staff(role).await;
+        self.call("staff/log_in", &[("email", &email), ("password", PASSWORD)])
+            .await
+            .expect("staff password accepted");
+        let enrolment = self
+            .call("staff/enrolment", &[])
+            .await
+            .expect("enrolment offered at a first login");
+        let login = StaffLogin {
+            email,
+            secret: secret_of(&enrolment),
+            recovery_codes: serde_json::from_value(enrolment["recovery_codes"].clone())
+                .expect("recovery codes"),
+            last_step: std::sync::Mutex::new(None),
+        };
+        let code = login.next_code(self);
+        self.call("staff/enrol", &[("code", &code)])
+            .await
+            .expect("the first code finishes enrolment");
+        login
+    }
+}

@@ -19,4 +19,5 @@ mod migrations;
 mod pages;
 mod production;
 mod sandbox;
+mod staff_security;
 mod webhooks;

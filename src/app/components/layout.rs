@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 use crate::api::account::{whoami, LogOut};
-use crate::api::admin::StaffLogOut;
+use crate::api::staff::StaffLogOut;
 use crate::domain::account::Identity;
 
 /// Bumped when a login or logout may have changed who is signed in.

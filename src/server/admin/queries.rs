@@ -283,5 +283,6 @@ pub async fn detail(state: &AppState, id: &str) -> Result<ConnectionDetail, AppE
         answers: serde_json::from_str(&row.wizard_data).unwrap_or_default(),
         updated_at: row.updated_at,
         timeline,
+        revealed_key: None,
     })
 }

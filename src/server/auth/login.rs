@@ -1,14 +1,13 @@
 //! The one login flow, for providers and staff alike: the throttle is asked first, the password
 //! is checked at equal cost whether or not the account exists, every attempt is audited (also
-//! the throttled ones), and a success starts a session under a new id. Sign-up, which logs the
-//! new provider in, is here too.
+//! the throttled ones), and a success starts a session under a new id. A staff login then waits
+//! for its second factor (`staff_login`). Sign-up, which logs the new provider in, is here too.
 
-use tower_sessions::Session;
-
+use super::second_factor;
 use super::throttle::{self, LoginKeys};
-use super::{start_login, start_staff_login};
+use super::{start_login, start_staff_login, Browser};
 use crate::domain::account::{CurrentUser, Email, NewPassword, PersonName};
-use crate::domain::admin::StaffMember;
+use crate::domain::admin::{StaffMember, StaffStage};
 use crate::domain::audit::{ActorKind, AuditAction, Outcome};
 use crate::domain::AppError;
 use crate::server::audit::{self, Entry};
@@ -26,7 +25,7 @@ pub enum Principal {
 
 impl Principal {
     /// The throttle's name for this kind of account (its emails are counted apart).
-    fn throttle_name(self) -> &'static str {
+    pub(super) fn throttle_name(self) -> &'static str {
         match self {
             Self::Provider => "provider",
             Self::Staff => "staff",
@@ -50,25 +49,25 @@ impl Principal {
     }
 }
 
-/// Who logged in.
+/// Who logged in; for staff, how far the login got (the second factor may be next).
 #[derive(Debug, Clone)]
 pub enum LoggedIn {
     Provider(CurrentUser),
-    Staff(StaffMember),
+    Staff(StaffMember, StaffStage),
 }
 
 impl LoggedIn {
     fn id(&self) -> &str {
         match self {
             Self::Provider(user) => &user.id,
-            Self::Staff(member) => &member.id,
+            Self::Staff(member, _) => &member.id,
         }
     }
 
     fn actor(&self) -> ActorKind {
         match self {
             Self::Provider(_) => ActorKind::Provider,
-            Self::Staff(_) => ActorKind::Staff,
+            Self::Staff(..) => ActorKind::Staff,
         }
     }
 }
@@ -77,7 +76,7 @@ impl LoggedIn {
 /// email and a wrong password, so nobody learns which emails have accounts from this form.
 pub async fn log_in(
     state: &AppState,
-    session: &Session,
+    browser: Browser<'_>,
     principal: Principal,
     email: &str,
     password: &str,
@@ -98,18 +97,33 @@ pub async fn log_in(
         audit::record(&state.db, denied(Some("rate_limited"))).await;
         return Err(limited);
     }
-    let Some(account) = check_password(state, principal, email, password).await? else {
+    let Some(mut account) = check_password(state, principal, email, password).await? else {
         audit::record(&state.db, denied(None)).await;
         return Err(principal.wrong_password());
     };
     throttle::succeeded(&state.db, &keys).await?;
-    match &account {
-        LoggedIn::Provider(user) => start_login(session, &user.id).await?,
-        LoggedIn::Staff(member) => start_staff_login(session, &member.id).await?,
+    match &mut account {
+        LoggedIn::Provider(user) => start_login(state, browser, &user.id).await?,
+        LoggedIn::Staff(member, stage) => {
+            *stage = if second_factor::is_enrolled(&state.db, &member.id).await? {
+                StaffStage::SecondFactor
+            } else if state.config.second_factor_required(member.role) {
+                StaffStage::Enrol
+            } else {
+                StaffStage::SignedIn
+            };
+            start_staff_login(state, browser, &member.id, *stage).await?;
+        }
     }
+    let next = match &account {
+        LoggedIn::Staff(_, StaffStage::SecondFactor) => Some("second factor next"),
+        LoggedIn::Staff(_, StaffStage::Enrol) => Some("authenticator set-up next"),
+        _ => None,
+    };
     let entry = Entry {
         actor_id: Some(account.id()),
         ip,
+        detail: next,
         ..Entry::new(account.actor(), principal.audit_action(), Outcome::Ok)
     };
     audit::record(&state.db, entry).await;
@@ -118,7 +132,7 @@ pub async fn log_in(
 
 /// The account `email` names if `password` is its password. An unknown or malformed email, and
 /// a disabled staff account, cost the same hashing time as a wrong password.
-async fn check_password(
+pub(super) async fn check_password(
     state: &AppState,
     principal: Principal,
     email: &str,
@@ -137,7 +151,12 @@ async fn check_password(
             staff::credentials(&state.db, email).await?.map(|found| {
                 let hash = found.password_hash.clone();
                 let record = found.record();
-                (LoggedIn::Staff(record.member), hash, !record.disabled)
+                let stage = StaffStage::SecondFactor;
+                (
+                    LoggedIn::Staff(record.member, stage),
+                    hash,
+                    !record.disabled,
+                )
             })
         }
     };
@@ -152,7 +171,7 @@ async fn check_password(
 /// Creates a provider account, audits it, and logs the new provider in.
 pub async fn sign_up(
     state: &AppState,
-    session: &Session,
+    browser: Browser<'_>,
     name: &PersonName,
     email: &Email,
     password: &NewPassword,
@@ -183,6 +202,6 @@ pub async fn sign_up(
         )
     };
     audit::record(&state.db, entry).await;
-    start_login(session, &user.id).await?;
+    start_login(state, browser, &user.id).await?;
     Ok(user)
 }

@@ -1,42 +1,56 @@
-//! Who is calling: sessions on a cookie, rotated on login, ended on logout, with idle and
-//! absolute timeouts; what a session carries (typed keys, in one place); and the checks every
-//! server function starts from (`require_user`, `require_staff`: where staff roles are enforced).
+//! Who is calling: a provider's session (tower-sessions, cookie `pc_session`) and a staff
+//! session (its own cookie and table, `staff_session`), never the two in one; what a provider
+//! session carries (typed keys, in one place); and the checks every server function starts from
+//! (`require_user`, `require_staff`, `require_step_up`: where staff roles and the second factor
+//! are enforced).
 //!
-//! `login` is the one login flow for providers and staff; `throttle` slows password guessing;
-//! `session_store` keeps sessions in the database. Hashing is `server::passwords`, shared with
-//! the account tables' modules.
+//! `login` is the one login flow for providers and staff; `second_factor` is the staff
+//! authenticator; `throttle` slows password and code guessing; `session_store` keeps provider
+//! sessions in the database. Hashing is `server::passwords`, shared with the account tables'
+//! modules. Every timeout reads the app's `Clock`, so tests can move time on.
 
 pub mod login;
+pub mod second_factor;
 pub mod session_store;
+pub mod staff_login;
+pub mod staff_session;
 pub mod throttle;
 
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
-use super::db::{now, Db};
+use super::db::Db;
+use super::state::AppState;
 use crate::domain::account::CurrentUser;
-use crate::domain::admin::{StaffMember, StaffRole};
+use crate::domain::admin::{StaffMember, StaffRole, StaffStage};
 use crate::domain::AppError;
 use session_store::DbSessionStore;
+pub use staff_session::StaffCookie;
 
-/// The session cookie's name.
-pub const COOKIE_NAME: &str = "pc_session";
-/// A session unused this long ends.
-pub const IDLE_TIMEOUT_MINUTES: i64 = 120;
-/// A login lasts at most this long, however active.
+/// The provider session cookie's name: with the `__Host-` prefix whenever cookies are `Secure`.
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-pc_session"
+    } else {
+        "pc_session"
+    }
+}
+/// A provider session unused this long ends.
+pub const IDLE_TIMEOUT_SECONDS: i64 = 2 * 60 * 60;
+/// A provider login lasts at most this long, however active.
 pub const ABSOLUTE_TIMEOUT_SECONDS: i64 = 12 * 60 * 60;
+/// Activity moves the idle clock when the last recorded request is at least this old.
+const TOUCH_EVERY_SECONDS: i64 = 60;
 
-/// What a session carries, each under its own key.
+/// What a provider session carries, each under its own key.
 #[derive(Debug, Clone, Copy)]
 enum SessionKey {
     /// The logged-in provider's id.
     UserId,
     /// When the provider logged in (unix seconds), for the absolute timeout.
     LoggedInAt,
-    /// The logged-in staff member's id.
-    StaffId,
-    /// When the staff member logged in.
-    StaffLoggedInAt,
+    /// The provider's last request (unix seconds, to the minute), for the idle timeout.
+    LastSeenAt,
     /// The connection whose code landed in this browser.
     Connection,
     /// A random key made when a code first lands in this browser; the connection row keeps
@@ -49,12 +63,18 @@ impl SessionKey {
         match self {
             Self::UserId => "user_id",
             Self::LoggedInAt => "logged_in_at",
-            Self::StaffId => "staff_id",
-            Self::StaffLoggedInAt => "staff_logged_in_at",
+            Self::LastSeenAt => "last_seen_at",
             Self::Connection => "connection_id",
             Self::LandingKey => "landing_key",
         }
     }
+}
+
+/// The two session cookies of one browser: a provider's and a staff member's.
+#[derive(Clone, Copy)]
+pub struct Browser<'a> {
+    pub session: &'a Session,
+    pub staff: &'a StaffCookie,
 }
 
 async fn get(session: &Session, key: SessionKey) -> Result<Option<String>, AppError> {
@@ -64,49 +84,46 @@ async fn get(session: &Session, key: SessionKey) -> Result<Option<String>, AppEr
         .map_err(session_error)
 }
 
-/// Starts a login of `id` (under `id_key`, its time under `at_key`) under a new session id, so
-/// an id planted before login is worthless. Whoever was signed in before, provider or staff,
-/// is signed out (`drop_keys`): on a shared desk a provider never inherits a staff login, nor
-/// the reverse. The landed connection is kept.
-async fn start(
-    session: &Session,
-    id_key: SessionKey,
-    at_key: SessionKey,
-    id: &str,
-) -> Result<(), AppError> {
-    session.cycle_id().await.map_err(session_error)?;
-    for other in [
+async fn get_time(session: &Session, key: SessionKey) -> Result<i64, AppError> {
+    Ok(session
+        .get::<i64>(key.as_str())
+        .await
+        .map_err(session_error)?
+        .unwrap_or(0))
+}
+
+async fn set_time(session: &Session, key: SessionKey, at: i64) -> Result<(), AppError> {
+    session
+        .insert(key.as_str(), at)
+        .await
+        .map_err(session_error)
+}
+
+/// Forgets the provider login in this session (the landed connection stays).
+async fn drop_provider_login(session: &Session) -> Result<(), AppError> {
+    for key in [
         SessionKey::UserId,
         SessionKey::LoggedInAt,
-        SessionKey::StaffId,
-        SessionKey::StaffLoggedInAt,
+        SessionKey::LastSeenAt,
     ] {
         session
-            .remove_value(other.as_str())
+            .remove_value(key.as_str())
             .await
             .map_err(session_error)?;
     }
-    session
-        .insert(id_key.as_str(), id)
-        .await
-        .map_err(session_error)?;
-    session
-        .insert(at_key.as_str(), now())
-        .await
-        .map_err(session_error)?;
     Ok(())
 }
 
-/// The session middleware. `Lax` keeps the cookie on Hint's top-level redirect to our landing
-/// URL, so a logged-in provider arriving from Hint stays logged in.
+/// The provider session middleware. `Lax` keeps the cookie on Hint's top-level redirect to our
+/// landing URL, so a logged-in provider arriving from Hint stays logged in.
 pub fn session_layer(db: Db, secure: bool) -> SessionManagerLayer<DbSessionStore> {
     SessionManagerLayer::new(DbSessionStore::new(db))
-        .with_name(COOKIE_NAME)
+        .with_name(cookie_name(secure))
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(secure)
-        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(
-            IDLE_TIMEOUT_MINUTES,
+        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
+            IDLE_TIMEOUT_SECONDS,
         )))
 }
 
@@ -115,87 +132,155 @@ fn session_error(error: tower_sessions::session::Error) -> AppError {
     AppError::Internal
 }
 
-/// Starts a logged-in provider session for `user_id` (keeping the pending connection).
-pub async fn start_login(session: &Session, user_id: &str) -> Result<(), AppError> {
-    start(session, SessionKey::UserId, SessionKey::LoggedInAt, user_id).await
+/// Starts a logged-in provider session for `user_id` under a new session id (an id planted
+/// before login is worthless), keeping the landed connection. A staff login in this browser
+/// ends: on a shared desk a provider never inherits a staff member's rights.
+pub async fn start_login(
+    state: &AppState,
+    browser: Browser<'_>,
+    user_id: &str,
+) -> Result<(), AppError> {
+    staff_session::end(&state.db, browser.staff).await?;
+    let session = browser.session;
+    session.cycle_id().await.map_err(session_error)?;
+    session
+        .insert(SessionKey::UserId.as_str(), user_id)
+        .await
+        .map_err(session_error)?;
+    let now = state.clock.now();
+    set_time(session, SessionKey::LoggedInAt, now).await?;
+    set_time(session, SessionKey::LastSeenAt, now).await
 }
 
-/// Ends the session on the server and clears the cookie.
-pub async fn end_session(session: &Session) -> Result<(), AppError> {
-    session.flush().await.map_err(session_error)
+/// Starts a staff session at `stage` (see `staff_session`). A provider login in this browser
+/// ends, for the same reason as above.
+pub async fn start_staff_login(
+    state: &AppState,
+    browser: Browser<'_>,
+    staff_id: &str,
+    stage: StaffStage,
+) -> Result<(), AppError> {
+    drop_provider_login(browser.session).await?;
+    browser.session.cycle_id().await.map_err(session_error)?;
+    staff_session::start(state, browser.staff, staff_id, stage).await
 }
 
-/// The id stored under `id_key` if its login (time under `at_key`) is younger than the absolute
-/// timeout; an older login ends the session here.
-async fn logged_in_id(
+/// Ends both sessions of this browser on the server and clears the provider's cookie.
+pub async fn end_session(state: &AppState, browser: Browser<'_>) -> Result<(), AppError> {
+    staff_session::end(&state.db, browser.staff).await?;
+    browser.session.flush().await.map_err(session_error)
+}
+
+/// The logged-in provider, if any. A login idle for `IDLE_TIMEOUT_SECONDS` or older than
+/// `ABSOLUTE_TIMEOUT_SECONDS` ends here; a live one's idle clock moves on.
+pub async fn current_user(
+    state: &AppState,
     session: &Session,
-    id_key: SessionKey,
-    at_key: SessionKey,
-) -> Result<Option<String>, AppError> {
-    let Some(id) = get(session, id_key).await? else {
+) -> Result<Option<CurrentUser>, AppError> {
+    let Some(user_id) = get(session, SessionKey::UserId).await? else {
         return Ok(None);
     };
-    let logged_in_at = session
-        .get::<i64>(at_key.as_str())
-        .await
-        .map_err(session_error)?
-        .unwrap_or(0);
-    if now() - logged_in_at > ABSOLUTE_TIMEOUT_SECONDS {
-        end_session(session).await?;
+    let now = state.clock.now();
+    let logged_in_at = get_time(session, SessionKey::LoggedInAt).await?;
+    let last_seen_at = get_time(session, SessionKey::LastSeenAt).await?;
+    if now - logged_in_at > ABSOLUTE_TIMEOUT_SECONDS || now - last_seen_at > IDLE_TIMEOUT_SECONDS {
+        session.flush().await.map_err(session_error)?;
         return Ok(None);
     }
-    Ok(Some(id))
-}
-
-/// The logged-in provider, if any. A login older than the absolute timeout ends here.
-pub async fn current_user(db: &Db, session: &Session) -> Result<Option<CurrentUser>, AppError> {
-    let Some(user_id) = logged_in_id(session, SessionKey::UserId, SessionKey::LoggedInAt).await?
-    else {
-        return Ok(None);
-    };
-    super::account::find(db, &user_id).await
+    if now - last_seen_at >= TOUCH_EVERY_SECONDS {
+        // A write marks the session changed, so its stored expiry moves on too.
+        set_time(session, SessionKey::LastSeenAt, now).await?;
+    }
+    super::account::find(&state.db, &user_id).await
 }
 
 /// The logged-in provider, or `Unauthenticated`.
-pub async fn require_user(db: &Db, session: &Session) -> Result<CurrentUser, AppError> {
-    current_user(db, session)
+pub async fn require_user(state: &AppState, session: &Session) -> Result<CurrentUser, AppError> {
+    current_user(state, session)
         .await?
         .ok_or(AppError::Unauthenticated)
 }
 
-/// Starts a staff session under a new session id.
-pub async fn start_staff_login(session: &Session, staff_id: &str) -> Result<(), AppError> {
-    start(
-        session,
-        SessionKey::StaffId,
-        SessionKey::StaffLoggedInAt,
-        staff_id,
-    )
-    .await
-}
-
-/// The logged-in, enabled staff member, if any.
-pub async fn current_staff(db: &Db, session: &Session) -> Result<Option<StaffMember>, AppError> {
-    let Some(staff_id) =
-        logged_in_id(session, SessionKey::StaffId, SessionKey::StaffLoggedInAt).await?
-    else {
+/// The staff member of this browser's live staff session, with its stage and when they last
+/// confirmed their password and a code.
+pub async fn staff_of(
+    state: &AppState,
+    cookie: &StaffCookie,
+) -> Result<Option<(StaffMember, staff_session::StaffSession)>, AppError> {
+    let Some(session) = staff_session::current(state, cookie).await? else {
         return Ok(None);
     };
-    super::staff::find_enabled(db, &staff_id).await
+    match super::staff::find_enabled(&state.db, &session.staff_id).await? {
+        Some(member) => Ok(Some((member, session))),
+        None => {
+            staff_session::end(&state.db, cookie).await?;
+            Ok(None)
+        }
+    }
 }
 
-/// The staff member calling, if their role is at least `role`. A provider's session gets
+/// The fully logged-in, enabled staff member, if any.
+pub async fn current_staff(
+    state: &AppState,
+    cookie: &StaffCookie,
+) -> Result<Option<StaffMember>, AppError> {
+    Ok(staff_of(state, cookie)
+        .await?
+        .filter(|(_, session)| session.stage == StaffStage::SignedIn)
+        .map(|(member, _)| member))
+}
+
+/// The staff member calling, if fully logged in with a role of at least `role`. A login that
+/// still waits for its second factor gets `SecondFactorNeeded`; a provider's session gets
 /// `Forbidden`; nobody logged in gets `Unauthenticated`.
 pub async fn require_staff(
-    db: &Db,
-    session: &Session,
+    state: &AppState,
+    browser: Browser<'_>,
     role: StaffRole,
 ) -> Result<StaffMember, AppError> {
-    match current_staff(db, session).await? {
-        Some(member) if member.role >= role => Ok(member),
+    match staff_of(state, browser.staff).await? {
+        Some((_, session)) if session.stage != StaffStage::SignedIn => {
+            Err(AppError::SecondFactorNeeded)
+        }
+        Some((member, _)) if member.role >= role => Ok(member),
         Some(_) => Err(AppError::Forbidden),
-        None if current_user(db, session).await?.is_some() => Err(AppError::Forbidden),
+        None if current_user(state, browser.session).await?.is_some() => Err(AppError::Forbidden),
         None => Err(AppError::Unauthenticated),
+    }
+}
+
+/// An admin who confirmed their password and a code within the last `STEP_UP_MINUTES`; else
+/// `StepUpNeeded` (or why they are not an admin at all).
+pub async fn require_step_up(
+    state: &AppState,
+    browser: Browser<'_>,
+) -> Result<StaffMember, AppError> {
+    let member = require_staff(state, browser, StaffRole::Admin).await?;
+    let stepped_up_at = staff_session::current(state, browser.staff)
+        .await?
+        .and_then(|session| session.stepped_up_at);
+    let window = state.config.step_up_minutes as i64 * 60;
+    match stepped_up_at {
+        Some(at) if state.clock.now() - at <= window => Ok(member),
+        _ => Err(AppError::StepUpNeeded),
+    }
+}
+
+/// The staff member whose login waits at `stage` in this browser (for the second-factor and
+/// enrolment pages).
+pub async fn pending_staff(
+    state: &AppState,
+    cookie: &StaffCookie,
+    stage: StaffStage,
+) -> Result<StaffMember, AppError> {
+    match staff_of(state, cookie).await? {
+        Some((member, session)) if session.stage == stage => Ok(member),
+        Some((_, session)) if session.stage == StaffStage::SignedIn => {
+            Err(AppError::invalid("You are logged in already."))
+        }
+        _ => Err(AppError::invalid(
+            "Your login has expired or not started. Log in with your email and password again.",
+        )),
     }
 }
 

@@ -83,6 +83,7 @@ pub async fn verify_key(state: &AppState, id: &str) -> Result<Verdict, AppError>
 pub struct Rotated {
     pub practice_keys: usize,
     pub codes: usize,
+    pub staff_factors: usize,
 }
 
 /// Why a rotation stopped.
@@ -90,19 +91,38 @@ pub struct Rotated {
 pub enum RotationError {
     #[error(transparent)]
     Db(#[from] sqlx::Error),
-    #[error("connection {id}: {source}")]
+    #[error("row {id}: {source}")]
     Crypto { id: String, source: CryptoError },
 }
 
 /// Re-encrypts, row by row, every secret not yet under the active key.
 pub async fn rotate(db: &Db, keys: &Keyring) -> Result<Rotated, RotationError> {
     let mut done = Rotated::default();
-    for (purpose, data, key_id) in [
-        (Purpose::PracticeKey, "api_key_ciphertext", "api_key_key_id"),
-        (Purpose::AuthCode, "code_ciphertext", "code_key_id"),
+    for (purpose, table, id_column, data, key_id) in [
+        (
+            Purpose::PracticeKey,
+            "connections",
+            "id",
+            "api_key_ciphertext",
+            "api_key_key_id",
+        ),
+        (
+            Purpose::AuthCode,
+            "connections",
+            "id",
+            "code_ciphertext",
+            "code_key_id",
+        ),
+        (
+            Purpose::StaffFactor,
+            "staff_factors",
+            "staff_id",
+            "secret_ciphertext",
+            "secret_key_id",
+        ),
     ] {
         let rows: Vec<(String, Vec<u8>, String)> = sqlx::query_as(&format!(
-            "SELECT id, {data}, {key_id} FROM connections WHERE {data} IS NOT NULL AND {key_id} <> $1"
+            "SELECT {id_column}, {data}, {key_id} FROM {table} WHERE {data} IS NOT NULL AND {key_id} <> $1"
         ))
         .bind(keys.active_id())
         .fetch_all(db.pool())
@@ -118,7 +138,7 @@ pub async fn rotate(db: &Db, keys: &Keyring) -> Result<Rotated, RotationError> {
                 keys.encrypt(purpose, &id, secrecy::ExposeSecret::expose_secret(&secret));
             // Only if nobody changed the row meanwhile.
             let updated = sqlx::query(&format!(
-                "UPDATE connections SET {data} = $1, {key_id} = $2 WHERE id = $3 AND {key_id} = $4"
+                "UPDATE {table} SET {data} = $1, {key_id} = $2 WHERE {id_column} = $3 AND {key_id} = $4"
             ))
             .bind(resealed)
             .bind(&new_key)
@@ -130,6 +150,7 @@ pub async fn rotate(db: &Db, keys: &Keyring) -> Result<Rotated, RotationError> {
                 match purpose {
                     Purpose::PracticeKey => done.practice_keys += 1,
                     Purpose::AuthCode => done.codes += 1,
+                    Purpose::StaffFactor => done.staff_factors += 1,
                 }
             }
         }

@@ -18,9 +18,14 @@ use crate::server::state::AppState;
 pub async fn connections_csv(
     State(state): State<AppState>,
     session: Session,
+    axum::Extension(staff): axum::Extension<auth::StaffCookie>,
     Query(query): Query<ListQuery>,
 ) -> Response {
-    let member = match auth::require_staff(&state.db, &session, StaffRole::Support).await {
+    let browser = auth::Browser {
+        session: &session,
+        staff: &staff,
+    };
+    let member = match auth::require_staff(&state, browser, StaffRole::Support).await {
         Ok(member) => member,
         Err(AppError::Forbidden) => return (StatusCode::FORBIDDEN, "Staff only.").into_response(),
         Err(_) => {

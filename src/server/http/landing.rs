@@ -126,7 +126,7 @@ async fn land(
     if current.as_deref() == Some(id.as_str()) {
         return Ok(Landed::Here);
     }
-    let user = auth::current_user(&state.db, session).await?;
+    let user = auth::current_user(state, session).await?;
     let connection =
         binding::session_connection(state, user.as_ref(), current.as_deref(), Some(&key)).await?;
     if !onboarding::is_finished(&connection) {

@@ -72,6 +72,10 @@ pub fn router(state: AppState) -> Router {
             state.db.clone(),
             state.config.secure_cookies(),
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::server::auth::staff_session::layer,
+        ))
         // Limits run before a session is loaded, on the address `client_ip` resolved.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

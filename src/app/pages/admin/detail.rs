@@ -126,6 +126,9 @@ fn Detail(
         </div>
         <section class="card" aria-labelledby="actions-heading">
             <h2 id="actions-heading">"Actions"</h2>
+            {detail.revealed_key.clone().map(|key| view! {
+                <p class="success" role="status">"The practice's key (shown once): "<code class="secret">{key}</code></p>
+            })}
             {move || action.value().get().map(|outcome| match outcome {
                 Ok(message) => view! { <p class="success" role="status">{message}</p> }.into_any(),
                 Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
@@ -173,13 +176,33 @@ fn Confirm(
         <details class="confirm">
             <summary>{format!("{label}…")}</summary>
             <p>{explain}</p>
-            <ActionForm action attr:class="inline">
-                <input type="hidden" name="id" value=id />
+            <ActionForm action attr:class=if kind.needs_step_up() { "form" } else { "inline" }
+                attr:aria-label=format!("Confirm: {}", label.to_lowercase())>
+                <input type="hidden" name="id" value=id.clone() />
                 <input type="hidden" name="action" value=kind.as_str() />
+                {kind.needs_step_up().then(|| view! { <StepUpFields id=format!("{}-{id}", kind.as_str()) code_name="code" /> })}
                 <button type="submit" class=if kind == StaffAction::Deactivate { "danger" } else { "" } disabled=move || pending.get()>
                     {format!("Yes, {}", label.to_lowercase())}
                 </button>
             </ActionForm>
         </details>
+    }
+}
+
+/// Password and authenticator code fields for an action that needs a recent confirmation. They
+/// may stay empty within a few minutes of the last confirmation. `code_name` is the code field's
+/// name in the form.
+#[component]
+pub fn StepUpFields(id: String, code_name: &'static str) -> impl IntoView {
+    let password = format!("{id}-password");
+    let code = format!("{id}-code");
+    let help = format!("{id}-help");
+    view! {
+        <p class="help" id=help.clone()>"Confirm it is you: your password and a code from your authenticator. "
+            "Within a few minutes of your last confirmation you may leave both empty."</p>
+        <label for=password.clone()>"Your password"</label>
+        <input id=password name="password" type="password" autocomplete="current-password" aria-describedby=help.clone() />
+        <label for=code.clone()>"Authenticator code"</label>
+        <input id=code name=code_name type="text" inputmode="numeric" autocomplete="one-time-code" spellcheck="false" aria-describedby=help />
     }
 }

@@ -6,6 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
 
+use super::detail::StepUpFields;
 use super::AccessProblem;
 use crate::api::admin::{admin_connections, admin_summary, staff_me, ManualConnect};
 use crate::app::components::form_error::ActionError;
@@ -266,6 +267,7 @@ fn ManualConnectForm() -> impl IntoView {
             <ActionForm action attr:class="form" attr:aria-label="Connect with a code">
                 <label for="manual-code">"Authorization code"</label>
                 <input id="manual-code" name="code" type="text" required autocomplete="off" spellcheck="false" />
+                <StepUpFields id="manual".to_owned() code_name="step_up_code" />
                 <ActionError action />
                 <button type="submit" disabled=move || pending.get()>"Exchange code"</button>
             </ActionForm>

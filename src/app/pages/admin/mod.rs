@@ -16,6 +16,11 @@ pub fn AccessProblem(error: AppError) -> impl IntoView {
             <p class="notice">"This page is for partner staff. " <a href="/admin/login">"Log in as staff"</a></p>
         }
         .into_any(),
+        AppError::SecondFactorNeeded => view! {
+            <p class="notice">"Your staff login is not finished. "
+                <a href="/admin/login/code">"Type your authenticator code"</a>" or "<a href="/admin/login">"log in again"</a>"."</p>
+        }
+        .into_any(),
         AppError::Forbidden => view! {
             <p class="error" role="alert">"This page is for partner staff only. Providers see their practices on "
                 <a href="/practices">"your practices"</a>"."</p>

@@ -1,0 +1,81 @@
+//! Staff log-in in its steps (password, then an authenticator code or setting one up), the
+//! step-up confirmation, and log-out. Each step sends the browser on to the page of the next.
+
+use leptos::prelude::*;
+
+use crate::domain::admin::Enrolment;
+use crate::domain::AppError;
+
+/// The first step: email and password. Sends the browser to the second factor, to setting up an
+/// authenticator, or (support staff where that is allowed without one) to the dashboard.
+#[server(prefix = "/api", endpoint = "staff/log_in")]
+pub async fn staff_log_in(email: String, password: String) -> Result<(), AppError> {
+    use crate::server::auth::login::{self, LoggedIn, Principal};
+
+    let caller = super::caller::caller().await?;
+    let ip = caller.ip.as_deref();
+    let principal = Principal::Staff;
+    match login::log_in(
+        &caller.state,
+        caller.browser(),
+        principal,
+        &email,
+        &password,
+        ip,
+    )
+    .await?
+    {
+        LoggedIn::Staff(_, stage) => leptos_axum::redirect(stage.page()),
+        LoggedIn::Provider(_) => return Err(AppError::Internal),
+    }
+    Ok(())
+}
+
+/// The second step: a code from the authenticator, or a recovery code (which resets the
+/// authenticator: setting up a new one comes next).
+#[server(prefix = "/api", endpoint = "staff/second_factor")]
+pub async fn staff_second_factor(code: String) -> Result<(), AppError> {
+    use crate::server::auth::staff_login;
+
+    let caller = super::caller::caller().await?;
+    let ip = caller.ip.as_deref();
+    let stage = staff_login::second_factor(&caller.state, caller.browser(), &code, ip).await?;
+    leptos_axum::redirect(stage.page());
+    Ok(())
+}
+
+/// The authenticator to set up: its QR code and secret, and a new set of recovery codes (only
+/// while the login waits for it).
+#[server(prefix = "/api", endpoint = "staff/enrolment")]
+pub async fn staff_enrolment() -> Result<Enrolment, AppError> {
+    let caller = super::caller::caller().await?;
+    crate::server::auth::staff_login::enrolment(&caller.state, &caller.staff).await
+}
+
+/// Finishes setting up the authenticator with a first code; the login is complete.
+#[server(prefix = "/api", endpoint = "staff/enrol")]
+pub async fn staff_enrol(code: String) -> Result<(), AppError> {
+    let caller = super::caller::caller().await?;
+    let ip = caller.ip.as_deref();
+    crate::server::auth::staff_login::enrol(&caller.state, caller.browser(), &code, ip).await?;
+    leptos_axum::redirect("/admin");
+    Ok(())
+}
+
+/// Confirms the password and a fresh code again, for the actions that need a recent one.
+#[server(prefix = "/api", endpoint = "staff/step_up")]
+pub async fn staff_step_up(password: String, code: String) -> Result<(), AppError> {
+    let caller = super::caller::caller().await?;
+    let ip = caller.ip.as_deref();
+    crate::server::auth::staff_login::step_up(&caller.state, caller.browser(), &password, &code, ip)
+        .await
+}
+
+/// Ends the staff session.
+#[server(prefix = "/api", endpoint = "staff/log_out")]
+pub async fn staff_log_out() -> Result<(), AppError> {
+    let caller = super::caller::caller().await?;
+    crate::server::auth::end_session(&caller.state, caller.browser()).await?;
+    leptos_axum::redirect("/admin/login");
+    Ok(())
+}
