@@ -68,6 +68,10 @@ test('an admin finds, verifies, deactivates and exports a connected practice @no
   expect(text).toContain(email);
 });
 
+test.describe('the second factor', () => {
+  // With JavaScript, Chromium logs the 400 answer of the refused wrong code on the console.
+  test.use({ allowedConsoleErrors: [/status of 400/] });
+
 test('an admin sets up an authenticator, logs in with it, and reveals a key after confirming @no-js', async ({ page, browser }) => {
   await providerConnects(browser);
   const admin = await staffLogIn(page, 'admin');
@@ -100,6 +104,7 @@ test('an admin sets up an authenticator, logs in with it, and reveals a key afte
   await page.reload();
   await expect(page.getByText(new RegExp(`[A-Za-z0-9]{31}${last4}`))).toHaveCount(0);
   await expect(page.getByRole('listitem').filter({ hasText: 'key revealed by staff' }).first()).toBeVisible();
+});
 });
 
 test('support staff see connections but cannot reveal or deactivate', async ({ page, browser }) => {

@@ -160,14 +160,20 @@ pub async fn start_staff_login(
     staff_id: &str,
     stage: StaffStage,
 ) -> Result<(), AppError> {
-    drop_provider_login(browser.session).await?;
-    browser.session.cycle_id().await.map_err(session_error)?;
+    if browser.session.id().is_some() {
+        drop_provider_login(browser.session).await?;
+        browser.session.cycle_id().await.map_err(session_error)?;
+    }
     staff_session::start(state, browser.staff, staff_id, stage).await
 }
 
 /// Ends both sessions of this browser on the server and clears the provider's cookie.
 pub async fn end_session(state: &AppState, browser: Browser<'_>) -> Result<(), AppError> {
     staff_session::end(&state.db, browser.staff).await?;
+    if browser.session.id().is_none() {
+        // Nothing stored for this browser yet: nothing to end.
+        return Ok(());
+    }
     browser.session.flush().await.map_err(session_error)
 }
 
