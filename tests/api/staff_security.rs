@@ -358,3 +358,80 @@ async fn a_reveal_without_javascript_shows_the_key_once_on_the_next_page() {
     .unwrap();
     assert_eq!(audited, 1);
 }
+
+/// A Hint that refuses everything, echoing the partner key it was sent in its error text.
+async fn hint_echoing_secrets() -> String {
+    let app = axum::Router::new().fallback(|headers: axum::http::HeaderMap| async move {
+        let sent = headers
+            .get("authorization")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        (
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            axum::Json(json!({ "status": 422, "message": format!("bad request with {sent}") })),
+        )
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{address}")
+}
+
+#[tokio::test]
+async fn hint_s_error_text_never_reaches_a_staff_page() {
+    const PARTNER_KEY: &str = "pk_test_ECHOED_SECRET_4242";
+    let hint = hint_echoing_secrets().await;
+    let app = TestApp::spawn_with(
+        TestDb::Sqlite,
+        &[
+            "--hint-api-base-url",
+            &hint,
+            "--hint-partner-api-key",
+            PARTNER_KEY,
+        ],
+    )
+    .await;
+    let provider = app.another_browser().sign_up().await;
+    let user_id: String = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind(&provider)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let connection = practice_connect::server::connections::SeedConnection {
+        id: "con_echo".into(),
+        status: practice_connect::domain::connection::ConnectionStatus::Connected,
+        practice_id: Some("pra-echo".into()),
+        practice_name: "Echo Practice".into(),
+        integration_id: Some("int-echo".into()),
+        user_id,
+        created_at: 0,
+        connected_at: Some(0),
+    };
+    practice_connect::server::connections::insert_seeded(app.db.pool(), &[connection])
+        .await
+        .unwrap();
+    app.log_in_staff(StaffRole::Admin).await;
+    let answers = [
+        app.call("admin/action", &[("id", "con_echo"), ("action", "refresh")])
+            .await,
+        app.call(
+            "admin/action",
+            &[("id", "con_echo"), ("action", "deactivate")],
+        )
+        .await,
+        app.call(
+            "admin/manual_connect",
+            &[("code", "a-code-from-a-practice")],
+        )
+        .await,
+    ];
+    for answer in answers {
+        let text = match answer {
+            Ok(value) | Err(value) => value.to_string(),
+        };
+        assert!(text.contains("nothing") || text.contains("Hint"), "{text}");
+        assert!(!text.contains("ECHOED_SECRET"), "{text}");
+        assert!(!text.contains("bad request with"), "{text}");
+    }
+}

@@ -138,6 +138,8 @@ impl HintClient {
         .await
     }
 
+    /// Calls Hint with retries (`attempt`); whatever Hint's error text echoes of the key we
+    /// sent is scrubbed before it can reach a log.
     async fn send<T: for<'de> Deserialize<'de>>(
         &self,
         method: reqwest::Method,
@@ -145,11 +147,23 @@ impl HintClient {
         auth: Auth<'_>,
         body: Option<serde_json::Value>,
     ) -> Result<T, HintError> {
-        let url = format!("{}{path}", self.target.base_url);
         let token = match auth {
             Auth::Partner => &self.target.partner_key,
             Auth::Practice(key) => key,
         };
+        self.attempt(method, path, token, body)
+            .await
+            .map_err(|error| error.scrubbed(token.expose_secret()))
+    }
+
+    async fn attempt<T: for<'de> Deserialize<'de>>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &SecretString,
+        body: Option<serde_json::Value>,
+    ) -> Result<T, HintError> {
+        let url = format!("{}{path}", self.target.base_url);
         let started = Instant::now();
         let mut backoff = self.retry.first_backoff;
         let mut attempt = 0;
