@@ -435,3 +435,28 @@ async fn hint_s_error_text_never_reaches_a_staff_page() {
         assert!(!text.contains("bad request with"), "{text}");
     }
 }
+
+#[tokio::test]
+async fn a_step_up_takes_a_new_session_token() {
+    let app = TestApp::spawn(TestDb::Sqlite).await;
+    let login = app.log_in_staff(StaffRole::Admin).await;
+    let before: Vec<String> = sqlx::query_scalar("SELECT id FROM staff_sessions")
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+    let code = login.next_code(&app);
+    app.call("staff/step_up", &[("password", PASSWORD), ("code", &code)])
+        .await
+        .unwrap();
+    let after: Vec<String> = sqlx::query_scalar("SELECT id FROM staff_sessions")
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(before.len(), 1);
+    assert_eq!(after.len(), 1);
+    assert_ne!(before, after, "a new token after the re-authentication");
+    assert!(
+        app.call("admin/me", &[]).await.is_ok(),
+        "the browser has the new one"
+    );
+}

@@ -9,8 +9,8 @@
 //! - a login is `SecondFactor` or `Enrol` until the authenticator is proven, and those stages
 //!   last ten minutes at most; `SignedIn` ends after `IDLE_SECONDS` without a request and after
 //!   `ABSOLUTE_SECONDS` in all. Activity moves the idle clock (at most one write a minute);
-//! - each stage change takes a new token, so a token seen before the second factor is worthless
-//!   after it.
+//! - each stage change and each step-up takes a new token, so a token seen before the second
+//!   factor or a re-authentication is worthless after it.
 
 use std::sync::{Arc, Mutex};
 
@@ -125,6 +125,15 @@ fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// A new cookie token (256 random bits, hex) and the id it is stored under.
+fn new_token() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let token = hex::encode(bytes);
+    let id = hash(&token);
+    (token, id)
+}
+
 /// A live staff session.
 #[derive(Debug, Clone)]
 pub struct StaffSession {
@@ -153,10 +162,7 @@ pub async fn start(
     stage: StaffStage,
 ) -> Result<(), AppError> {
     end(&state.db, cookie).await?;
-    let mut bytes = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    let token = hex::encode(bytes);
-    let id = hash(&token);
+    let (token, id) = new_token();
     let now = state.clock.now();
     let stepped_up_at = (stage == StaffStage::SignedIn).then_some(now);
     sqlx::query(
@@ -218,16 +224,24 @@ pub async fn current(
     }))
 }
 
-/// Records a fresh password + code confirmation on this browser's session.
+/// Records a fresh password + code confirmation on this browser's session, under a new token
+/// (a re-authentication takes a new token, like a login); the login's start time is kept.
 pub async fn stepped_up(state: &AppState, cookie: &StaffCookie) -> Result<(), AppError> {
-    let Some(id) = cookie.id() else {
+    let Some(old) = cookie.id() else {
         return Err(AppError::Unauthenticated);
     };
-    sqlx::query("UPDATE staff_sessions SET stepped_up_at = $1 WHERE id = $2")
-        .bind(state.clock.now())
-        .bind(&id)
-        .execute(state.db.pool())
-        .await?;
+    let (token, id) = new_token();
+    let renewed =
+        sqlx::query("UPDATE staff_sessions SET id = $1, stepped_up_at = $2 WHERE id = $3")
+            .bind(&id)
+            .bind(state.clock.now())
+            .bind(&old)
+            .execute(state.db.pool())
+            .await?;
+    if renewed.rows_affected() != 1 {
+        return Err(AppError::Unauthenticated);
+    }
+    cookie.issue(token, id);
     Ok(())
 }
 
