@@ -16,14 +16,17 @@ async fn main() -> ExitCode {
         }
     }
     let cli = Cli::parse();
-    telemetry::init(cli.config.log_format);
+    let config = cli
+        .config
+        .with_hint_aliases(|name| std::env::var(name).ok());
+    telemetry::init(config.log_format);
     let outcome = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(cli.config).await,
-        Command::Migrate => migrate(cli.config).await,
+        Command::Serve => serve(config).await,
+        Command::Migrate => migrate(config).await,
         Command::Sandbox(args) => sandbox(args).await,
-        Command::Staff { action } => staff(cli.config, action).await,
-        Command::Seed { connections } => seed(cli.config, connections).await,
-        Command::Keys { action } => keys(cli.config, action).await,
+        Command::Staff { action } => staff(config, action).await,
+        Command::Seed { connections } => seed(config, connections).await,
+        Command::Keys { action } => keys(config, action).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

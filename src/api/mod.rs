@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod embedded;
 pub mod onboarding;
 pub mod practices;
 pub mod staff;

@@ -13,6 +13,7 @@ use pages::account::{LoginPage, SignupPage};
 use pages::admin::detail::ConnectionDetailPage;
 use pages::admin::list::AdminPage;
 use pages::admin::login::{EnrolPage, SecondFactorPage, StaffLoginPage};
+use pages::embedded::HintSettingsPage;
 use pages::home::HomePage;
 use pages::not_found::NotFound;
 use pages::onboarding::OnboardingPage;
@@ -45,11 +46,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[cfg(feature = "ssr")]
 /// The Content-Security-Policy of a rendered page, allowing only our own files and the inline
 /// hydration script that carries `nonce`.
-pub fn page_csp(nonce: &str) -> String {
+pub fn page_csp(nonce: &str, frame_ancestors: &str) -> String {
     format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
          style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
-         object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+         object-src 'none'; frame-ancestors {frame_ancestors}; base-uri 'none'; form-action 'self'"
     )
 }
 
@@ -60,7 +61,15 @@ fn set_page_security_policy() {
     use leptos_axum::ResponseOptions;
 
     if let (Some(nonce), Some(response)) = (use_nonce(), use_context::<ResponseOptions>()) {
-        let policy = page_csp(&nonce);
+        // Only the embedded settings surface may be framed, and only by Hint's app.
+        let embedded = use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+            parts.uri.path() == crate::server::http::security::EMBEDDED_SETTINGS_PATH
+        });
+        let frame_ancestors = match use_context::<crate::server::state::AppState>() {
+            Some(state) if embedded => state.frame_ancestors.to_string(),
+            _ => "'none'".to_owned(),
+        };
+        let policy = page_csp(&nonce, &frame_ancestors);
         if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
             response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
         }
@@ -94,6 +103,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/login/code") view=SecondFactorPage />
                     <Route path=path!("/admin/login/enrol") view=EnrolPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/connections/:id") view=ConnectionDetailPage ssr=SsrMode::Async />
+                    // Framed by Hint's app: no header or footer of ours (see `Layout`).
+                    <Route path=path!("/hint/settings") view=HintSettingsPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>
@@ -106,8 +117,9 @@ mod tests {
 
     #[test]
     fn the_page_policy_allows_only_the_nonce_script() {
-        let csp = page_csp("abc123");
+        let csp = page_csp("abc123", "'none'");
         assert!(csp.contains("'nonce-abc123'"));
         assert!(!csp.contains("unsafe-inline"));
+        assert!(csp.contains("frame-ancestors 'none'"));
     }
 }

@@ -79,6 +79,10 @@ stored_words! {
         StaffFactorReset => "staff_factor_reset",
         /// A staff member confirmed their password and a code again before a sensitive action.
         StaffSteppedUp => "staff_stepped_up",
+        /// Hint opened an embedded surface for one of its users (a signed handshake).
+        HintHandshake => "hint_handshake",
+        /// A practice's preferences were changed from inside Hint.
+        PreferencesChanged => "preferences_changed",
     }
 }
 

@@ -40,6 +40,7 @@ pub mod admin;
 pub mod audit;
 pub mod connection;
 pub mod dates;
+pub mod embedded;
 pub mod error;
 pub mod onboarding;
 pub mod status;

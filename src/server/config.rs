@@ -255,6 +255,16 @@ pub struct Config {
     #[arg(long, env = "STAFF_SECOND_FACTOR", value_enum, default_value_t = SecondFactorFor::Everyone)]
     pub staff_second_factor: SecondFactorFor,
 
+    /// The origin of Hint's web app (e.g. `https://app.hint.com`), the one site allowed to frame
+    /// our embedded settings surface (`/hint/settings`). Unset: nobody may frame it (in
+    /// development on the built-in sandbox, the sandbox may).
+    #[arg(long, env = "HINT_FRAME_ANCESTORS")]
+    pub hint_frame_ancestors: Option<String>,
+
+    /// Hint's partner id (`HINT_PARTNER_ID`, which Hint sets on apps it hosts); shown to staff.
+    #[arg(long, env = "HINT_PARTNER_ID")]
+    pub hint_partner_id: Option<String>,
+
     /// How long a password + code confirmation stays good for revealing a key, deactivating at
     /// Hint and a manual connect, in minutes.
     #[arg(long, env = "STEP_UP_MINUTES", default_value_t = 5)]
@@ -271,6 +281,35 @@ pub enum SecondFactorFor {
 }
 
 impl Config {
+    /// Takes Hint's reserved names (`HINT_API_URL`, `HINT_API_KEY`; Hint sets them on apps it
+    /// hosts) for settings ours leave unset: our own names win when both are set.
+    /// `HINT_WEBHOOK_SECRET` and `HINT_PARTNER_ID` are the same name in both.
+    pub fn with_hint_aliases(mut self, env: impl Fn(&str) -> Option<String>) -> Self {
+        if self.hint_api_base_url.is_none() {
+            self.hint_api_base_url = env("HINT_API_URL").filter(|v| !v.is_empty());
+        }
+        if self.hint_partner_api_key.is_none() {
+            self.hint_partner_api_key = env("HINT_API_KEY")
+                .filter(|v| !v.is_empty())
+                .map(SecretString::from);
+        }
+        self
+    }
+
+    /// The `frame-ancestors` source for the embedded surface, if `HINT_FRAME_ANCESTORS` is a
+    /// plain origin (anything else could smuggle more policy into the header, and is refused).
+    pub fn frame_ancestor_origin(&self) -> Option<&str> {
+        let origin = self.hint_frame_ancestors.as_deref()?.trim_end_matches('/');
+        let rest = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"))?;
+        let valid = !rest.is_empty()
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b':');
+        valid.then_some(origin)
+    }
+
     /// Whether a staff member of `role` must set up and use an authenticator.
     pub fn second_factor_required(&self, role: crate::domain::admin::StaffRole) -> bool {
         role == crate::domain::admin::StaffRole::Admin
@@ -307,6 +346,11 @@ impl Config {
                     .to_owned(),
             );
         }
+        if self.hint_frame_ancestors.is_some() && self.frame_ancestor_origin().is_none() {
+            problems.push(
+                "HINT_FRAME_ANCESTORS must be one origin, like https://app.hint.com".to_owned(),
+            );
+        }
         match self.public_base_url.as_deref() {
             None => problems
                 .push("PUBLIC_BASE_URL is not set (the https:// address users reach)".to_owned()),
@@ -339,6 +383,58 @@ mod tests {
     fn parse(args: &[&str]) -> Cli {
         Cli::try_parse_from(std::iter::once("practice-connect").chain(args.iter().copied()))
             .expect("arguments parse")
+    }
+
+    #[test]
+    fn hint_s_reserved_names_fill_in_only_what_ours_leave_unset() {
+        use secrecy::ExposeSecret;
+
+        let env = |name: &str| match name {
+            "HINT_API_URL" => Some("https://api.hint.example".to_owned()),
+            "HINT_API_KEY" => Some("from-hint".to_owned()),
+            _ => None,
+        };
+        let plain = Cli::try_parse_from(["practice-connect"]).unwrap().config;
+        let aliased = plain.with_hint_aliases(env);
+        assert_eq!(
+            aliased.hint_api_base_url.as_deref(),
+            Some("https://api.hint.example")
+        );
+        assert_eq!(
+            aliased.hint_partner_api_key.unwrap().expose_secret(),
+            "from-hint"
+        );
+        let ours = Cli::try_parse_from([
+            "practice-connect",
+            "--hint-api-base-url",
+            "https://ours.example",
+        ])
+        .unwrap()
+        .config
+        .with_hint_aliases(env);
+        assert_eq!(
+            ours.hint_api_base_url.as_deref(),
+            Some("https://ours.example")
+        );
+    }
+
+    #[test]
+    fn only_a_plain_origin_may_frame_the_embedded_surface() {
+        let with = |value: &str| {
+            Cli::try_parse_from(["practice-connect", "--hint-frame-ancestors", value])
+                .unwrap()
+                .config
+        };
+        assert_eq!(
+            with("https://app.hint.com/").frame_ancestor_origin(),
+            Some("https://app.hint.com")
+        );
+        assert_eq!(
+            with("https://a.example; script-src *").frame_ancestor_origin(),
+            None
+        );
+        assert_eq!(with("*").frame_ancestor_origin(), None);
+        assert_eq!(with("https://").frame_ancestor_origin(), None);
     }
 
     #[test]

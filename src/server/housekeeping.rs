@@ -69,6 +69,11 @@ pub async fn run(state: AppState) {
                 Err(error) => tracing::warn!(%error, "could not delete expired sessions"),
             }
             let now = state.clock.now();
+            match crate::server::hint_sessions::forget_old(&state.db, now).await {
+                Ok(0) => {}
+                Ok(count) => tracing::info!(count, "forgot old Hint surface sessions"),
+                Err(error) => tracing::warn!(%error, "could not forget old Hint surface sessions"),
+            }
             match crate::server::auth::staff_session::delete_expired(&state.db, now).await {
                 Ok(0) => {}
                 Ok(count) => tracing::info!(count, "deleted expired staff sessions"),

@@ -22,6 +22,7 @@ pub mod connections;
 pub mod crypto;
 pub mod db;
 pub mod hint;
+pub mod hint_sessions;
 pub mod housekeeping;
 pub mod http;
 pub mod passwords;
@@ -170,6 +171,12 @@ impl Application {
                 base_url: hint.base_url.clone(),
             },
         };
+        // Hint's app may frame the settings surface; on the built-in sandbox, the sandbox plays it.
+        let frame_ancestors = match (config.frame_ancestor_origin(), &sandbox) {
+            (Some(origin), _) => origin.to_owned(),
+            (None, Some(sandbox)) => sandbox.base_url.clone(),
+            (None, None) => "'none'".to_owned(),
+        };
         let limits = Arc::new(rate_limits::Limits::new(
             config.client_requests_per_minute,
             config.headless_hint_calls_per_minute,
@@ -187,6 +194,7 @@ impl Application {
             limits,
             webhook_secret,
             clock: clock::Clock::default(),
+            frame_ancestors: frame_ancestors.into(),
         };
         let router = http::router(state.clone());
         Ok(Self {

@@ -40,4 +40,8 @@ pub struct AppState {
     pub keys: Arc<Keyring>,
     /// The time session and second-factor rules read (tests move it on).
     pub clock: super::clock::Clock,
+    /// Who may frame the embedded settings surface: a CSP `frame-ancestors` source (Hint's app
+    /// origin, or `'none'`).
+    #[from_ref(skip)]
+    pub frame_ancestors: Arc<str>,
 }

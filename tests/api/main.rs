@@ -11,6 +11,7 @@ mod admin;
 mod assets;
 mod attacks;
 mod binding;
+mod embedded;
 mod floods;
 mod health;
 mod journey;

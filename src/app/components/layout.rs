@@ -36,6 +36,10 @@ where
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
     let location = use_location();
+    if location.pathname.get_untracked().starts_with("/hint/") {
+        // Inside Hint's own page: Hint shows who is signed in; we show only the surface.
+        return view! { <main id="main" class="site-main embedded">{children()}</main> }.into_any();
+    }
     let changed = RwSignal::new(0u32);
     provide_context(IdentityChanged(changed));
     // Asked again on every navigation and after every login or logout, and rendered before the
@@ -76,6 +80,7 @@ pub fn Layout(children: Children) -> impl IntoView {
             <p><a href="/admin">"Staff dashboard"</a></p>
         </footer>
     }
+    .into_any()
 }
 
 /// The header's links: who is signed in and a log-out button, or a way to log in.

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod embedded;
 pub mod home;
 pub mod not_found;
 pub mod onboarding;

@@ -43,7 +43,7 @@ impl HintEvent {
 }
 
 /// Unix seconds of an RFC 3339 time.
-fn unix_seconds(text: &str) -> Option<i64> {
+pub(crate) fn unix_seconds(text: &str) -> Option<i64> {
     let format = time::format_description::well_known::Rfc3339;
     time::OffsetDateTime::parse(text, &format)
         .ok()

@@ -5,11 +5,13 @@
 //! - `exchange`: the code is exchanged with Hint exactly once, and the result stored;
 //! - `keys`: the stored practice key — decrypting, proving it against Hint, re-encrypting;
 //! - `health`: the background job that proves every key on a schedule;
-//! - `hint_events`: Hint's webhooks applied to the rows they name.
+//! - `hint_events`: Hint's webhooks applied to the rows they name;
+//! - `embedded`: the connection as Hint's settings surface shows it, and its preferences.
 //!
 //! Status changes made from outside an exchange (staff actions, webhooks, the key job) all go
 //! through [`set_status`]; the exchange's own steps (claim, release, store) are in `exchange`.
 
+pub mod embedded;
 pub mod exchange;
 pub mod health;
 pub mod hint_events;

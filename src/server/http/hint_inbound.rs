@@ -1,5 +1,6 @@
-//! What Hint sends our server directly: webhooks (`POST /hint/webhooks`) and headless connect
-//! (`POST /hint/connect/{code}`). HTTP only: the work is in `connections`.
+//! What Hint sends our server directly: webhooks (`POST /hint/webhooks`), headless connect
+//! (`POST /hint/connect/{code}`) and the handshake that opens an embedded surface
+//! (`POST /hint/handshake`). HTTP only: the work is in `connections` and `hint_sessions`.
 //!
 //! A webhook's signature is checked here, over the raw bytes, in constant time, before anything
 //! is parsed; `connections::hint_events` then applies each event id once. All work is a few small
@@ -15,11 +16,14 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 use sha2::Sha256;
 
+use crate::domain::audit::{ActorKind, AuditAction, Outcome};
 use crate::domain::connection::{AuthCode, ConnectionStatus};
+use crate::server::audit::{self, Entry};
 use crate::server::connections::exchange::{self, ExchangeActor};
 use crate::server::connections::hint_events::{self, HintEvent};
 use crate::server::connections::onboarding::landing;
 use crate::server::db::now;
+use crate::server::hint_sessions::{self, Handshake, Refused};
 use crate::server::state::AppState;
 
 /// Whether `header` (`sha256=<hex>`) is the HMAC-SHA256 of `body` under `secret`.
@@ -36,6 +40,69 @@ pub fn signature_is_valid(secret: &[u8], body: &[u8], header: Option<&str>) -> b
     mac.update(body);
     // `verify_slice` compares in constant time.
     mac.verify_slice(&expected).is_ok()
+}
+
+/// Checks `X-Hint-Signature` over `body` with the webhook secret; the signature when it is right.
+fn signed_by_hint<'a>(state: &AppState, headers: &'a HeaderMap, body: &[u8]) -> Option<&'a str> {
+    let secret = state.webhook_secret.as_ref()?;
+    let signature = headers
+        .get("x-hint-signature")
+        .and_then(|v| v.to_str().ok());
+    signature_is_valid(secret.expose_secret().as_bytes(), body, signature)
+        .then_some(signature)
+        .flatten()
+}
+
+/// `POST /hint/handshake`: Hint opens an embedded surface for one of its users. The signature is
+/// checked before anything else; then a session key bound to the named practice is minted.
+pub async fn handshake(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let refuse =
+        |why: &str| (StatusCode::UNAUTHORIZED, Json(json!({ "error": why }))).into_response();
+    let Some(signature) = signed_by_hint(&state, &headers, &body) else {
+        tracing::warn!(
+            has_signature = headers.contains_key("x-hint-signature"),
+            "refused a handshake with a missing or wrong signature"
+        );
+        return refuse("bad signature");
+    };
+    let Ok(handshake) = serde_json::from_slice::<Handshake>(&body) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": "not a handshake: it must name a user and a practice" })),
+        )
+            .into_response();
+    };
+    let outcome = match hint_sessions::mint(&state, &handshake, signature).await {
+        Ok(outcome) => outcome,
+        Err(_) => {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({ "error": "try again" })),
+            )
+                .into_response()
+        }
+    };
+    let entry = |outcome, detail| Entry {
+        actor_id: Some(handshake.user.id.as_str()),
+        detail,
+        ..Entry::new(ActorKind::Hint, AuditAction::HintHandshake, outcome)
+    };
+    match outcome {
+        Ok(session_key) => {
+            audit::record(&state.db, entry(Outcome::Ok, None)).await;
+            Json(json!({ "session_key": session_key })).into_response()
+        }
+        Err(refused) => {
+            tracing::warn!(?refused, "refused a signed handshake");
+            let detail = match refused {
+                Refused::Replayed => "replayed",
+                Refused::Stale => "stale",
+                Refused::Malformed => "malformed",
+            };
+            audit::record(&state.db, entry(Outcome::Denied, Some(detail))).await;
+            refuse(detail)
+        }
+    }
 }
 
 /// `POST /hint/webhooks`

@@ -56,6 +56,10 @@ pub fn router(state: AppState) -> Router {
             "/hint/connect/{code}",
             axum::routing::post(hint_inbound::headless_connect),
         )
+        .route(
+            security::HANDSHAKE_PATH,
+            axum::routing::post(hint_inbound::handshake),
+        )
         .leptos_routes_with_context(&state, routes, context, app)
         .fallback(asset_or_not_found);
     router = router
@@ -93,7 +97,10 @@ pub fn router(state: AppState) -> Router {
     for layer in security::header_layers(state.config.secure_cookies()) {
         router = router.layer(layer);
     }
-    router.layer(trace).with_state(state)
+    router
+        .layer(axum::middleware::from_fn(security::frameable_surface))
+        .layer(trace)
+        .with_state(state)
 }
 
 /// Server functions answer every error with 500; this gives each `AppError` its real status

@@ -50,20 +50,35 @@ pub fn header_layers(https: bool) -> Vec<SetResponseHeaderLayer<HeaderValue>> {
         .collect()
 }
 
+/// The embedded settings surface is framed by Hint's app, which its own `frame-ancestors` names
+/// (see `app::page_csp`): the blanket `X-Frame-Options: DENY` would forbid it, so it goes there.
+pub async fn frameable_surface(request: Request, next: Next) -> Response {
+    let embedded = request.uri().path() == EMBEDDED_SETTINGS_PATH;
+    let mut response = next.run(request).await;
+    if embedded {
+        response.headers_mut().remove(header::X_FRAME_OPTIONS);
+    }
+    response
+}
+
 /// Where Hint's headless installs arrive, with the code as the last segment.
 pub const HEADLESS_PREFIX: &str = "/hint/connect/";
 /// Where Hint's signed webhooks arrive.
 pub const WEBHOOKS_PATH: &str = "/hint/webhooks";
+/// Where Hint's signed handshake arrives.
+pub const HANDSHAKE_PATH: &str = "/hint/handshake";
+/// The embedded settings surface: the one page Hint may frame.
+pub const EMBEDDED_SETTINGS_PATH: &str = "/hint/settings";
 
 /// Whether a request may change state: reads always may; writes must come from a page of ours
 /// (`Sec-Fetch-Site: same-origin`, or, from a browser that does not send it, an `Origin` equal
-/// to ours). Hint's server-to-server calls are exempt: webhooks are signed, and headless connect
-/// spends a code only Hint and the practice know.
+/// to ours). Hint's server-to-server calls are exempt: webhooks and the handshake are signed,
+/// and headless connect spends a code only Hint and the practice know.
 pub fn may_change_state(method: &Method, path: &str, headers: &HeaderMap, origin: &str) -> bool {
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return true;
     }
-    if path == WEBHOOKS_PATH || path.starts_with(HEADLESS_PREFIX) {
+    if path == WEBHOOKS_PATH || path == HANDSHAKE_PATH || path.starts_with(HEADLESS_PREFIX) {
         return true;
     }
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());

@@ -1,0 +1,96 @@
+//! `/hint/settings`: our page inside Hint's practice settings, framed by Hint's app. It shows the
+//! practice's connection in words and lets the Hint user change the practice's email
+//! preferences. It works without JavaScript and without cookies: the session key travels in the
+//! URL and in each form.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::embedded::{hint_settings, HintSavePreferences};
+use crate::app::components::form_error::ActionError;
+use crate::app::components::status_badge::StatusBadge;
+use crate::domain::dates::iso_date;
+use crate::domain::embedded::{EmbeddedView, PracticeSettings};
+
+/// The settings surface.
+#[component]
+pub fn HintSettingsPage() -> impl IntoView {
+    let query = use_query_map();
+    let session_key = move || query.read().get("session_key").unwrap_or_default();
+    let action = ServerAction::<HintSavePreferences>::new();
+    let view_data = Resource::new_blocking(
+        move || (session_key(), action.version().get()),
+        |(key, _)| hint_settings(key),
+    );
+    view! {
+        <Title text="practice-connect in Hint" />
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match view_data.await {
+                    Ok(EmbeddedView::NoSession) => view! {
+                        <section class="card embedded-card">
+                            <h1>"practice-connect"</h1>
+                            <p>"Open this page from inside Hint: Settings, then practice-connect. "
+                                "It needs the short-lived key Hint gives it."</p>
+                        </section>
+                    }.into_any(),
+                    Ok(EmbeddedView::NotConnected { .. }) => view! {
+                        <section class="card embedded-card">
+                            <h1>"practice-connect"</h1>
+                            <p class="badge pending">"Not connected yet"</p>
+                            <p>"This practice is not connected to practice-connect yet. In Hint's marketplace, click Connect on our listing, "
+                                "then sign in or create an account on the page that opens."</p>
+                        </section>
+                    }.into_any(),
+                    Ok(EmbeddedView::Connected(settings)) => view! {
+                        <Connected settings action session_key=session_key() />
+                    }.into_any(),
+                    Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Connected(
+    settings: PracticeSettings,
+    action: ServerAction<HintSavePreferences>,
+    session_key: String,
+) -> impl IntoView {
+    let pending = action.pending();
+    let next_step = settings.next_step();
+    view! {
+        <section class="card embedded-card" aria-labelledby="embedded-heading">
+            <div class="page-head">
+                <h1 id="embedded-heading">{format!("practice-connect for {}", settings.practice_name)}</h1>
+                <StatusBadge status=settings.status />
+            </div>
+            <dl class="facts">
+                <dt>"Status"</dt><dd>{settings.status.label()}</dd>
+                <dt>"Connected"</dt><dd>{settings.connected_at.map(iso_date).unwrap_or_else(|| "not yet".into())}
+                    {settings.connected_by.clone().map(|who| format!(" by {who}"))}</dd>
+                <dt>"Key last proven"</dt><dd>{settings.last_verified_at.map(iso_date).unwrap_or_else(|| "not yet".into())}</dd>
+                <dt>"What to do"</dt><dd>{next_step}</dd>
+            </dl>
+        </section>
+        <section class="card embedded-card" aria-labelledby="preferences-heading">
+            <h2 id="preferences-heading">"Email preferences"</h2>
+            <ActionForm action attr:class="form" attr:aria-label="Email preferences">
+                <input type="hidden" name="session_key" value=session_key />
+                <label class="check">
+                    <input type="checkbox" name="alerts_by_email" value="on" checked=settings.alerts_by_email />
+                    " Email the provider when the connection needs attention"
+                </label>
+                <label class="check">
+                    <input type="checkbox" name="weekly_summary" value="on" checked=settings.weekly_summary />
+                    " Send the provider a weekly summary"
+                </label>
+                <ActionError action />
+                <button type="submit" disabled=move || pending.get()>"Save preferences"</button>
+                {move || action.value().get().and_then(Result::ok).map(|_| view! { <p class="success" role="status">"Saved."</p> })}
+            </ActionForm>
+        </section>
+    }
+}

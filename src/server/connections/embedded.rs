@@ -1,0 +1,114 @@
+//! The connection as Hint's embedded settings surface shows it, and the preferences a Hint user
+//! may change there. Every query is scoped to the practice of the caller's Hint session (Hint's
+//! tenancy rule): nothing here takes a practice or connection id from the request.
+
+use crate::domain::audit::{ActorKind, AuditAction, Outcome};
+use crate::domain::connection::ConnectionStatus;
+use crate::domain::embedded::{EmbeddedView, PracticeSettings};
+use crate::domain::onboarding::WizardAnswers;
+use crate::domain::AppError;
+use crate::server::audit::{self, Entry};
+use crate::server::db::now;
+use crate::server::hint_sessions::HintSession;
+use crate::server::state::AppState;
+
+/// The practice's current connection, as the surface needs it.
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    #[sqlx(try_from = "String")]
+    status: ConnectionStatus,
+    practice_name: Option<String>,
+    connected_at: Option<i64>,
+    last_verified_at: Option<i64>,
+    activated_by_name: Option<String>,
+    provider_name: Option<String>,
+    wizard_data: String,
+}
+
+/// The newest connection of the session's practice, if it has one.
+async fn current(state: &AppState, session: &HintSession) -> Result<Option<Row>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT c.id, c.status, c.practice_name, c.connected_at, c.last_verified_at, \
+         c.activated_by_name, u.name AS provider_name, c.wizard_data \
+         FROM connections c LEFT JOIN users u ON u.id = c.user_id \
+         WHERE c.practice_id = $1 AND c.merged_into IS NULL \
+         ORDER BY c.updated_at DESC LIMIT 1",
+    )
+    .bind(&session.practice_id)
+    .fetch_optional(state.db.pool())
+    .await?)
+}
+
+/// What the settings surface shows for `session` (or for no session at all).
+pub async fn view(
+    state: &AppState,
+    session: Option<&HintSession>,
+) -> Result<EmbeddedView, AppError> {
+    let Some(session) = session else {
+        return Ok(EmbeddedView::NoSession);
+    };
+    let Some(row) = current(state, session).await? else {
+        return Ok(EmbeddedView::NotConnected {
+            practice_name: None,
+        });
+    };
+    let answers: WizardAnswers = serde_json::from_str(&row.wizard_data).unwrap_or_default();
+    let profile = answers.profile.unwrap_or_default();
+    Ok(EmbeddedView::Connected(PracticeSettings {
+        practice_name: row.practice_name.unwrap_or_else(|| "Your practice".into()),
+        status: row.status,
+        connected_at: row.connected_at,
+        connected_by: row.provider_name.or(row.activated_by_name),
+        last_verified_at: row.last_verified_at,
+        alerts_by_email: profile.alerts_by_email,
+        weekly_summary: profile.weekly_summary,
+    }))
+}
+
+/// Changes the practice's email preferences for `session`'s practice, audited as the Hint user.
+pub async fn save_preferences(
+    state: &AppState,
+    session: &HintSession,
+    alerts_by_email: bool,
+    weekly_summary: bool,
+) -> Result<(), AppError> {
+    let row = current(state, session).await?.ok_or_else(|| {
+        AppError::invalid(
+            "This practice is not connected yet: connect it from Hint's marketplace first.",
+        )
+    })?;
+    let mut answers: WizardAnswers = serde_json::from_str(&row.wizard_data).unwrap_or_default();
+    let mut profile = answers.profile.unwrap_or_default();
+    profile.alerts_by_email = alerts_by_email;
+    profile.weekly_summary = weekly_summary;
+    answers.profile = Some(profile);
+    let data = serde_json::to_string(&answers).map_err(|_| AppError::Internal)?;
+    // Scoped twice: the row is the session practice's, and the update says so again.
+    sqlx::query(
+        "UPDATE connections SET wizard_data = $1, updated_at = $2 WHERE id = $3 AND practice_id = $4",
+    )
+    .bind(data)
+    .bind(now())
+    .bind(&row.id)
+    .bind(&session.practice_id)
+    .execute(state.db.pool())
+    .await?;
+    let detail = format!(
+        "alerts by email {}, weekly summary {}",
+        if alerts_by_email { "on" } else { "off" },
+        if weekly_summary { "on" } else { "off" }
+    );
+    let entry = Entry {
+        actor_id: session.user_id.as_deref(),
+        connection_id: Some(&row.id),
+        detail: Some(&detail),
+        ..Entry::new(
+            ActorKind::Hint,
+            AuditAction::PreferencesChanged,
+            Outcome::Ok,
+        )
+    };
+    audit::record_or_fail(&state.db, entry).await?;
+    Ok(())
+}

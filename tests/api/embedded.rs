@@ -1,0 +1,256 @@
+//! Hint's signed handshake and the settings surface it opens: the probes of Hint's own audit of
+//! a marketplace app, replays, expiry, and one practice's key never reaching another practice.
+
+use practice_connect::sandbox::webhooks::signature;
+use serde_json::{json, Value};
+
+use crate::helpers::{TestApp, TestDb, RIVERBEND};
+use crate::on_both_databases;
+use crate::webhooks::iso_at;
+
+/// The in-process sandbox's default signing key (the app checks handshakes with it too).
+const SIGNING_KEY: &str = "sandbox-webhook-secret";
+const MAPLE: &str = "pra-sbxMaple0002";
+
+/// A handshake body for `practice_id`, signed now on the app's clock.
+fn handshake_body(app: &TestApp, practice_id: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "user": { "id": "usr-hint-admin", "name": "Pat Admin", "email": "pat@practice.example" },
+        "practice": { "id": practice_id, "name": "A practice" },
+        "integration": null,
+        "issued_at": iso_at(app.state.clock.now()),
+    }))
+    .unwrap()
+}
+
+impl TestApp {
+    async fn post_handshake(&self, body: &[u8], signature: Option<&str>) -> reqwest::Response {
+        let mut request = reqwest::Client::new()
+            .post(format!("{}/hint/handshake", self.address))
+            .header("content-type", "application/json")
+            .body(body.to_vec());
+        if let Some(signature) = signature {
+            request = request.header("x-hint-signature", signature);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// A session key for `practice_id`, from a correctly signed handshake.
+    async fn session_key(&self, practice_id: &str) -> String {
+        let body = handshake_body(self, practice_id);
+        let response = self
+            .post_handshake(&body, Some(&signature(SIGNING_KEY.as_bytes(), &body)))
+            .await;
+        assert_eq!(response.status(), 200);
+        let answer: Value = response.json().await.unwrap();
+        answer["session_key"].as_str().unwrap().to_owned()
+    }
+
+    async fn surface(&self, session_key: &str) -> Value {
+        self.call("hint/settings", &[("session_key", session_key)])
+            .await
+            .unwrap()
+    }
+
+    /// Connects `practice_id` as a provider in another browser, with both email choices off.
+    async fn practice_connected(&self, practice_id: &str) {
+        let provider = self.another_browser();
+        provider.ready_to_connect(practice_id).await;
+        assert_eq!(provider.connect().await["status"], "connected");
+    }
+
+    async fn preferences_of(&self, practice_id: &str) -> Value {
+        let data: String = sqlx::query_scalar(
+            "SELECT wizard_data FROM connections WHERE practice_id = $1 AND merged_into IS NULL",
+        )
+        .bind(practice_id)
+        .fetch_one(self.db.pool())
+        .await
+        .unwrap();
+        let answers: Value = serde_json::from_str(&data).unwrap();
+        json!([
+            answers["profile"]["alerts_by_email"],
+            answers["profile"]["weekly_summary"]
+        ])
+    }
+}
+
+on_both_databases! {
+    async fn hint_s_audit_probes_pass(app) {
+        // Unsigned, forged and wrongly keyed handshakes: 401.
+        let body = handshake_body(&app, RIVERBEND);
+        assert_eq!(app.post_handshake(&[], None).await.status(), 401);
+        assert_eq!(app.post_handshake(&body, None).await.status(), 401);
+        let forged = format!("sha256={}", "0".repeat(64));
+        assert_eq!(app.post_handshake(&body, Some(&forged)).await.status(), 401);
+        let wrong_key = signature(b"not-the-secret", &body);
+        assert_eq!(app.post_handshake(&body, Some(&wrong_key)).await.status(), 401);
+        // Signed with the secret but not what was sent: 401.
+        let tampered = handshake_body(&app, MAPLE);
+        assert_eq!(
+            app.post_handshake(&tampered, Some(&signature(SIGNING_KEY.as_bytes(), &body))).await.status(),
+            401
+        );
+        // Correctly signed: 200 and a session key.
+        let key = app.session_key(RIVERBEND).await;
+        assert_eq!(key.len(), 64);
+        // The surface without a session: 200, a placeholder.
+        let page = app.get("/hint/settings").await;
+        assert_eq!(page.status(), 200);
+        assert!(page.text().await.unwrap().contains("Open this page from inside Hint"));
+        assert_eq!(app.surface("").await, json!("NoSession"));
+        assert_eq!(app.surface(&"ab".repeat(32)).await, json!("NoSession"));
+    }
+
+    async fn a_signed_handshake_sent_twice_or_late_is_refused(app) {
+        let body = handshake_body(&app, RIVERBEND);
+        let signed = signature(SIGNING_KEY.as_bytes(), &body);
+        assert_eq!(app.post_handshake(&body, Some(&signed)).await.status(), 200);
+        assert_eq!(app.post_handshake(&body, Some(&signed)).await.status(), 401, "a replay");
+        // A handshake signed ten minutes ago is stale.
+        let old = serde_json::to_vec(&json!({
+            "user": { "id": "usr-1" },
+            "practice": { "id": RIVERBEND },
+            "issued_at": iso_at(app.state.clock.now() - 600),
+        }))
+        .unwrap();
+        let response = app.post_handshake(&old, Some(&signature(SIGNING_KEY.as_bytes(), &old))).await;
+        assert_eq!(response.status(), 401);
+        // Every refusal and acceptance is in the audit log.
+        let outcomes: Vec<String> = sqlx::query_scalar(
+            "SELECT outcome FROM audit_log WHERE action = 'hint_handshake' ORDER BY id",
+        )
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+        assert_eq!(outcomes, ["ok", "denied", "denied"]);
+    }
+
+    async fn a_session_key_expires(app) {
+        app.practice_connected(RIVERBEND).await;
+        let key = app.session_key(RIVERBEND).await;
+        assert!(app.surface(&key).await.get("Connected").is_some());
+        app.state.clock.advance(31 * 60);
+        assert_eq!(app.surface(&key).await, json!("NoSession"));
+        let refused = app
+            .call("hint/preferences", &[("session_key", &key), ("alerts_by_email", "on")])
+            .await
+            .unwrap_err();
+        assert!(refused["Invalid"].as_str().unwrap().contains("expired"), "{refused}");
+    }
+
+    async fn a_key_for_one_practice_never_reaches_another(app) {
+        app.practice_connected(RIVERBEND).await;
+        app.practice_connected(MAPLE).await;
+        let riverbend = app.session_key(RIVERBEND).await;
+        let maple = app.session_key(MAPLE).await;
+        let shown = app.surface(&riverbend).await;
+        assert_eq!(shown["Connected"]["practice_name"], "Riverbend Direct Primary Care");
+        assert_eq!(shown["Connected"]["status"], "connected");
+        assert_eq!(app.surface(&maple).await["Connected"]["practice_name"], "Maple Street Family Medicine");
+
+        // Riverbend's key changes Riverbend's preferences, and only those.
+        let before = app.preferences_of(MAPLE).await;
+        app.call(
+            "hint/preferences",
+            &[("session_key", &riverbend), ("alerts_by_email", "on"), ("weekly_summary", "on")],
+        )
+        .await
+        .unwrap();
+        assert_eq!(app.preferences_of(RIVERBEND).await, json!([true, true]));
+        assert_eq!(app.preferences_of(MAPLE).await, before, "Maple untouched");
+        let seen_by_maple = app.surface(&maple).await;
+        assert_eq!(seen_by_maple["Connected"]["alerts_by_email"], before[0]);
+        // Turning one off again: checkboxes left out mean off.
+        app.call("hint/preferences", &[("session_key", &riverbend), ("weekly_summary", "on")])
+            .await
+            .unwrap();
+        assert_eq!(app.preferences_of(RIVERBEND).await, json!([false, true]));
+
+        // Each change is audited, as the Hint user, on Riverbend's connection only.
+        let audited: Vec<(String, String, Option<String>)> = sqlx::query_as(
+            "SELECT a.actor_kind, a.actor_id, a.detail FROM audit_log a JOIN connections c ON c.id = a.connection_id \
+             WHERE a.action = 'preferences_changed' AND c.practice_id = $1 ORDER BY a.id",
+        )
+        .bind(RIVERBEND)
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+        assert_eq!(audited.len(), 2);
+        assert_eq!(audited[0].0, "hint");
+        assert_eq!(audited[0].1, "usr-hint-admin");
+        assert_eq!(audited[1].2.as_deref(), Some("alerts by email off, weekly summary on"));
+        let on_maple: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_log a JOIN connections c ON c.id = a.connection_id \
+             WHERE a.action = 'preferences_changed' AND c.practice_id = $1",
+        )
+        .bind(MAPLE)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+        assert_eq!(on_maple, 0);
+    }
+
+    async fn a_practice_we_do_not_know_sees_not_connected_yet(app) {
+        let key = app.session_key("pra-nobody-here").await;
+        assert_eq!(app.surface(&key).await["NotConnected"]["practice_name"], Value::Null);
+        let page = app.get(&format!("/hint/settings?session_key={key}")).await;
+        assert_eq!(page.status(), 200);
+        assert!(page.text().await.unwrap().contains("not connected to practice-connect yet"));
+        assert!(app
+            .call("hint/preferences", &[("session_key", &key), ("alerts_by_email", "on")])
+            .await
+            .is_err());
+    }
+}
+
+#[tokio::test]
+async fn the_session_key_also_works_in_hint_s_header() {
+    let app = TestApp::spawn(TestDb::Sqlite).await;
+    app.practice_connected(RIVERBEND).await;
+    let key = app.session_key(RIVERBEND).await;
+    let page = reqwest::Client::new()
+        .get(format!("{}/hint/settings", app.address))
+        .header("x-hint-session-key", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("practice-connect for Riverbend Direct Primary Care"));
+}
+
+#[tokio::test]
+async fn only_the_settings_surface_may_be_framed_and_only_by_hint_s_app() {
+    let app = TestApp::spawn_with(
+        TestDb::Sqlite,
+        &["--hint-frame-ancestors", "https://app.hint.example"],
+    )
+    .await;
+    let surface = app.get("/hint/settings").await;
+    let policy = surface.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        policy.contains("frame-ancestors https://app.hint.example;"),
+        "{policy}"
+    );
+    assert!(!surface.headers().contains_key("x-frame-options"));
+    assert!(
+        !surface.headers().contains_key("set-cookie"),
+        "no cookies in a frame"
+    );
+    for path in ["/", "/login", "/admin/login"] {
+        let page = app.get(path).await;
+        let policy = page.headers()["content-security-policy"].to_str().unwrap();
+        assert!(
+            policy.contains("frame-ancestors 'none'"),
+            "{path}: {policy}"
+        );
+        assert_eq!(page.headers()["x-frame-options"], "DENY", "{path}");
+    }
+}
