@@ -1,23 +1,8 @@
 import { test, expect } from './fixtures';
 import {
-  HINT, PASSWORD, RIVERBEND, confirmPractice, connectFromHint, fillWizard, setFaults, signUp, uniqueEmail,
+  HINT, PASSWORD, RIVERBEND, providerConnects, setFaults, signUp, uniqueEmail,
 } from './journey';
 import { nextCode, staffLogIn, staffLogInAgain } from './staff';
-
-/** A provider connects Riverbend in a separate browser context; returns their email. */
-async function providerConnects(browser: import('@playwright/test').Browser): Promise<string> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const email = uniqueEmail();
-  await connectFromHint(page, RIVERBEND);
-  await signUp(page, email);
-  await confirmPractice(page, RIVERBEND, email);
-  await fillWizard(page);
-  await page.getByRole('button', { name: 'Connect to Hint' }).click();
-  await expect(page.getByRole('status')).toHaveText(`${RIVERBEND.name} is connected.`);
-  await context.close();
-  return email;
-}
 
 test.afterEach(async ({ request }) => {
   await setFaults(request, {});

@@ -61,6 +61,24 @@ export async function fillWizard(page: Page) {
   await expect(page.getByRole('heading', { name: 'Review and connect', exact: true })).toBeVisible();
 }
 
+/** A new provider connects `practice` in a browser context of its own; returns their email. */
+export async function providerConnects(
+  browser: import('@playwright/test').Browser,
+  practice: { id: string; name: string } = RIVERBEND,
+): Promise<string> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const email = uniqueEmail();
+  await connectFromHint(page, practice);
+  await signUp(page, email);
+  await confirmPractice(page, practice, email);
+  await fillWizard(page);
+  await page.getByRole('button', { name: 'Connect to Hint' }).click();
+  await expect(page.getByRole('status')).toHaveText(`${practice.name} is connected.`);
+  await context.close();
+  return email;
+}
+
 /** A fresh code from the sandbox, without the browser round trip. */
 export async function mintCode(request: APIRequestContext, practiceId: string): Promise<string> {
   const response = await request.post(`${HINT}/sandbox/admin/codes`, { data: { practice_id: practiceId } });

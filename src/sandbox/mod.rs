@@ -76,6 +76,10 @@ pub struct SandboxArgs {
         default_value = "http://127.0.0.1:3000/hint/webhooks"
     )]
     pub webhook_url: String,
+    /// The partner app's base URL: the sandbox's practice settings page signs a handshake to its
+    /// `/hint/handshake` and frames its `/hint/settings`, as Hint does.
+    #[arg(long, env = "SANDBOX_APP_URL", default_value = "http://127.0.0.1:3000")]
+    pub app_url: String,
     /// How long a code lives, in seconds.
     #[arg(long, env = "SANDBOX_CODE_TTL_SECONDS", default_value_t = 600)]
     pub code_ttl_seconds: u64,
@@ -119,6 +123,7 @@ pub struct SandboxState {
     store: Arc<Mutex<Store>>,
     faults: Arc<Mutex<Faults>>,
     webhooks: Webhooks,
+    embedding: Arc<marketplace::Embedding>,
     partner_key: Arc<SecretString>,
     redirect_url: Arc<str>,
     product: Product,
@@ -252,6 +257,11 @@ pub async fn start(
     let state = SandboxState {
         store: Arc::new(Mutex::new(store)),
         faults: Arc::new(Mutex::new(faults)),
+        embedding: Arc::new(marketplace::Embedding {
+            app_url: args.app_url.trim_end_matches('/').to_owned(),
+            signing_key: policy.signing_key.clone(),
+            http: http.clone(),
+        }),
         webhooks: Webhooks::start(policy, http),
         partner_key: Arc::new(args.partner_key.clone()),
         redirect_url: args.redirect_url.clone().into(),
@@ -301,6 +311,10 @@ pub fn router(state: SandboxState) -> Router {
         .route(
             "/marketplace/integrations/{id}/deactivate",
             post(marketplace::disconnect),
+        )
+        .route(
+            "/marketplace/practices/{id}/settings",
+            get(marketplace::practice_settings),
         )
         .route(
             "/sandbox/admin/faults",

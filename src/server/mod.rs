@@ -143,6 +143,7 @@ impl Application {
                 args.listen = config.sandbox_listen;
                 args.redirect_url = format!("{public_base_url}{}", config.redirect_path);
                 args.webhook_url = format!("{public_base_url}/hint/webhooks");
+                args.app_url = public_base_url.clone();
                 if let Some(key) = &config.hint_partner_api_key {
                     args.partner_key = key.clone();
                 }
@@ -245,7 +246,7 @@ impl Application {
 }
 
 /// The origin (`scheme://host[:port]`) of a base URL.
-fn origin_of(url: &str) -> String {
+pub fn origin_of(url: &str) -> String {
     let after_scheme = url.find("://").map_or(0, |i| i + 3);
     match url[after_scheme..].find('/') {
         Some(slash) => url[..after_scheme + slash].to_owned(),

@@ -254,3 +254,39 @@ async fn only_the_settings_surface_may_be_framed_and_only_by_hint_s_app() {
         assert_eq!(page.headers()["x-frame-options"], "DENY", "{path}");
     }
 }
+
+#[tokio::test]
+async fn the_sandbox_plays_hint_signing_a_handshake_and_framing_the_surface() {
+    let app = TestApp::spawn(TestDb::Sqlite).await;
+    let page = app
+        .client
+        .get(format!(
+            "{}/marketplace/practices/{RIVERBEND}/settings",
+            app.hint
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        policy.contains(&format!("frame-src {}", app.address)),
+        "{policy}"
+    );
+    let html = page.text().await.unwrap();
+    let src = html
+        .split("src=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("an iframe");
+    let key = src
+        .strip_prefix(&format!("{}/hint/settings?session_key=", app.address))
+        .expect("the app's surface with a session key");
+    assert_eq!(
+        app.surface(key).await["NotConnected"]["practice_name"],
+        Value::Null
+    );
+}
