@@ -85,3 +85,32 @@ fn plain_http_addresses_are_refused_in_production() {
         "{printed}"
     );
 }
+
+#[test]
+fn hint_s_own_setting_names_count_as_ours() {
+    let settings = [
+        ("HINT_API_URL", "https://api.hint.example"),
+        ("HINT_API_KEY", "pk_test_something"),
+        ("HINT_WEBHOOK_SECRET", "whsec_something"),
+        ("PUBLIC_BASE_URL", "https://partner.example"),
+        (
+            "HINT_FRAME_ANCESTORS",
+            "https://app.hint.example; script-src *",
+        ),
+    ];
+    let (failed, printed) = serve_with(&settings);
+    assert!(failed, "{printed}");
+    assert!(printed.contains("ENCRYPTION_KEYS is not set"), "{printed}");
+    assert!(
+        !printed.contains("HINT_API_BASE_URL is not set"),
+        "{printed}"
+    );
+    assert!(
+        !printed.contains("HINT_PARTNER_API_KEY is not set"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("HINT_FRAME_ANCESTORS must be one origin"),
+        "{printed}"
+    );
+}
