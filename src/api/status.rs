@@ -29,3 +29,16 @@ pub async fn get_system_status() -> Result<SystemStatus, AppError> {
         }),
     })
 }
+
+/// The id of this request (its `X-Request-Id`), which error pages show as a reference to quote.
+#[server(prefix = "/api", endpoint = "reference")]
+pub async fn request_reference() -> Result<String, AppError> {
+    let headers = leptos_axum::extract::<axum::http::HeaderMap>()
+        .await
+        .map_err(|_| AppError::Internal)?;
+    Ok(headers
+        .get(&crate::server::http::request_id::HEADER)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned())
+}

@@ -17,6 +17,7 @@ mod health;
 mod journey;
 mod key_health;
 mod migrations;
+mod observability;
 mod pages;
 mod production;
 mod sandbox;

@@ -4,4 +4,5 @@ pub mod account_forms;
 pub mod form_error;
 pub mod layout;
 pub mod progress;
+pub mod reference;
 pub mod status_badge;

@@ -3,6 +3,8 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::app::components::reference::Reference;
+
 /// "Not found", with a 404 status when rendered on the server.
 #[component]
 pub fn NotFound() -> impl IntoView {
@@ -16,6 +18,7 @@ pub fn NotFound() -> impl IntoView {
             <h1>"Page not found"</h1>
             <p>"There is nothing at this address. If you followed a link from Hint, go back to Hint and click Connect again."</p>
             <p><a class="button" href="/">"Go to the home page"</a></p>
+            <Reference />
         </section>
     }
 }

@@ -8,6 +8,7 @@ pub mod hint_inbound;
 pub mod landing;
 pub mod limits;
 pub mod listener;
+pub mod request_id;
 pub mod security;
 
 use std::time::Duration;
@@ -38,11 +39,27 @@ pub fn router(state: AppState) -> Router {
         move || shell(options.clone())
     };
     let redirect_path = state.config.redirect_path.clone();
-    let trace = TraceLayer::new_for_http().make_span_with(move |request: &Request| {
-        // Only the method and a redacted path: query strings can carry authorization codes.
-        let path = security::loggable_path(request.uri().path(), &redirect_path);
-        tracing::info_span!("request", method = %request.method(), path = %path)
-    });
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(move |request: &Request| {
+            // The route's template where there is one, else a redacted path; never the query
+            // string: it can carry an authorization code or a session key.
+            let path = match request.extensions().get::<axum::extract::MatchedPath>() {
+                Some(route) => route.as_str().to_owned(),
+                None => security::loggable_path(request.uri().path(), &redirect_path),
+            };
+            let id = request_id::of(request);
+            tracing::info_span!("request", method = %request.method(), path = %path, request_id = %id)
+        })
+        .on_request(())
+        .on_response(
+            |response: &Response, latency: Duration, _span: &tracing::Span| {
+                tracing::info!(
+                    status = response.status().as_u16(),
+                    latency_ms = latency.as_secs_f64() * 1000.0,
+                    "request"
+                );
+            },
+        );
 
     let mut router = Router::new()
         .route("/healthz", get(healthz))
@@ -100,6 +117,8 @@ pub fn router(state: AppState) -> Router {
     router
         .layer(axum::middleware::from_fn(security::frameable_surface))
         .layer(trace)
+        // Outermost: the id exists before the log span opens and is on every answer.
+        .layer(axum::middleware::from_fn(request_id::assign))
         .with_state(state)
 }
 
