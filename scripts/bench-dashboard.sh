@@ -35,7 +35,7 @@ bench() { # database URL, name
   local url=$1 name=$2
   echo "== $name, $count connections"
   local started=$(date +%s.%N)
-  DATABASE_URL=$url DATA_DIR=$work/data "$bin" seed --connections "$count"
+  APP_ENV=development DATABASE_URL=$url DATA_DIR=$work/data "$bin" seed --connections "$count"
   echo "$password" | DATABASE_URL=$url DATA_DIR=$work/data "$bin" staff add --email bench@partner.example --role support >/dev/null
   DATABASE_URL=$url DATA_DIR=$work/data LEPTOS_SITE_ADDR=127.0.0.1:$port SANDBOX_LISTEN=127.0.0.1:$((port + 1)) \
     LEPTOS_SITE_ROOT=target/site RUST_LOG=warn "$bin" serve > "$work/$name.log" 2>&1 &

@@ -25,7 +25,11 @@ async fn main() -> ExitCode {
         Command::Migrate => migrate(config).await,
         Command::Sandbox(args) => sandbox(args).await,
         Command::Staff { action } => staff(config, action).await,
-        Command::Seed { connections } => seed(config, connections).await,
+        Command::EnvExample => {
+            print!("{}", practice_connect::server::config::env_example());
+            Ok(())
+        }
+        Command::Seed { connections, force } => seed(config, connections, force).await,
         Command::Keys { action } => keys(config, action).await,
     };
     match outcome {
@@ -162,8 +166,23 @@ async fn staff(
 async fn seed(
     config: practice_connect::server::config::Config,
     connections: usize,
+    force: bool,
 ) -> Result<(), String> {
+    if !config.is_development() && !force {
+        return Err(
+            "seed adds made-up practices: run it with APP_ENV=development (or --force)".into(),
+        );
+    }
     let db = open_db(&config).await?;
+    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM connections")
+        .fetch_one(db.pool())
+        .await
+        .map_err(|e| e.to_string())?;
+    if existing > 0 && !force {
+        return Err(format!(
+            "the database has {existing} connections already; seed only an empty one (or pass --force)"
+        ));
+    }
     let started = std::time::Instant::now();
     let added = practice_connect::server::seed::connections(&db, connections)
         .await

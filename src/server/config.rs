@@ -41,11 +41,18 @@ pub enum Command {
         #[command(subcommand)]
         action: KeysCommand,
     },
+    /// Print an example environment file with every setting, its meaning and its default (the
+    /// repository's `.env.example` is this output).
+    EnvExample,
     /// Fill the database with made-up connected practices (for trying the dashboard at scale).
     Seed {
         /// How many connections to add.
         #[arg(long, default_value_t = 1000)]
         connections: usize,
+        /// Add them even outside development mode or to a database that has connections already
+        /// (made-up rows never belong in a real database).
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -108,20 +115,22 @@ pub enum AppEnv {
     Production,
 }
 
-/// Every setting of the app. Secrets are `SecretString`: never printed, never logged.
+/// Every setting of the app. Secrets are `SecretString`: never printed, never logged. Each flag
+/// may come before or after the subcommand (`staff add --database-url …` works).
 #[derive(Debug, Clone, Args)]
 pub struct Config {
     /// `development` (what `make run` and the tests use) or `production` (anything else: the
     /// server then refuses to start unless every production setting is there).
-    #[arg(long, env = "APP_ENV", value_enum, default_value_t = AppEnv::Production)]
+    #[arg(global = true, long, env = "APP_ENV", value_enum, default_value_t = AppEnv::Production)]
     pub app_env: AppEnv,
 
     /// Shorthand for `--app-env development`.
-    #[arg(long)]
+    #[arg(global = true, long)]
     pub dev: bool,
 
     /// Address the web app listens on.
     #[arg(
+        global = true,
         long = "listen",
         env = "LEPTOS_SITE_ADDR",
         default_value = "127.0.0.1:3000"
@@ -129,15 +138,26 @@ pub struct Config {
     pub site_addr: SocketAddr,
 
     /// Folder with the built site (`pkg/` and public files), as cargo-leptos lays it out.
-    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    #[arg(
+        global = true,
+        long,
+        env = "LEPTOS_SITE_ROOT",
+        default_value = "target/site"
+    )]
     pub site_root: PathBuf,
 
     /// Base name of the built JavaScript, WebAssembly and CSS files under `pkg/`.
-    #[arg(long, env = "LEPTOS_OUTPUT_NAME", default_value = "practice-connect")]
+    #[arg(
+        global = true,
+        long,
+        env = "LEPTOS_OUTPUT_NAME",
+        default_value = "practice-connect"
+    )]
     pub output_name: String,
 
     /// Database: `sqlite://path/to/file.db` or `postgres://user:pass@host/db`.
     #[arg(
+        global = true,
         long,
         env = "DATABASE_URL",
         default_value = "sqlite://data/app.db",
@@ -146,128 +166,193 @@ pub struct Config {
     pub database_url: String,
 
     /// Most database connections held open at once.
-    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 10)]
+    #[arg(
+        global = true,
+        long,
+        env = "DATABASE_MAX_CONNECTIONS",
+        default_value_t = 10
+    )]
     pub database_max_connections: u32,
 
     /// Base URL of Hint's API, e.g. `https://api.hint.com`. Unset: the built-in sandbox is used.
-    #[arg(long, env = "HINT_API_BASE_URL")]
+    #[arg(global = true, long, env = "HINT_API_BASE_URL")]
     pub hint_api_base_url: Option<String>,
 
     /// The partner-wide Hint API key (Bearer credential for `/api/oauth/tokens`).
-    #[arg(long, env = "HINT_PARTNER_API_KEY", hide_env_values = true)]
+    #[arg(
+        global = true,
+        long,
+        env = "HINT_PARTNER_API_KEY",
+        hide_env_values = true
+    )]
     pub hint_partner_api_key: Option<SecretString>,
 
     /// The key Hint signs webhooks with (HMAC-SHA256).
-    #[arg(long, env = "HINT_WEBHOOK_SECRET", hide_env_values = true)]
+    #[arg(
+        global = true,
+        long,
+        env = "HINT_WEBHOOK_SECRET",
+        hide_env_values = true
+    )]
     pub hint_webhook_secret: Option<SecretString>,
 
     /// Keys that encrypt practice API keys at rest: `id:base64key[,id:base64key…]`, 32-byte keys,
     /// the first one encrypts new data. Unset: a development key is kept in `data/`.
-    #[arg(long, env = "ENCRYPTION_KEYS", hide_env_values = true)]
+    #[arg(global = true, long, env = "ENCRYPTION_KEYS", hide_env_values = true)]
     pub encryption_keys: Option<SecretString>,
 
     /// The path of the registered redirect URL, with the code appended by Hint:
     /// `/signup?code=` (query form) or `/connect/` (path form).
-    #[arg(long, env = "REDIRECT_PATH", default_value = "/signup?code=")]
+    #[arg(
+        global = true,
+        long,
+        env = "REDIRECT_PATH",
+        default_value = "/signup?code="
+    )]
     pub redirect_path: String,
 
     /// The URL users reach this app at; `https://` turns on Secure cookies. Defaults to
     /// `http://<listen address>`.
-    #[arg(long, env = "PUBLIC_BASE_URL")]
+    #[arg(global = true, long, env = "PUBLIC_BASE_URL")]
     pub public_base_url: Option<String>,
 
     /// Log format.
-    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
+    #[arg(global = true, long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
     pub log_format: LogFormat,
 
     /// Seconds to wait for one Hint answer before giving up on it.
-    #[arg(long, env = "HINT_TIMEOUT_SECONDS", default_value_t = 20)]
+    #[arg(
+        global = true,
+        long,
+        env = "HINT_TIMEOUT_SECONDS",
+        default_value_t = 20
+    )]
     pub hint_timeout_seconds: u64,
 
     /// Exchange codes with `activate: true` (the integration is active at once). `false` leaves
     /// it pending at Hint until staff activate it from the dashboard.
-    #[arg(long, env = "HINT_ACTIVATE_ON_EXCHANGE", default_value_t = true, action = clap::ArgAction::Set)]
+    #[arg(global = true, long, env = "HINT_ACTIVATE_ON_EXCHANGE", default_value_t = true, action = clap::ArgAction::Set)]
     pub activate_on_exchange: bool,
 
     /// How often each connected practice's key is proved against Hint, in hours (0: never).
-    #[arg(long, env = "KEY_CHECK_HOURS", default_value_t = 24)]
+    #[arg(global = true, long, env = "KEY_CHECK_HOURS", default_value_t = 24)]
     pub key_check_hours: u64,
 
     /// Accept Hint's headless installs at `POST /hint/connect/{code}`.
-    #[arg(long, env = "HEADLESS_CONNECT", default_value_t = true, action = clap::ArgAction::Set)]
+    #[arg(global = true, long, env = "HEADLESS_CONNECT", default_value_t = true, action = clap::ArgAction::Set)]
     pub headless_connect: bool,
 
     /// Address of the built-in Hint sandbox (used when `HINT_API_BASE_URL` is unset). The other
     /// sandbox settings are read from their `SANDBOX_*` variables (see `practice-connect sandbox --help`).
-    #[arg(long, env = "SANDBOX_LISTEN", default_value = "127.0.0.1:3100")]
+    #[arg(
+        global = true,
+        long,
+        env = "SANDBOX_LISTEN",
+        default_value = "127.0.0.1:3100"
+    )]
     pub sandbox_listen: SocketAddr,
 
     /// Hint webhooks signed more than this many seconds before (or after) they arrive are
     /// refused, so a captured delivery cannot be replayed later; event ids are remembered this
     /// long.
-    #[arg(long, env = "WEBHOOK_MAX_AGE_SECONDS", default_value_t = 300)]
+    #[arg(
+        global = true,
+        long,
+        env = "WEBHOOK_MAX_AGE_SECONDS",
+        default_value_t = 300
+    )]
     pub webhook_max_age_seconds: u64,
 
     /// How long a landed code can be claimed, in minutes: Hint's codes are short-lived, and a
     /// pending connection older than this is swept away.
-    #[arg(long, env = "CODE_LIFETIME_MINUTES", default_value_t = 10)]
+    #[arg(
+        global = true,
+        long,
+        env = "CODE_LIFETIME_MINUTES",
+        default_value_t = 10
+    )]
     pub code_lifetime_minutes: u64,
 
     /// An exchange still `exchanging` this many seconds after it started (its server died) is
     /// put back to `pending` with "no answer" by the sweeper.
-    #[arg(long, env = "EXCHANGE_DEADLINE_SECONDS", default_value_t = 120)]
+    #[arg(
+        global = true,
+        long,
+        env = "EXCHANGE_DEADLINE_SECONDS",
+        default_value_t = 120
+    )]
     pub exchange_deadline_seconds: u64,
 
     /// Seconds a request may take before it is answered 408 (an exchange it started goes on).
-    #[arg(long, env = "REQUEST_TIMEOUT_SECONDS", default_value_t = 30)]
+    #[arg(
+        global = true,
+        long,
+        env = "REQUEST_TIMEOUT_SECONDS",
+        default_value_t = 30
+    )]
     pub request_timeout_seconds: u64,
 
     /// Seconds a client has to send a request's headers; slower connections are closed.
-    #[arg(long, env = "HEADER_READ_TIMEOUT_SECONDS", default_value_t = 10)]
+    #[arg(
+        global = true,
+        long,
+        env = "HEADER_READ_TIMEOUT_SECONDS",
+        default_value_t = 10
+    )]
     pub header_read_timeout_seconds: u64,
 
     /// Most client connections served at once; more wait to be accepted.
-    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 1024)]
+    #[arg(global = true, long, env = "MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
 
     /// The reverse proxies in front of the app, as CIDRs (`10.0.0.0/8,192.0.2.1/32`). A request
     /// from one of them has its client address read from `X-Forwarded-For` (the right-most
     /// address that is not a trusted proxy); from anywhere else the TCP peer is the client.
-    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
+    #[arg(global = true, long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<ipnet::IpNet>,
 
     /// Requests per minute one client address may make to each of sign-up, log-in, the
     /// landing and headless connect (bursts of a quarter of it are allowed).
-    #[arg(long, env = "CLIENT_REQUESTS_PER_MINUTE", default_value_t = 60)]
+    #[arg(
+        global = true,
+        long,
+        env = "CLIENT_REQUESTS_PER_MINUTE",
+        default_value_t = 60
+    )]
     pub client_requests_per_minute: u32,
 
     /// Calls to Hint's token endpoint that headless connect may make per minute, all callers
     /// together, so strangers cannot spend the partner's rate limit at Hint.
-    #[arg(long, env = "HEADLESS_HINT_CALLS_PER_MINUTE", default_value_t = 60)]
+    #[arg(
+        global = true,
+        long,
+        env = "HEADLESS_HINT_CALLS_PER_MINUTE",
+        default_value_t = 60
+    )]
     pub headless_hint_calls_per_minute: u32,
 
     /// Folder for local state (the SQLite file by default, the development encryption key).
-    #[arg(long, env = "DATA_DIR", default_value = "data")]
+    #[arg(global = true, long, env = "DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
 
     /// Which staff must log in with an authenticator code: `everyone`, or only `admins` (support
     /// staff, who can only read, then may skip it). Admins always need one.
-    #[arg(long, env = "STAFF_SECOND_FACTOR", value_enum, default_value_t = SecondFactorFor::Everyone)]
+    #[arg(global = true, long, env = "STAFF_SECOND_FACTOR", value_enum, default_value_t = SecondFactorFor::Everyone)]
     pub staff_second_factor: SecondFactorFor,
 
     /// The origin of Hint's web app (e.g. `https://app.hint.com`), the one site allowed to frame
     /// our embedded settings surface (`/hint/settings`). Unset: nobody may frame it (in
     /// development on the built-in sandbox, the sandbox may).
-    #[arg(long, env = "HINT_FRAME_ANCESTORS")]
+    #[arg(global = true, long, env = "HINT_FRAME_ANCESTORS")]
     pub hint_frame_ancestors: Option<String>,
 
     /// Hint's partner id (`HINT_PARTNER_ID`, which Hint sets on apps it hosts); shown to staff.
-    #[arg(long, env = "HINT_PARTNER_ID")]
+    #[arg(global = true, long, env = "HINT_PARTNER_ID")]
     pub hint_partner_id: Option<String>,
 
     /// How long a password + code confirmation stays good for revealing a key, deactivating at
     /// Hint and a manual connect, in minutes.
-    #[arg(long, env = "STEP_UP_MINUTES", default_value_t = 5)]
+    #[arg(global = true, long, env = "STEP_UP_MINUTES", default_value_t = 5)]
     pub step_up_minutes: u64,
 }
 
@@ -278,6 +363,58 @@ pub enum SecondFactorFor {
     Everyone,
     /// Admins only; support staff may log in with a password alone.
     Admins,
+}
+
+/// The example environment file: every setting of `serve` (and of the in-process sandbox) as a
+/// commented-out line under its help text, with its default where it has one.
+pub fn env_example() -> String {
+    use clap::CommandFactory;
+
+    let mut out = String::from(
+        "# practice-connect settings. Copy to `.env` (read at start) and uncomment what you set.\n\
+         # Made by `practice-connect env-example`; a test keeps this file in step with the code.\n\
+         # Production refuses to start without the settings marked *production* in the README.\n",
+    );
+    let root = Cli::command();
+    let sandbox = root
+        .find_subcommand("sandbox")
+        .expect("the sandbox subcommand")
+        .clone();
+    for (title, command) in [("The app", &root), ("The built-in Hint sandbox", &sandbox)] {
+        out.push_str(&format!("\n## {title}\n"));
+        for arg in command.get_arguments() {
+            let Some(env) = arg.get_env() else { continue };
+            let env = env.to_string_lossy();
+            if out.contains(&format!("# {env}=")) {
+                continue;
+            }
+            let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+            for line in help.lines() {
+                out.push_str(&format!("\n# {line}"));
+            }
+            let default = arg
+                .get_default_values()
+                .iter()
+                .map(|v| v.to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join(",");
+            out.push_str(&format!("\n# {env}={default}\n"));
+        }
+    }
+    for (name, meaning) in [
+        (
+            "HINT_API_URL",
+            "Hint's name for HINT_API_BASE_URL (set by Hint on apps it hosts); ours wins.",
+        ),
+        (
+            "HINT_API_KEY",
+            "Hint's name for HINT_PARTNER_API_KEY (set by Hint on apps it hosts); ours wins.",
+        ),
+        ("RUST_LOG", "Log filter (tracing's EnvFilter syntax)."),
+    ] {
+        out.push_str(&format!("\n# {meaning}\n# {name}=\n"));
+    }
+    out
 }
 
 impl Config {
@@ -383,6 +520,24 @@ mod tests {
     fn parse(args: &[&str]) -> Cli {
         Cli::try_parse_from(std::iter::once("practice-connect").chain(args.iter().copied()))
             .expect("arguments parse")
+    }
+
+    #[test]
+    fn the_example_environment_file_lists_every_setting_as_the_code_has_it() {
+        let file = include_str!("../../.env.example");
+        assert_eq!(
+            file,
+            env_example(),
+            "run `cargo run --features ssr -- env-example > .env.example`"
+        );
+        for name in [
+            "APP_ENV",
+            "DATABASE_URL",
+            "STEP_UP_MINUTES",
+            "SANDBOX_APP_URL",
+        ] {
+            assert!(file.contains(&format!("# {name}=")), "{name}");
+        }
     }
 
     #[test]

@@ -114,3 +114,47 @@ fn hint_s_own_setting_names_count_as_ours() {
         "{printed}"
     );
 }
+
+#[test]
+fn seed_refuses_to_write_made_up_rows_outside_development() {
+    let seed = |scratch: &std::path::Path, app_env: &str, extra: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_practice-connect"))
+            .env_clear()
+            .env("APP_ENV", app_env)
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}/app.db", scratch.display()),
+            )
+            .env("DATA_DIR", scratch.join("data"))
+            .args(["seed", "--connections", "3"])
+            .args(extra)
+            .output()
+            .expect("the binary runs");
+        (
+            output.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ),
+        )
+    };
+    let (first, second) = (
+        std::env::temp_dir().join(unique_name("pc-seed")),
+        std::env::temp_dir().join(unique_name("pc-seed")),
+    );
+    let (ok, printed) = seed(&first, "production", &[]);
+    assert!(!ok && printed.contains("APP_ENV=development"), "{printed}");
+    let (ok, printed) = seed(&first, "development", &[]);
+    assert!(ok && printed.contains("added 3"), "{printed}");
+    let (ok, printed) = seed(&first, "development", &[]);
+    assert!(
+        !ok && printed.contains("has 3 connections already"),
+        "{printed}"
+    );
+    let (ok, printed) = seed(&second, "production", &["--force"]);
+    assert!(ok && printed.contains("added 3"), "{printed}");
+    for scratch in [first, second] {
+        let _ = std::fs::remove_dir_all(scratch);
+    }
+}
