@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# Installs every tool practice-connect needs, skipping what is already there.
+# Installs the tools practice-connect needs, skipping what is already there.
+#   scripts/setup.sh          what building and serving need (make run): the wasm target,
+#                             cargo-leptos, wasm-bindgen-cli
+#   scripts/setup.sh --test   also what the tests need (make test): Chromium and the Playwright packages
 # Safe to run again and again: each step checks before it installs.
 # Works offline on machines that reach only the package registries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+for_tests=false
+[ "${1:-}" = "--test" ] && for_tests=true
 
 CARGO_LEPTOS_VERSION=0.3.11
 # Must equal the `wasm-bindgen` pin in Cargo.toml.
@@ -36,18 +42,36 @@ if ! have_version wasm-bindgen "$WASM_BINDGEN_VERSION"; then
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 
-if [ ! -x /usr/bin/chromium ]; then
-  say "installing Debian's chromium"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq chromium >/dev/null
+if ! $for_tests; then
+  say "tools ready to build and serve"
+  exit 0
 fi
 
-if [ -f end2end/package-lock.json ]; then
+# As root, or through sudo for everyone else.
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+chromium=${CHROMIUM_PATH:-/usr/bin/chromium}
+if [ ! -x "$chromium" ]; then
+  if command -v apt-get >/dev/null 2>&1; then
+    say "installing Debian's chromium"
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get update -qq
+    as_root apt-get install -y -qq chromium >/dev/null
+  else
+    say "no apt-get here: install Chromium (or Chrome) yourself and set CHROMIUM_PATH to its binary;"
+    say "the browser tests need it, everything else goes on"
+  fi
+fi
+
+if ! command -v npm >/dev/null 2>&1; then
+  say "npm is missing: install Node.js 20 or newer (it brings npm) for the browser tests"
+elif [ -f end2end/package-lock.json ]; then
   if [ ! -d end2end/node_modules ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     say "installing end-to-end test packages (npm ci)"
     (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
   fi
 fi
 
-say "tools ready"
+say "tools ready to build, serve and test"
