@@ -42,6 +42,16 @@ async fn main() -> ExitCode {
 }
 
 async fn serve(config: practice_connect::server::config::Config) -> Result<(), String> {
+    let absolute = |path: &std::path::Path| {
+        std::path::absolute(path)
+            .map_or_else(|_| path.display().to_string(), |p| p.display().to_string())
+    };
+    tracing::info!(
+        data_dir = %absolute(&config.data_dir),
+        site_root = %absolute(&config.site_root),
+        database = if config.database_url.is_some() { "DATABASE_URL" } else { "app.db in DATA_DIR" },
+        "starting"
+    );
     let app = Application::build(config)
         .await
         .map_err(|e| format!("could not start: {e}"))?;
@@ -53,7 +63,7 @@ async fn serve(config: practice_connect::server::config::Config) -> Result<(), S
 }
 
 async fn migrate(config: practice_connect::server::config::Config) -> Result<(), String> {
-    let db = Db::connect(&config.database_url, 1)
+    let db = Db::connect(&config.database_url(), 1)
         .await
         .map_err(|e| e.to_string())?;
     db.migrate()
@@ -80,7 +90,7 @@ async fn sandbox(args: practice_connect::sandbox::SandboxArgs) -> Result<(), Str
 }
 
 async fn open_db(config: &practice_connect::server::config::Config) -> Result<Db, String> {
-    let db = Db::connect(&config.database_url, 2)
+    let db = Db::connect(&config.database_url(), 2)
         .await
         .map_err(|e| e.to_string())?;
     db.migrate()

@@ -75,8 +75,10 @@ pub enum StaffCommand {
     /// Add a staff member. The password is read from standard input (prompted without echo on a
     /// terminal).
     Add {
+        /// Their email, which they log in with.
         #[arg(long)]
         email: String,
+        /// Their name as the dashboard shows it (the email when omitted).
         #[arg(long)]
         name: Option<String>,
         /// `admin` (all actions) or `support` (read only).
@@ -87,12 +89,14 @@ pub enum StaffCommand {
     List,
     /// Disable a staff member; their sessions stop working at once.
     Disable {
+        /// The staff member's email.
         #[arg(long)]
         email: String,
     },
     /// Forget a staff member's authenticator and recovery codes (they lost both) and end their
     /// sessions; they set up a new authenticator at their next login.
     ResetSecondFactor {
+        /// The staff member's email.
         #[arg(long)]
         email: String,
     },
@@ -155,15 +159,10 @@ pub struct Config {
     )]
     pub output_name: String,
 
-    /// Database: `sqlite://path/to/file.db` or `postgres://user:pass@host/db`.
-    #[arg(
-        global = true,
-        long,
-        env = "DATABASE_URL",
-        default_value = "sqlite://data/app.db",
-        hide_env_values = true
-    )]
-    pub database_url: String,
+    /// Database: `sqlite://path/to/file.db` or `postgres://user:pass@host/db`. Unset: the SQLite
+    /// file `app.db` in `DATA_DIR`.
+    #[arg(global = true, long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
 
     /// Most database connections held open at once.
     #[arg(
@@ -231,7 +230,7 @@ pub struct Config {
 
     /// Exchange codes with `activate: true` (the integration is active at once). `false` leaves
     /// it pending at Hint until staff activate it from the dashboard.
-    #[arg(global = true, long, env = "HINT_ACTIVATE_ON_EXCHANGE", default_value_t = true, action = clap::ArgAction::Set)]
+    #[arg(global = true, long, env = "HINT_ACTIVATE_ON_EXCHANGE", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub activate_on_exchange: bool,
 
     /// How often each connected practice's key is proved against Hint, in hours (0: never).
@@ -239,7 +238,7 @@ pub struct Config {
     pub key_check_hours: u64,
 
     /// Accept Hint's headless installs at `POST /hint/connect/{code}`.
-    #[arg(global = true, long, env = "HEADLESS_CONNECT", default_value_t = true, action = clap::ArgAction::Set)]
+    #[arg(global = true, long, env = "HEADLESS_CONNECT", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub headless_connect: bool,
 
     /// Address of the built-in Hint sandbox (used when `HINT_API_BASE_URL` is unset). The other
@@ -418,6 +417,14 @@ pub fn env_example() -> String {
 }
 
 impl Config {
+    /// The database to open: `DATABASE_URL`, or `app.db` in `DATA_DIR`.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}/app.db", self.data_dir.display()),
+        }
+    }
+
     /// Takes Hint's reserved names (`HINT_API_URL`, `HINT_API_KEY`; Hint sets them on apps it
     /// hosts) for settings ours leave unset: our own names win when both are set.
     /// `HINT_WEBHOOK_SECRET` and `HINT_PARTNER_ID` are the same name in both.

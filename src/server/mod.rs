@@ -91,7 +91,7 @@ pub struct Application {
 impl Application {
     /// Opens the database (running migrations), loads the built assets and binds the listener.
     pub async fn build(config: Config) -> Result<Self, StartError> {
-        let db = Db::connect(&config.database_url, config.database_max_connections).await?;
+        let db = Db::connect(&config.database_url(), config.database_max_connections).await?;
         db.migrate().await?;
         let development = config.is_development();
         if !development {

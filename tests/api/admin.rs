@@ -247,7 +247,7 @@ async fn the_seed_command_fills_the_list() {
 
 #[tokio::test]
 async fn with_activate_false_a_connection_awaits_an_admin_to_activate_it_at_hint() {
-    let app = TestApp::spawn_with(TestDb::Sqlite, &["--activate-on-exchange", "false"]).await;
+    let app = TestApp::spawn_with(TestDb::Sqlite, &["--activate-on-exchange=false"]).await;
     app.ready_to_connect(RIVERBEND).await;
     let exchanged = app.connect().await;
     assert_eq!(exchanged["status"], "awaiting_activation");

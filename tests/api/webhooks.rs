@@ -217,7 +217,7 @@ async fn headless_connect_reports_hint_failures_and_can_be_turned_off() {
         .unwrap();
     assert_eq!(retried.status(), 200);
 
-    let off = TestApp::spawn_with(TestDb::Sqlite, &["--headless-connect", "false"]).await;
+    let off = TestApp::spawn_with(TestDb::Sqlite, &["--headless-connect=false"]).await;
     let refused = off
         .client
         .post(format!("{}/hint/connect/AnyCode12345678", off.address))
