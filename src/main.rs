@@ -25,6 +25,7 @@ async fn main() -> ExitCode {
         Command::Migrate => migrate(config).await,
         Command::Sandbox(args) => sandbox(args).await,
         Command::Staff { action } => staff(config, action).await,
+        Command::Check => check(&config),
         Command::EnvExample => {
             print!("{}", practice_connect::server::config::env_example());
             Ok(())
@@ -39,6 +40,21 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `practice-connect check`: one line per check; fails when any check does.
+fn check(config: &practice_connect::server::config::Config) -> Result<(), String> {
+    use practice_connect::domain::status::Verdict;
+
+    let lines = practice_connect::server::setup_check::for_command(config);
+    for line in &lines {
+        println!("{:<4} {}", line.verdict.as_str(), line.text);
+    }
+    let failed = lines.iter().filter(|l| l.verdict == Verdict::Fail).count();
+    if failed > 0 {
+        return Err(format!("{failed} check(s) failed"));
+    }
+    Ok(())
 }
 
 async fn serve(config: practice_connect::server::config::Config) -> Result<(), String> {

@@ -50,6 +50,18 @@ pub async fn admin_connections(query: ListQuery) -> Result<ConnectionPage, AppEr
     crate::server::admin::queries::list(&caller.state, &query).await
 }
 
+/// What to register with Hint and whether this setup works with it (`practice-connect check`).
+#[server(prefix = "/api", endpoint = "admin/setup")]
+pub async fn admin_setup_check() -> Result<Vec<crate::domain::status::CheckLine>, AppError> {
+    let (caller, _member) = staff(crate::domain::admin::StaffRole::Support).await?;
+    let state = &caller.state;
+    Ok(crate::server::setup_check::run(
+        &state.config,
+        &state.public_base_url,
+        state.hint_mode.is_sandbox(),
+    ))
+}
+
 /// The numbers above the list.
 #[server(prefix = "/api", endpoint = "admin/summary")]
 pub async fn admin_summary() -> Result<Summary, AppError> {

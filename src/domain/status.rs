@@ -17,6 +17,13 @@ pub enum HintMode {
     },
 }
 
+impl HintMode {
+    /// Whether the built-in sandbox plays Hint.
+    pub fn is_sandbox(&self) -> bool {
+        matches!(self, Self::BuiltInSandbox { .. })
+    }
+}
+
 /// How the system is doing: health for anyone; the internals for staff only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SystemStatus {
@@ -38,4 +45,33 @@ pub struct StatusDetails {
     pub hint: HintMode,
     /// The server's version.
     pub version: String,
+}
+
+/// How one setup check came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Verdict {
+    /// As it should be.
+    Ok,
+    /// Wrong: Hint's redirects, webhooks or frames will not work (or production is unsafe).
+    Fail,
+    /// Something to know or to do (a URL to register with Hint).
+    Note,
+}
+
+impl Verdict {
+    /// The word a terminal line starts with.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Fail => "FAIL",
+            Self::Note => "note",
+        }
+    }
+}
+
+/// One line of `practice-connect check` (and of the dashboard's setup panel).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckLine {
+    pub verdict: Verdict,
+    pub text: String,
 }

@@ -41,6 +41,9 @@ pub enum Command {
         #[command(subcommand)]
         action: KeysCommand,
     },
+    /// Check the setup against Hint: print the URLs to register with Hint and whether redirects,
+    /// webhooks and production settings will work. Exits non-zero when a check fails.
+    Check,
     /// Print an example environment file with every setting, its meaning and its default (the
     /// repository's `.env.example` is this output).
     EnvExample,

@@ -28,6 +28,7 @@ pub mod http;
 pub mod passwords;
 pub mod rate_limits;
 pub mod seed;
+pub mod setup_check;
 pub mod staff;
 pub mod state;
 pub mod telemetry;
@@ -184,6 +185,7 @@ impl Application {
         ));
         let state = AppState {
             public_origin: origin_of(&public_base_url).into(),
+            public_base_url: public_base_url.clone().into(),
             leptos_options,
             db,
             config: Arc::new(config),
@@ -197,6 +199,11 @@ impl Application {
             clock: clock::Clock::default(),
             frame_ancestors: frame_ancestors.into(),
         };
+        setup_check::log(&setup_check::run(
+            &state.config,
+            &state.public_base_url,
+            state.hint_mode.is_sandbox(),
+        ));
         let router = http::router(state.clone());
         Ok(Self {
             listener,

@@ -36,6 +36,9 @@ pub struct AppState {
     pub passwords: Arc<Hasher>,
     /// Our own origin (`scheme://host[:port]`), the only one state-changing requests may come from.
     pub public_origin: Arc<str>,
+    /// The base URL users and Hint reach us at (`PUBLIC_BASE_URL`, or the bound address).
+    #[from_ref(skip)]
+    pub public_base_url: Arc<str>,
     /// The keys that encrypt practice keys and pending codes at rest.
     pub keys: Arc<Keyring>,
     /// The time session and second-factor rules read (tests move it on).

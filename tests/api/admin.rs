@@ -322,3 +322,32 @@ async fn a_reveal_that_cannot_be_audited_gives_no_key() {
     assert_eq!(refused, json!("Internal"));
     assert!(!refused.to_string().contains("audit unavailable"));
 }
+
+#[tokio::test]
+async fn staff_see_what_to_register_with_hint_and_providers_do_not() {
+    let app = TestApp::spawn(TestDb::Sqlite).await;
+    let provider = app.another_browser();
+    provider.sign_up().await;
+    assert_eq!(
+        provider.call("admin/setup", &[]).await.unwrap_err(),
+        json!("Forbidden")
+    );
+    app.log_in_staff(StaffRole::Support).await;
+    let lines = app.call("admin/setup", &[]).await.unwrap();
+    let text = lines.to_string();
+    assert!(
+        text.contains(&format!(
+            "redirect URL to register with Hint: {}/signup?code=",
+            app.address
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("reaches the landing"),
+        "the landing check runs: {text}"
+    );
+    assert!(
+        !text.contains("\"Fail\""),
+        "development on the sandbox passes: {text}"
+    );
+}

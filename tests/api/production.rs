@@ -158,3 +158,51 @@ fn seed_refuses_to_write_made_up_rows_outside_development() {
         let _ = std::fs::remove_dir_all(scratch);
     }
 }
+
+/// Runs `practice-connect check` with `settings` only; whether it passed, and what it printed.
+fn check_with(settings: &[(&str, &str)]) -> (bool, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_practice-connect"))
+        .env_clear()
+        .envs(settings.iter().copied())
+        .arg("check")
+        .output()
+        .expect("the binary runs");
+    (
+        output.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    )
+}
+
+#[test]
+fn check_names_what_to_register_and_fails_on_a_plain_http_public_url() {
+    let mut settings = REQUIRED.to_vec();
+    settings.retain(|(name, _)| *name != "PUBLIC_BASE_URL");
+    settings.push(("PUBLIC_BASE_URL", "http://partner.example"));
+    let (passed, printed) = check_with(&settings);
+    assert!(!passed, "{printed}");
+    assert!(
+        printed.contains("FAIL PUBLIC_BASE_URL must start with https://"),
+        "{printed}"
+    );
+
+    let (passed, printed) = check_with(&REQUIRED);
+    assert!(passed, "{printed}");
+    for expected in [
+        "note redirect URL to register with Hint: https://partner.example/signup?code=",
+        "note webhook URL to register with Hint: https://partner.example/hint/webhooks",
+        "ok   a code appended the way Hint does",
+        "ok   every production setting is there",
+    ] {
+        assert!(printed.contains(expected), "{expected} in {printed}");
+    }
+
+    let mut broken = REQUIRED.to_vec();
+    broken.push(("REDIRECT_PATH", "/connect"));
+    let (passed, printed) = check_with(&broken);
+    assert!(!passed);
+    assert!(printed.contains("end a path form with /"), "{printed}");
+}

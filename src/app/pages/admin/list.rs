@@ -8,7 +8,9 @@ use leptos_router::params::ParamsMap;
 
 use super::detail::StepUpFields;
 use super::AccessProblem;
-use crate::api::admin::{admin_connections, admin_summary, staff_me, ManualConnect};
+use crate::api::admin::{
+    admin_connections, admin_setup_check, admin_summary, staff_me, ManualConnect,
+};
 use crate::app::components::form_error::ActionError;
 use crate::app::components::status_badge::StatusBadge;
 use crate::domain::admin::{
@@ -51,6 +53,7 @@ pub fn AdminPage() -> impl IntoView {
                         <Filters query=query.get_untracked() />
                         <Table page query=query.get_untracked() />
                         {(member.role == StaffRole::Admin).then(|| view! { <ManualConnectForm /> })}
+                        <SetupPanel />
                     }.into_any(),
                     (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => view! { <AccessProblem error /> }.into_any(),
                 }
@@ -273,5 +276,46 @@ fn ManualConnectForm() -> impl IntoView {
             </ActionForm>
             {move || action.value().get().and_then(Result::ok).map(|message| view! { <p role="status" class="success">{message}</p> })}
         </section>
+    }
+}
+
+/// What to register with Hint, and whether this setup works with it (as `practice-connect
+/// check` prints it). Open when a check fails.
+#[component]
+fn SetupPanel() -> impl IntoView {
+    use crate::domain::status::Verdict;
+
+    let lines = Resource::new(|| (), |_| admin_setup_check());
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                lines.await.ok().map(|lines| {
+                    let failed = lines.iter().filter(|l| l.verdict == Verdict::Fail).count();
+                    let summary = if failed == 0 {
+                        "Registering with Hint: every check passes".to_owned()
+                    } else {
+                        format!("Registering with Hint: {failed} check(s) fail")
+                    };
+                    let items = lines
+                        .into_iter()
+                        .map(|line| {
+                            let (class, word) = match line.verdict {
+                                Verdict::Ok => ("check-ok", "OK"),
+                                Verdict::Fail => ("check-fail", "Fails"),
+                                Verdict::Note => ("check-note", "Note"),
+                            };
+                            view! { <li class=class><strong>{word}": "</strong>{line.text}</li> }
+                        })
+                        .collect_view();
+                    view! {
+                        <details class="card setup-check" open=failed > 0>
+                            <summary>{summary}</summary>
+                            <ul>{items}</ul>
+                            <p class="help">"The same checks: "<code>"practice-connect check"</code>"."</p>
+                        </details>
+                    }
+                })
+            })}
+        </Transition>
     }
 }

@@ -1,0 +1,173 @@
+//! "Check that redirect": what to register with Hint, and whether this setup can work with it.
+//! `practice-connect check` prints it, `serve` logs it at start, and staff see it on the
+//! dashboard. Nothing here calls out: each check reads the settings and runs the app's own
+//! landing rule on a code appended the way Hint appends it.
+
+use axum::http::Uri;
+
+use super::config::Config;
+use super::http::landing::landing_code;
+use super::http::security::{EMBEDDED_SETTINGS_PATH, HANDSHAKE_PATH, WEBHOOKS_PATH};
+use crate::domain::status::{CheckLine, Verdict};
+
+/// A made-up code of the shape Hint sends.
+const SAMPLE_CODE: &str = "2jK3jlOOOpejk7xnKEl";
+
+fn line(verdict: Verdict, text: impl Into<String>) -> CheckLine {
+    CheckLine {
+        verdict,
+        text: text.into(),
+    }
+}
+
+/// What `practice-connect check` prints: every check, and outside development each setting
+/// production still lacks.
+pub fn for_command(config: &Config) -> Vec<CheckLine> {
+    let base = config.public_base_url();
+    if config.is_development() {
+        return run(config, &base, config.hint_api_base_url.is_none());
+    }
+    // Production's own list covers HTTPS and the secrets, and more.
+    let mut lines = urls_and_landing(config, &base);
+    let problems = config.production_problems();
+    if problems.is_empty() {
+        lines.push(line(Verdict::Ok, "every production setting is there"));
+    }
+    lines.extend(
+        problems
+            .into_iter()
+            .map(|problem| line(Verdict::Fail, problem)),
+    );
+    lines
+}
+
+/// Logs every check (`serve` does at start): failures as warnings.
+pub fn log(lines: &[CheckLine]) {
+    for line in lines {
+        match line.verdict {
+            Verdict::Fail => tracing::warn!(check = "FAIL", "{}", line.text),
+            verdict => tracing::info!(check = verdict.as_str(), "{}", line.text),
+        }
+    }
+}
+
+/// Every check, in order, for the app reached at `base`. `on_sandbox`: the built-in sandbox
+/// plays Hint.
+pub fn run(config: &Config, base: &str, on_sandbox: bool) -> Vec<CheckLine> {
+    let mut lines = urls_and_landing(config, base);
+    lines.push(
+        match (base.starts_with("https://"), config.is_development()) {
+            (true, _) => line(Verdict::Ok, "the public base URL is HTTPS"),
+            (false, true) => line(
+                Verdict::Note,
+                format!("the public base URL {base} is plain HTTP: fine for development only"),
+            ),
+            (false, false) => line(
+                Verdict::Fail,
+                format!("the public base URL {base} is not HTTPS: set PUBLIC_BASE_URL=https://…"),
+            ),
+        },
+    );
+    lines.extend(secrets_check(config, on_sandbox));
+    lines
+}
+
+/// The URLs to register with Hint, and whether a code appended to the redirect URL lands.
+fn urls_and_landing(config: &Config, base: &str) -> Vec<CheckLine> {
+    let mut lines = vec![
+        line(
+            Verdict::Note,
+            format!("redirect URL to register with Hint: {base}{}", config.redirect_path),
+        ),
+        line(
+            Verdict::Note,
+            format!("webhook URL to register with Hint: {base}{WEBHOOKS_PATH}"),
+        ),
+        line(
+            Verdict::Note,
+            format!("handshake URL: {base}{HANDSHAKE_PATH}; settings anchor: {base}{EMBEDDED_SETTINGS_PATH}"),
+        ),
+    ];
+    lines.push(landing_check(base, &config.redirect_path));
+    lines
+}
+
+/// Appends a code to the redirect URL exactly as Hint does (to the end of the string, nothing
+/// added) and runs the app's own landing rule on the result.
+fn landing_check(base: &str, redirect_path: &str) -> CheckLine {
+    if !redirect_path.starts_with('/') {
+        return line(
+            Verdict::Fail,
+            format!("REDIRECT_PATH {redirect_path:?} must start with /"),
+        );
+    }
+    if !redirect_path.contains('?') && !redirect_path.ends_with('/') {
+        return line(
+            Verdict::Fail,
+            format!(
+                "REDIRECT_PATH {redirect_path:?} would run Hint's code into its last word (\"{redirect_path}{SAMPLE_CODE}\"): end a path form with /, like /connect/"
+            ),
+        );
+    }
+    let arrived = format!("{base}{redirect_path}{SAMPLE_CODE}");
+    let Ok(uri) = arrived.parse::<Uri>() else {
+        return line(
+            Verdict::Fail,
+            format!("{arrived} is not a URL a browser could follow"),
+        );
+    };
+    match landing_code(redirect_path, &uri) {
+        Some(code) if code == SAMPLE_CODE => line(
+            Verdict::Ok,
+            format!("a code appended the way Hint does ({arrived}) reaches the landing"),
+        ),
+        _ => line(
+            Verdict::Fail,
+            format!(
+                "a code appended to {base}{redirect_path} would not reach the landing: use /signup?code= or a path ending in /, like /connect/"
+            ),
+        ),
+    }
+}
+
+fn secrets_check(config: &Config, on_sandbox: bool) -> Vec<CheckLine> {
+    if on_sandbox || (config.is_development() && config.hint_api_base_url.is_none()) {
+        return vec![line(
+            Verdict::Note,
+            "the built-in Hint sandbox plays Hint (development mode)",
+        )];
+    }
+    let set = |name: &str, present: bool| {
+        if present {
+            line(Verdict::Ok, format!("{name} is set"))
+        } else {
+            line(
+                Verdict::Fail,
+                format!("{name} is not set: Hint's calls to us cannot be checked without it"),
+            )
+        }
+    };
+    vec![
+        set(
+            "HINT_PARTNER_API_KEY",
+            config.hint_partner_api_key.is_some(),
+        ),
+        set("HINT_WEBHOOK_SECRET", config.hint_webhook_secret.is_some()),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_redirect_forms_land_and_broken_ones_are_named() {
+        let base = "https://connect.partner.example";
+        for good in ["/signup?code=", "/connect/", "/a/b?x=1&code="] {
+            assert_eq!(landing_check(base, good).verdict, Verdict::Ok, "{good}");
+        }
+        for bad in ["/signup?code", "signup?code=", "/signup"] {
+            assert_eq!(landing_check(base, bad).verdict, Verdict::Fail, "{bad}");
+        }
+    }
+}
