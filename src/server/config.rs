@@ -337,6 +337,11 @@ pub struct Config {
     #[arg(global = true, long, env = "DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
 
+    /// Where Prometheus metrics are served (`GET /metrics`), apart from the public listener, e.g.
+    /// `127.0.0.1:9100`. Unset: no metrics listener.
+    #[arg(global = true, long, env = "METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
     /// Which staff must log in with an authenticator code: `everyone`, or only `admins` (support
     /// staff, who can only read, then may skip it). Admins always need one.
     #[arg(global = true, long, env = "STAFF_SECOND_FACTOR", value_enum, default_value_t = SecondFactorFor::Everyone)]
@@ -535,10 +540,9 @@ mod tests {
     #[test]
     fn the_example_environment_file_lists_every_setting_as_the_code_has_it() {
         let file = include_str!("../../.env.example");
-        assert_eq!(
-            file,
-            env_example(),
-            "run `cargo run --features ssr -- env-example > .env.example`"
+        assert!(
+            file == env_example(),
+            ".env.example is out of date: run `target/debug/practice-connect env-example > .env.example`"
         );
         for name in [
             "APP_ENV",

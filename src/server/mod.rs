@@ -25,6 +25,7 @@ pub mod hint;
 pub mod hint_sessions;
 pub mod housekeeping;
 pub mod http;
+pub mod metrics;
 pub mod passwords;
 pub mod rate_limits;
 pub mod seed;
@@ -83,6 +84,8 @@ pub enum StartError {
 /// A server bound to its port, ready to run.
 pub struct Application {
     listener: TcpListener,
+    /// Where `/metrics` is served, when `METRICS_LISTEN` is set.
+    metrics_listener: Option<TcpListener>,
     router: Router,
     state: AppState,
     /// The built-in Hint sandbox, when no Hint base URL is configured. Lives as long as the app.
@@ -122,6 +125,11 @@ impl Application {
             .user_agent(concat!("practice-connect/", env!("CARGO_PKG_VERSION")))
             .build()?;
         let listener = TcpListener::bind(config.site_addr).await?;
+        metrics::handle();
+        let metrics_listener = match config.metrics_listen {
+            Some(address) => Some(TcpListener::bind(address).await?),
+            None => None,
+        };
         let public_base_url = match &config.public_base_url {
             Some(_) => config.public_base_url(),
             None => format!("http://{}", listener.local_addr()?),
@@ -207,6 +215,7 @@ impl Application {
         let router = http::router(state.clone());
         Ok(Self {
             listener,
+            metrics_listener,
             router,
             state,
             sandbox,
@@ -216,6 +225,13 @@ impl Application {
     /// The address actually bound (useful with port 0).
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// Where `/metrics` is served, when it is.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|listener| listener.local_addr().ok())
     }
 
     /// The shared state (tests reach the database through it).
@@ -238,6 +254,10 @@ impl Application {
             let every = Duration::from_secs(self.state.config.key_check_hours * 3600);
             tokio::spawn(connections::health::run(self.state.clone(), every))
         });
+        let metrics = self.metrics_listener.map(|listener| {
+            let router = metrics::router(self.state.clone());
+            tokio::spawn(async move { axum::serve(listener, router).await })
+        });
         let limits = http::listener::Limits {
             max_connections: self.state.config.max_connections.max(1),
             header_read_timeout: Duration::from_secs(self.state.config.header_read_timeout_seconds),
@@ -245,6 +265,9 @@ impl Application {
         let result = http::listener::serve(self.listener, self.router, limits, shutdown).await;
         sweeper.abort();
         if let Some(task) = key_checks {
+            task.abort();
+        }
+        if let Some(task) = metrics {
             task.abort();
         }
         self.state.db.close().await;

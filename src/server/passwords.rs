@@ -69,6 +69,7 @@ enum Job {
 pub struct Hasher {
     queue: SyncSender<Job>,
     workers: usize,
+    running: Arc<AtomicUsize>,
     peak: Arc<AtomicUsize>,
 }
 
@@ -98,6 +99,7 @@ impl Hasher {
         Self {
             queue,
             workers,
+            running,
             peak,
         }
     }
@@ -105,6 +107,11 @@ impl Hasher {
     /// How many workers the pool has.
     pub fn workers(&self) -> usize {
         self.workers
+    }
+
+    /// How many hashes run right now.
+    pub fn in_flight(&self) -> usize {
+        self.running.load(Ordering::SeqCst)
     }
 
     /// The most hashes that ever ran at once in this pool (never more than `workers`).

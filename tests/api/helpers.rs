@@ -30,6 +30,8 @@ pub struct TestApp {
     pub hint: String,
     /// The app's state, for tests that call services directly.
     pub state: practice_connect::server::state::AppState,
+    /// `http://127.0.0.1:<port>` of the metrics listener, when the test asked for one.
+    pub metrics: Option<String>,
     _running: std::sync::Arc<Running>,
 }
 
@@ -101,6 +103,9 @@ impl TestApp {
         }
         let app = Application::build(cli.config).await.expect("app starts");
         let address = format!("http://{}", app.local_addr().expect("bound"));
+        let metrics = app
+            .metrics_addr()
+            .map(|address| format!("http://{address}"));
         let db = app.state().db.clone();
         let state = app.state().clone();
         let hint = app
@@ -118,6 +123,7 @@ impl TestApp {
             db,
             hint,
             state,
+            metrics,
             _running: std::sync::Arc::new(Running {
                 _stop: stop,
                 scratch,

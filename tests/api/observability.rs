@@ -134,3 +134,56 @@ async fn one_access_log_line_per_request_with_its_id_and_no_query_string() {
     assert!(!everything.contains("QuerySecret"), "{everything}");
     assert!(!everything.contains("con_abc"), "{everything}");
 }
+
+/// The value of one series in Prometheus's text format (0 when absent).
+fn series(text: &str, name_and_labels: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name_and_labels)?.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn metrics_are_served_apart_and_move_with_a_journey() {
+    let app = TestApp::spawn_with(TestDb::Sqlite, &["--metrics-listen", "127.0.0.1:0"]).await;
+    let metrics = app.metrics.clone().expect("a metrics listener");
+    let scrape = || async {
+        reqwest::get(format!("{metrics}/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let before = scrape().await;
+    app.ready_to_connect(crate::helpers::RIVERBEND).await;
+    assert_eq!(app.connect().await["status"], "connected");
+    let after = scrape().await;
+
+    let connected = r#"exchanges_total{outcome="connected"}"#;
+    assert!(
+        series(&after, connected) >= series(&before, connected) + 1.0,
+        "{after}"
+    );
+    let tokens = r#"hint_requests_total{endpoint="/api/oauth/tokens",status="200"}"#;
+    assert!(
+        series(&after, tokens) >= series(&before, tokens) + 1.0,
+        "{after}"
+    );
+    for name in [
+        "http_requests_total{",
+        "http_request_duration_seconds_bucket{",
+        "hint_request_duration_seconds_bucket{",
+        "password_hashes_in_flight",
+        "database_connections{",
+    ] {
+        assert!(after.contains(name), "{name} in {after}");
+    }
+    // Routes are templates, never ids or query strings.
+    assert!(
+        after.contains(r#"route="/api/onboarding/connect""#) || after.contains("route=\"/api/"),
+        "{after}"
+    );
+    assert!(!after.contains("code="), "{after}");
+    // The public listener does not serve them.
+    assert_eq!(app.get("/metrics").await.status(), 404);
+}

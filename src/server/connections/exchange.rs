@@ -132,6 +132,7 @@ async fn run_claimed(
                 ..entry(AuditAction::ExchangeSucceeded, Outcome::Ok, None)
             };
             audit::record(&state.db, done).await;
+            crate::server::metrics::exchange_finished("connected");
             // Prove the new key at once; a failure changes nothing the key job will not see again.
             if let Err(error) = verify_key(state, &target).await {
                 tracing::warn!(%error, connection_id = %target, "could not verify a new practice key");
@@ -149,6 +150,7 @@ async fn run_claimed(
                 tracing::warn!(%error, connection_id = %id, "code exchange failed");
             }
             release(state, &id, status, problem).await?;
+            crate::server::metrics::exchange_finished(problem.as_str());
             let failed = entry(
                 AuditAction::ExchangeFailed,
                 Outcome::Failed,

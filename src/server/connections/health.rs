@@ -16,8 +16,18 @@ use crate::server::state::AppState;
 
 /// Calls to Hint in flight at once.
 pub const CONCURRENCY: usize = 4;
-/// Keys checked per round at most.
+/// Keys checked per round at least (when that many are due).
 pub const BATCH: i64 = 200;
+/// Rounds per checking period (`run` ticks every `every / ROUNDS`).
+pub const ROUNDS: i64 = 24;
+
+/// How many keys one round takes: twice a fair share of the connected practices (so a backlog
+/// is caught up), and never fewer than `BATCH`. With the share following the count, every key is
+/// checked within its period however many practices there are.
+fn round_size(connected: i64) -> i64 {
+    let share = (connected + ROUNDS - 1) / ROUNDS;
+    (2 * share).max(BATCH)
+}
 
 /// What one round did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -29,12 +39,19 @@ pub struct Report {
     pub failed: usize,
 }
 
-/// Checks every connected key not checked within `every`, up to `BATCH` of them.
+/// Checks the connected keys not checked within `every`, the longest-waiting first, up to a
+/// round's share (`round_size`). Records the stalest key's wait as the lag metric.
 pub async fn check_due_keys(state: &AppState, every: Duration) -> Result<Report, sqlx::Error> {
     let cutoff = now() - every.as_secs() as i64;
+    let connected: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM connections WHERE status = 'connected' AND merged_into IS NULL",
+    )
+    .fetch_one(state.db.pool())
+    .await?;
     let due: Vec<String> = sqlx::query_scalar(&format!(
         "SELECT id FROM connections WHERE status = 'connected' AND merged_into IS NULL \
-         AND (key_checked_at IS NULL OR key_checked_at <= $1) ORDER BY key_checked_at LIMIT {BATCH}"
+         AND (key_checked_at IS NULL OR key_checked_at <= $1) ORDER BY key_checked_at LIMIT {}",
+        round_size(connected)
     ))
     .bind(cutoff)
     .fetch_all(state.db.pool())
@@ -69,7 +86,20 @@ pub async fn check_due_keys(state: &AppState, every: Duration) -> Result<Report,
             _ => report.failed += 1,
         }
     }
+    record_lag(state).await?;
     Ok(report)
+}
+
+/// How long the stalest connected key has waited since it was last checked (or connected).
+async fn record_lag(state: &AppState) -> Result<(), sqlx::Error> {
+    let oldest: Option<i64> = sqlx::query_scalar(
+        "SELECT MIN(COALESCE(key_checked_at, connected_at, created_at)) FROM connections \
+         WHERE status = 'connected' AND merged_into IS NULL",
+    )
+    .fetch_one(state.db.pool())
+    .await?;
+    crate::server::metrics::key_check_lag(oldest.map_or(0, |at| now() - at));
+    Ok(())
 }
 
 /// `Ok(true)`: the key works; `Ok(false)`: Hint refused it; `Err`: no verdict this time.
@@ -93,10 +123,10 @@ async fn check_one(state: &AppState, id: &str) -> Result<bool, ()> {
     }
 }
 
-/// Runs a round every `every / 24` (hourly for a daily check), so checks spread over the day
-/// as keys fall due at different times.
+/// Runs a round every `every / ROUNDS` (hourly for a daily check), so checks spread over the
+/// day as keys fall due at different times.
 pub async fn run(state: AppState, every: Duration) {
-    let mut tick = tokio::time::interval((every / 24).max(Duration::from_secs(60)));
+    let mut tick = tokio::time::interval((every / ROUNDS as u32).max(Duration::from_secs(60)));
     loop {
         tick.tick().await;
         match check_due_keys(&state, every).await {
@@ -104,5 +134,19 @@ pub async fn run(state: AppState, every: Duration) {
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "key health round failed"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_round_takes_twice_its_share_and_never_less_than_the_batch() {
+        assert_eq!(round_size(0), BATCH);
+        assert_eq!(round_size(2_400), BATCH);
+        assert_eq!(round_size(100_000), 2 * 4_167);
+        // Every key within the period: ROUNDS rounds of that size cover them all.
+        assert!(round_size(100_000) * ROUNDS >= 100_000);
     }
 }

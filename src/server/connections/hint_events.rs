@@ -83,6 +83,16 @@ impl Applied {
             Self::Ignored => "ignored",
         }
     }
+
+    /// The result's label in the `webhooks_total` metric.
+    pub fn metric(self) -> &'static str {
+        match self {
+            Self::Applied => "applied",
+            Self::NoMatch => "no_match",
+            Self::Duplicate => "duplicate",
+            Self::Ignored => "ignored",
+        }
+    }
 }
 
 /// Applies `event` once. On an error nothing is recorded, so Hint's redelivery applies it later.

@@ -177,7 +177,14 @@ impl HintClient {
             if let Some(body) = &body {
                 request = request.json(body);
             }
-            let retry_after = match request.send().await {
+            let sent_at = Instant::now();
+            let answer = request.send().await;
+            let status = match &answer {
+                Ok(response) => response.status().as_u16().to_string(),
+                Err(_) => "error".to_owned(),
+            };
+            crate::server::metrics::hint_call(endpoint_of(path), status, sent_at.elapsed());
+            let retry_after = match answer {
                 Ok(response) if response.status().is_success() => {
                     return response
                         .json::<T>()
@@ -263,5 +270,18 @@ impl HintClient {
 
     fn out_of_time(&self, started: Instant, attempt: u32, backoff: Duration) -> bool {
         attempt >= self.retry.max_attempts || started.elapsed() + backoff > self.retry.deadline
+    }
+}
+
+/// The template of a Hint path, for metrics: ids are replaced by `{id}`.
+fn endpoint_of(path: &str) -> &'static str {
+    match path {
+        "/api/oauth/tokens" => "/api/oauth/tokens",
+        "/api/provider/practice" => "/api/provider/practice",
+        "/api/integrations" => "/api/integrations",
+        p if p.ends_with("/activate") => "/api/integrations/{id}/activate",
+        p if p.ends_with("/deactivate") => "/api/integrations/{id}/deactivate",
+        p if p.starts_with("/api/integrations/") => "/api/integrations/{id}",
+        _ => "other",
     }
 }

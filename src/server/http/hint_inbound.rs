@@ -107,53 +107,67 @@ pub async fn handshake(State(state): State<AppState>, headers: HeaderMap, body: 
 
 /// `POST /hint/webhooks`
 pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let (result, response) = receive_webhook(&state, &headers, &body).await;
+    crate::server::metrics::webhook(result);
+    response
+}
+
+fn answer(status: StatusCode, error: &str) -> Response {
+    (status, Json(json!({ "error": error }))).into_response()
+}
+
+/// The webhook's result (for metrics) and the answer to Hint.
+async fn receive_webhook(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> (&'static str, Response) {
     let Some(secret) = state.webhook_secret.as_ref() else {
         tracing::error!("a webhook arrived but no HINT_WEBHOOK_SECRET is configured");
-        return (
+        let response = answer(
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "error": "webhooks are not configured" })),
-        )
-            .into_response();
+            "webhooks are not configured",
+        );
+        return ("not_configured", response);
     };
     let signature = headers
         .get("x-hint-signature")
         .and_then(|v| v.to_str().ok());
-    if !signature_is_valid(secret.expose_secret().as_bytes(), &body, signature) {
+    if !signature_is_valid(secret.expose_secret().as_bytes(), body, signature) {
         tracing::warn!(
             has_signature = signature.is_some(),
             "refused a webhook with a missing or wrong signature"
         );
         return (
-            StatusCode::UNAUTHORIZED,
-            Json(json!({ "error": "bad signature" })),
-        )
-            .into_response();
+            "bad_signature",
+            answer(StatusCode::UNAUTHORIZED, "bad signature"),
+        );
     }
-    let Ok(event) = serde_json::from_slice::<HintEvent>(&body) else {
+    let Ok(event) = serde_json::from_slice::<HintEvent>(body) else {
         return (
-            StatusCode::BAD_REQUEST,
-            Json(json!({ "error": "not a webhook envelope" })),
-        )
-            .into_response();
+            "malformed",
+            answer(StatusCode::BAD_REQUEST, "not a webhook envelope"),
+        );
     };
     if !event.is_fresh(now(), state.config.webhook_max_age_seconds) {
         tracing::warn!(event_id = %event.id, "refused a webhook outside the freshness window");
         return (
-            StatusCode::BAD_REQUEST,
-            Json(json!({ "error": "stale or undated event" })),
-        )
-            .into_response();
+            "stale",
+            answer(StatusCode::BAD_REQUEST, "stale or undated event"),
+        );
     }
-    match hint_events::apply(&state, &event).await {
-        Ok(outcome) => Json(json!({ "status": outcome.as_str() })).into_response(),
+    match hint_events::apply(state, &event).await {
+        Ok(outcome) => (
+            outcome.metric(),
+            Json(json!({ "status": outcome.as_str() })).into_response(),
+        ),
         Err(error) => {
             // A 5xx makes Hint deliver again later; the event id was not recorded.
             tracing::error!(%error, event_id = %event.id, "could not apply a webhook");
             (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                Json(json!({ "error": "try again" })),
+                "error",
+                answer(StatusCode::INTERNAL_SERVER_ERROR, "try again"),
             )
-                .into_response()
         }
     }
 }

@@ -80,6 +80,9 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(&state, routes, context, app)
         .fallback(asset_or_not_found);
     router = router
+        .layer(axum::middleware::from_fn(
+            crate::server::metrics::count_requests,
+        ))
         .layer(axum::middleware::from_fn(server_fn_error_status))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

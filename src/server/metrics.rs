@@ -1,0 +1,107 @@
+//! Prometheus metrics, served on their own address (`METRICS_LISTEN`) so the public listener
+//! never shows them. The series:
+//!
+//! - `http_requests_total{method,route,status}` and `http_request_duration_seconds{route}`;
+//! - `exchanges_total{outcome}`: `connected`, or the problem (`code_rejected`, …);
+//! - `hint_requests_total{endpoint,status}` and `hint_request_duration_seconds{endpoint}`;
+//! - `webhooks_total{result}`: `applied`, `duplicate`, `ignored`, `bad_signature`, `stale`, …;
+//! - `key_check_lag_seconds`: how long ago the stalest connected key was last proven;
+//! - `password_hashes_in_flight` and `database_connections{state}`: queue depths, read when
+//!   scraped.
+//!
+//! The recorder is installed once per process; every app in it (tests start many) shares it.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use super::state::AppState;
+
+/// Latency buckets in seconds, from a cached page to a slow Hint.
+const BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
+
+/// The process's recorder, installed on first use.
+pub fn handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &BUCKETS)
+            .expect("the buckets are not empty")
+            .build_recorder();
+        let handle = recorder.handle();
+        if metrics::set_global_recorder(recorder).is_err() {
+            tracing::warn!("a metrics recorder was installed already; these metrics stay empty");
+        }
+        handle
+    })
+}
+
+/// Middleware (after routing, so the route template is known): counts and times each request.
+pub async fn count_requests(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let method = request.method().as_str().to_owned();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("http_requests_total", "method" => method, "route" => route.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("http_request_duration_seconds", "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// One exchange's end: `connected` or the problem's word.
+pub fn exchange_finished(outcome: &'static str) {
+    metrics::counter!("exchanges_total", "outcome" => outcome).increment(1);
+}
+
+/// One call to Hint: the endpoint's template, the status (or `error`), how long it took.
+pub fn hint_call(endpoint: &'static str, status: String, took: Duration) {
+    metrics::counter!("hint_requests_total", "endpoint" => endpoint, "status" => status)
+        .increment(1);
+    metrics::histogram!("hint_request_duration_seconds", "endpoint" => endpoint)
+        .record(took.as_secs_f64());
+}
+
+/// One webhook's result.
+pub fn webhook(result: &'static str) {
+    metrics::counter!("webhooks_total", "result" => result).increment(1);
+}
+
+/// The key-health job's lag after a round.
+pub fn key_check_lag(seconds: i64) {
+    metrics::gauge!("key_check_lag_seconds").set(seconds.max(0) as f64);
+}
+
+/// `GET /metrics` on the metrics listener: the text format, with the queue depths read now.
+pub async fn render(State(state): State<AppState>) -> Response {
+    metrics::gauge!("password_hashes_in_flight").set(state.passwords.in_flight() as f64);
+    let pool = state.db.pool();
+    let idle = pool.num_idle() as f64;
+    metrics::gauge!("database_connections", "state" => "idle").set(idle);
+    metrics::gauge!("database_connections", "state" => "busy").set(f64::from(pool.size()) - idle);
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        handle().render(),
+    )
+        .into_response()
+}
+
+/// The metrics listener's router.
+pub fn router(state: AppState) -> axum::Router {
+    axum::Router::new()
+        .route("/metrics", axum::routing::get(render))
+        .with_state(state)
+}
