@@ -1,7 +1,7 @@
 # practice-connect: the two commands are `make run` and `make test`.
 # Each installs what is missing (scripts/setup.sh) and skips what is there.
 
-.PHONY: run test setup build release fmt lint clean-data
+.PHONY: run test setup build release dist fmt lint clean-data
 
 ## Build everything and serve the app on http://127.0.0.1:3000 (SQLite, built-in Hint sandbox).
 run: setup
@@ -19,9 +19,13 @@ setup:
 build: setup
 	cargo leptos build
 
-## Release build (needs wasm-opt: `npm install -g binaryen`).
-release: setup
-	cargo leptos build --release
+## Release build (wasm-opt comes from npm into target/tools when missing).
+release: dist
+
+## The release bundle: target/dist/practice-connect-<version>-release.tar.gz (binary, site, settings
+## example, systemd unit, TLS proxy examples).
+dist: setup
+	scripts/dist.sh
 
 fmt:
 	cargo fmt

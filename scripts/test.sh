@@ -65,6 +65,9 @@ if [ -n "${TEST_DATABASE_URL:-}" ]; then
 fi
 
 check "cargo leptos build" cargo leptos build
+# The bundle an operator installs, run from its own folder with production settings (from the
+# debug build just made: CI does not pay for a second, release build).
+check "release bundle serves" bash -c 'scripts/dist.sh --debug && scripts/check-dist.sh target/dist/practice-connect-*-debug.tar.gz'
 
 stage "Playwright in Chromium"
 rm -f end2end/test-results/results.json
