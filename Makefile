@@ -1,11 +1,15 @@
 # practice-connect: the two commands are `make run` and `make test`.
 # Each installs what is missing (scripts/setup.sh) and skips what is there.
 
-.PHONY: run test setup build release dist fmt lint clean-data
+.PHONY: run watch test setup build release dist fmt lint clean-data
 
 ## Build everything and serve the app on http://127.0.0.1:3000 (SQLite, built-in Hint sandbox).
 run: setup
 	APP_ENV=development cargo leptos serve
+
+## Like run, rebuilding and reloading the open pages on every save.
+watch: setup
+	APP_ENV=development cargo leptos watch
 
 ## Every check and test: fmt, clippy, Rust tests (SQLite + PostgreSQL if TEST_DATABASE_URL), Playwright.
 test:

@@ -33,6 +33,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <link rel="stylesheet" href=stylesheet />
+                // Only under `cargo leptos watch` (it sets LEPTOS_WATCH): reloads on a rebuild.
+                <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -46,10 +48,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[cfg(feature = "ssr")]
 /// The Content-Security-Policy of a rendered page, allowing only our own files and the inline
 /// hydration script that carries `nonce`.
-pub fn page_csp(nonce: &str, frame_ancestors: &str) -> String {
+pub fn page_csp(nonce: &str, frame_ancestors: &str, live_reload: bool) -> String {
+    // cargo-leptos's live reload talks over a WebSocket on its own port (development only).
+    let connect = if live_reload { "'self' ws:" } else { "'self'" };
     format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-         style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
+         style-src 'self'; img-src 'self' data:; connect-src {connect}; font-src 'self'; \
          object-src 'none'; frame-ancestors {frame_ancestors}; base-uri 'none'; form-action 'self'"
     )
 }
@@ -65,11 +69,14 @@ fn set_page_security_policy() {
         let embedded = use_context::<axum::http::request::Parts>().is_some_and(|parts| {
             parts.uri.path() == crate::server::http::security::EMBEDDED_SETTINGS_PATH
         });
-        let frame_ancestors = match use_context::<crate::server::state::AppState>() {
+        let state = use_context::<crate::server::state::AppState>();
+        let frame_ancestors = match &state {
             Some(state) if embedded => state.frame_ancestors.to_string(),
             _ => "'none'".to_owned(),
         };
-        let policy = page_csp(&nonce, &frame_ancestors);
+        let live_reload = state.is_some_and(|state| state.config.is_development())
+            && std::env::var_os("LEPTOS_WATCH").is_some();
+        let policy = page_csp(&nonce, &frame_ancestors, live_reload);
         if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
             response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
         }
@@ -117,7 +124,7 @@ mod tests {
 
     #[test]
     fn the_page_policy_allows_only_the_nonce_script() {
-        let csp = page_csp("abc123", "'none'");
+        let csp = page_csp("abc123", "'none'", false);
         assert!(csp.contains("'nonce-abc123'"));
         assert!(!csp.contains("unsafe-inline"));
         assert!(csp.contains("frame-ancestors 'none'"));
