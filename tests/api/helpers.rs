@@ -32,6 +32,9 @@ pub struct TestApp {
     pub state: practice_connect::server::state::AppState,
     /// `http://127.0.0.1:<port>` of the metrics listener, when the test asked for one.
     pub metrics: Option<String>,
+    /// The database the app runs on, and its local state folder (another instance can share them).
+    pub database_url: String,
+    data_dir: PathBuf,
     _running: std::sync::Arc<Running>,
 }
 
@@ -58,15 +61,37 @@ pub fn unique_name(prefix: &str) -> String {
 impl TestApp {
     /// Starts the app on `db` with extra command-line settings.
     pub async fn spawn_with(db: TestDb, extra_args: &[&str]) -> Self {
-        Self::start(db, extra_args, &[]).await
+        Self::start(db, extra_args, &[], None).await
     }
 
     /// Starts the app on SQLite with a built site made of `files` (path, contents).
     pub async fn spawn_with_site(files: &[(&str, &[u8])]) -> Self {
-        Self::start(TestDb::Sqlite, &[], files).await
+        Self::start(TestDb::Sqlite, &[], files, None).await
     }
 
-    async fn start(db: TestDb, extra_args: &[&str], site_files: &[(&str, &[u8])]) -> Self {
+    /// A second instance of this app: the same database and encryption key, and this app's
+    /// sandbox as its Hint (with the sandbox's partner key and webhook secret), as two servers
+    /// behind one load balancer would run.
+    pub async fn spawn_beside(&self) -> Self {
+        let args = [
+            "--hint-api-base-url",
+            &self.hint,
+            "--hint-partner-api-key",
+            SANDBOX_PARTNER_KEY,
+            "--hint-webhook-secret",
+            "sandbox-webhook-secret",
+        ];
+        let mut other = Self::start(TestDb::Sqlite, &args, &[], Some(self)).await;
+        other.hint = self.hint.clone();
+        other
+    }
+
+    async fn start(
+        db: TestDb,
+        extra_args: &[&str],
+        site_files: &[(&str, &[u8])],
+        beside: Option<&TestApp>,
+    ) -> Self {
         let scratch = std::env::temp_dir().join(unique_name("pc-test"));
         std::fs::create_dir_all(&scratch).expect("scratch folder");
         for (path, contents) in site_files {
@@ -74,12 +99,13 @@ impl TestApp {
             std::fs::create_dir_all(path.parent().expect("a folder")).expect("site folder");
             std::fs::write(path, contents).expect("site file");
         }
-        let database_url = match db {
-            TestDb::Sqlite => format!("sqlite://{}/app.db", scratch.display()),
-            TestDb::Postgres => fresh_postgres_database().await,
+        let database_url = match (beside, db) {
+            (Some(first), _) => first.database_url.clone(),
+            (None, TestDb::Sqlite) => format!("sqlite://{}/app.db", scratch.display()),
+            (None, TestDb::Postgres) => fresh_postgres_database().await,
         };
         let site_root = scratch.join("site");
-        let data_dir = scratch.join("data");
+        let data_dir = beside.map_or_else(|| scratch.join("data"), |first| first.data_dir.clone());
         let mut args = vec![
             "practice-connect".to_owned(),
             // The tests run the app as `make run` does: development mode, the sandbox as Hint.
@@ -89,7 +115,7 @@ impl TestApp {
             "--sandbox-listen".into(),
             "127.0.0.1:0".into(),
             "--database-url".into(),
-            database_url,
+            database_url.clone(),
             "--site-root".into(),
             site_root.display().to_string(),
             "--data-dir".into(),
@@ -124,6 +150,8 @@ impl TestApp {
             hint,
             state,
             metrics,
+            database_url,
+            data_dir,
             _running: std::sync::Arc::new(Running {
                 _stop: stop,
                 scratch,

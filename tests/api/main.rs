@@ -14,6 +14,7 @@ mod binding;
 mod embedded;
 mod floods;
 mod health;
+mod instances;
 mod journey;
 mod key_health;
 mod migrations;
