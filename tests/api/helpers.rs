@@ -377,6 +377,15 @@ fn browser_client(address: &str) -> reqwest::Client {
 }
 
 impl TestApp {
+    /// This server seen from the browser of `other` (its cookies): what a load balancer's second
+    /// backend sees, since a cookie is per host, not per port.
+    pub fn with_browser_of(&self, other: &TestApp) -> TestApp {
+        TestApp {
+            client: other.client.clone(),
+            ..self.clone()
+        }
+    }
+
     /// The same server seen from another browser: its own cookies, nobody logged in.
     pub fn another_browser(&self) -> TestApp {
         TestApp {

@@ -12,15 +12,6 @@ use crate::webhooks::iso_now;
 
 const MAPLE: &str = "pra-sbxMaple0002";
 
-/// Instance B as seen by the browser of `a`: B's address, A's cookies (a cookie is per host, not
-/// per port, so a load balancer's two backends see the same cookies).
-fn same_browser_on(a: &TestApp, b: &TestApp) -> TestApp {
-    TestApp {
-        client: a.client.clone(),
-        ..b.clone()
-    }
-}
-
 #[tokio::test]
 #[ignore = "needs PostgreSQL: set TEST_DATABASE_URL and pass --include-ignored"]
 async fn two_instances_on_one_postgresql_do_everything_once() {
@@ -31,7 +22,7 @@ async fn two_instances_on_one_postgresql_do_everything_once() {
     // A provider lands on A and finishes on B.
     let code = a.mint_code(RIVERBEND).await;
     assert_eq!(a.land(&code).await.status(), 303);
-    let on_b = same_browser_on(&a, &b);
+    let on_b = b.with_browser_of(&a);
     on_b.sign_up().await;
     let tokens_before = a.token_requests().await;
     // The confirmation opened on both at once: Hint is asked once.
@@ -53,7 +44,10 @@ async fn two_instances_on_one_postgresql_do_everything_once() {
     .await
     .unwrap();
     assert_eq!(activations, 1);
-    assert!(a.api_requests().await - api_before <= 2, "one activate (and one key proof)");
+    assert!(
+        a.api_requests().await - api_before <= 2,
+        "one activate (and one key proof)"
+    );
 
     // A second practice, so the key job has two keys to share out.
     let other = a.another_browser();
