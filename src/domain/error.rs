@@ -40,6 +40,13 @@ pub enum AppError {
     /// Something failed on our side; the cause is in the server's logs.
     #[error("Something went wrong on our side. Please try again; if it keeps happening, contact support.")]
     Internal,
+    /// `Internal` as a browser receives it: with the request's id, which every log line of the
+    /// failed request carries. Made only by the server's error middleware, never by a service.
+    #[error("Something went wrong on our side. Please try again; if it keeps happening, contact support and quote this reference: {reference}.")]
+    Failed {
+        /// The request id (`X-Request-Id`).
+        reference: String,
+    },
 }
 
 /// "45 seconds", "1 minute", "15 minutes": a wait as a person reads it (rounded up).
@@ -77,7 +84,7 @@ impl AppError {
             Self::NotFound => 404,
             Self::RateLimited { .. } => 429,
             Self::Network => 502,
-            Self::Internal => 500,
+            Self::Internal | Self::Failed { .. } => 500,
         }
     }
 }

@@ -187,3 +187,32 @@ async fn metrics_are_served_apart_and_move_with_a_journey() {
     // The public listener does not serve them.
     assert_eq!(app.get("/metrics").await.status(), 404);
 }
+
+#[tokio::test]
+async fn a_failure_on_our_side_answers_with_the_reference_to_quote() {
+    let app = TestApp::spawn(TestDb::Sqlite).await;
+    // A broken database: every login fails on our side.
+    sqlx::query("DROP TABLE login_attempts")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let response = app
+        .client
+        .post(format!("{}/api/log_in", app.address))
+        .header("accept", "application/json")
+        .form(&[("email", "a@b.example"), ("password", "whatever-password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 500);
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body, serde_json::json!({ "Failed": { "reference": id } }));
+    let shown: practice_connect::domain::AppError = serde_json::from_value(body).unwrap();
+    assert!(shown
+        .to_string()
+        .contains(&format!("quote this reference: {id}")));
+}

@@ -126,9 +126,11 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Server functions answer every error with 500; this gives each `AppError` its real status
-/// (400 for bad input, 401 for no login, …) so clients and logs can tell them apart. Form posts
-/// without JavaScript are redirects, not errors, and pass untouched.
+/// (400 for bad input, 401 for no login, …) so clients and logs can tell them apart, and turns
+/// `Internal` into `Failed` with the request id to quote. Form posts without JavaScript are
+/// redirects, not errors, and pass untouched.
 async fn server_fn_error_status(request: Request, next: axum::middleware::Next) -> Response {
+    let reference = request_id::of(&request).to_owned();
     let response = next.run(request).await;
     if response.status() != StatusCode::INTERNAL_SERVER_ERROR
         || !response.headers().contains_key("serverfnerror")
@@ -139,6 +141,13 @@ async fn server_fn_error_status(request: Request, next: axum::middleware::Next) 
     let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
         return (StatusCode::INTERNAL_SERVER_ERROR, "").into_response();
     };
+    if let Ok(crate::domain::AppError::Internal) = serde_json::from_slice(&bytes) {
+        // What failed is in the log under this request's id: the user gets the id to quote.
+        let failed = crate::domain::AppError::Failed { reference };
+        let body = serde_json::to_vec(&failed).unwrap_or_default();
+        parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+        return Response::from_parts(parts, Body::from(body));
+    }
     if let Ok(error) = serde_json::from_slice::<crate::domain::AppError>(&bytes) {
         parts.status =
             StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
