@@ -48,7 +48,8 @@ export default defineConfig({
     url: `${baseURL}/healthz`,
     reuseExistingServer: false,
     timeout: 120_000,
-    stdout: 'pipe',
+    // The server's log is kept in target/e2e/server.log (serve-for-tests.sh); the console stays readable.
+    stdout: 'ignore',
     stderr: 'pipe',
     env: { E2E_PORT: String(port) },
   },
