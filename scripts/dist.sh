@@ -31,6 +31,10 @@ out="target/dist/$name"
 rm -rf "$out"
 mkdir -p "$out/bin"
 cp "target/$profile/practice-connect" "$out/bin/"
+# Debug symbols are most of a release binary's size; a release bundle ships without them.
+if [ "$profile" = release ] && command -v strip >/dev/null 2>&1; then
+  strip "$out/bin/practice-connect"
+fi
 cp -r target/site "$out/site"
 cp deploy/README.md deploy/practice-connect.service deploy/Caddyfile deploy/nginx.conf LICENSE "$out/"
 cp .env.example "$out/practice-connect.env.example"
