@@ -6,7 +6,11 @@ import { staffLogIn } from './staff';
 
 /**
  * Accessibility: axe-core (WCAG 2.2 A and AA rules) on every page and wizard step, signed out and
- * signed in, in the light and the dark colour scheme and at phone width. Any violation fails.
+ * signed in, in the light and the dark colour scheme and at phone width, hydrated and as the
+ * server renders it (what a browser without JavaScript shows). Any violation fails.
+ *
+ * axe itself is JavaScript, so "without JavaScript" is the same browser with the app's own
+ * scripts and WebAssembly blocked: the page stays exactly as the server sent it.
  */
 const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 
@@ -29,10 +33,20 @@ async function violations(page: Page): Promise<string[]> {
   return found;
 }
 
-test.describe('axe', () => {
-  test.use({ allowedConsoleErrors: [/status of 404/] });
+for (const scripts of ['hydrated', 'server-rendered'] as const) test.describe(`axe, ${scripts}`, () => {
+  // One pattern: Playwright would read an array of several as [value, options].
+  test.use({
+    allowedConsoleErrors: scripts === 'hydrated'
+      ? [/status of 404/]
+      : [/status of 404|Failed to load resource|Failed to fetch dynamically imported module/],
+  });
+  test.beforeEach(async ({ page }) => {
+    if (scripts === 'server-rendered') {
+      await page.route(/\/pkg\/.*\.(js|wasm)$/, (route) => route.abort());
+    }
+  });
 
-  test('the public pages @no-js', async ({ page }) => {
+  test('the public pages', async ({ page }) => {
     const found: string[] = [];
     for (const path of ['/', '/login', '/signup', '/admin/login', '/hint/settings', '/no/such/page']) {
       await page.goto(path);
@@ -41,7 +55,7 @@ test.describe('axe', () => {
     expect(found).toEqual([]);
   });
 
-  test('every wizard step and the practices page @no-js', async ({ page }) => {
+  test('every wizard step and the practices page', async ({ page }) => {
     const found: string[] = [];
     await connectFromHint(page, RIVERBEND);
     found.push(...(await violations(page)));
@@ -62,7 +76,7 @@ test.describe('axe', () => {
     expect(found).toEqual([]);
   });
 
-  test('the staff pages @no-js', async ({ page, browser }) => {
+  test('the staff pages', async ({ page, browser }) => {
     const found: string[] = [];
     await providerConnects(browser);
     await staffLogIn(page, 'admin');

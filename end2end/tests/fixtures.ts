@@ -16,7 +16,10 @@ export const test = base.extend<{ consoleErrors: string[]; allowedConsoleErrors:
           errors.push(text);
         }
       });
-      page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
+      page.on('pageerror', (error) => {
+        const text = `uncaught: ${error.message}`;
+        if (!allowedConsoleErrors.some((allowed) => allowed.test(text))) errors.push(text);
+      });
       await use(errors);
       expect(errors, 'the browser console must stay free of errors').toEqual([]);
     },

@@ -262,6 +262,10 @@ pub struct ConnectionDetail {
     /// The full key, only on the page load right after a reveal made without JavaScript.
     #[serde(default)]
     pub revealed_key: Option<String>,
+    /// The server's time when it answered (unix seconds): ages are counted from it, so the
+    /// server's page and the hydrated one say the same.
+    #[serde(default)]
+    pub now: i64,
 }
 
 #[cfg(test)]

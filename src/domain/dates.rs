@@ -16,9 +16,47 @@ pub fn iso_date(seconds: i64) -> String {
     format!("{year:04}-{month:02}-{day:02}")
 }
 
+/// `YYYY-MM-DD HH:MM UTC` of a unix timestamp in seconds.
+pub fn iso_date_time(seconds: i64) -> String {
+    let in_day = seconds.rem_euclid(86_400);
+    format!(
+        "{} {:02}:{:02} UTC",
+        iso_date(seconds),
+        in_day / 3_600,
+        in_day % 3_600 / 60
+    )
+}
+
+/// How long before `now` `then` was, as a person says it: "just now", "5 minutes ago",
+/// "3 hours ago", "2 days ago".
+pub fn age_in_words(then: i64, now: i64) -> String {
+    let seconds = (now - then).max(0);
+    let (count, unit) = match seconds {
+        0..=59 => return "just now".to_owned(),
+        60..=3_599 => (seconds / 60, "minute"),
+        3_600..=86_399 => (seconds / 3_600, "hour"),
+        _ => (seconds / 86_400, "day"),
+    };
+    let plural = if count == 1 { "" } else { "s" };
+    format!("{count} {unit}{plural} ago")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_and_ages_read_as_people_say_them() {
+        assert_eq!(
+            iso_date_time(1_795_910_400 + 9 * 3_600 + 41 * 60 + 7),
+            "2026-11-29 09:41 UTC"
+        );
+        assert_eq!(age_in_words(100, 130), "just now");
+        assert_eq!(age_in_words(0, 60), "1 minute ago");
+        assert_eq!(age_in_words(0, 7_300), "2 hours ago");
+        assert_eq!(age_in_words(0, 3 * 86_400 + 5), "3 days ago");
+        assert_eq!(age_in_words(500, 100), "just now", "a clock a little ahead");
+    }
 
     #[test]
     fn known_dates() {

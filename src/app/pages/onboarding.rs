@@ -94,10 +94,29 @@ fn Wizard(state: Onboarding, actions: Actions) -> impl IntoView {
         WizardStep::Review => view! { <ReviewStep state actions /> }.into_any(),
         WizardStep::Done => view! { <DoneStep state /> }.into_any(),
     };
+    // After a step's form is sent (not on the first load), focus goes to the new step's heading,
+    // so a screen reader announces where the provider is now.
+    let heading = NodeRef::<leptos::html::H2>::new();
+    let acted = [
+        actions.sign_up.version(),
+        actions.log_in.version(),
+        actions.confirm.version(),
+        actions.practice.version(),
+        actions.profile.version(),
+        actions.back.version(),
+        actions.connect.version(),
+    ]
+    .iter()
+    .any(|version| version.get_untracked() > 0);
+    Effect::new(move |_| {
+        if let (true, Some(heading)) = (acted, heading.get()) {
+            let _ = heading.focus();
+        }
+    });
     view! {
         {(current != WizardStep::Done).then(|| view! { <Progress current /> })}
         <section class="card wizard" aria-labelledby="step-heading">
-            <h2 id="step-heading">{current.title()}</h2>
+            <h2 id="step-heading" tabindex="-1" node_ref=heading>{current.title()}</h2>
             {step_view}
         </section>
     }

@@ -284,5 +284,6 @@ pub async fn detail(state: &AppState, id: &str) -> Result<ConnectionDetail, AppE
         updated_at: row.updated_at,
         timeline,
         revealed_key: None,
+        now: now(),
     })
 }

@@ -8,10 +8,11 @@ use leptos_router::hooks::use_params_map;
 
 use super::AccessProblem;
 use crate::api::admin::{admin_connection, staff_me, AdminAction};
+use crate::app::components::local_time::LocalTime;
 use crate::app::components::status_badge::StatusBadge;
 use crate::domain::admin::{ConnectionDetail, StaffAction, StaffRole};
 use crate::domain::connection::ConnectionStatus;
-use crate::domain::dates::iso_date;
+use crate::domain::dates::{age_in_words, iso_date};
 use crate::domain::onboarding::ROLES;
 
 /// The detail page.
@@ -74,7 +75,7 @@ fn Detail(
         .timeline
         .iter()
         .map(|entry| {
-            let when = iso_date(entry.at);
+            let age = age_in_words(entry.at, detail.now);
             let detail = entry
                 .detail
                 .clone()
@@ -82,7 +83,7 @@ fn Detail(
                 .unwrap_or_default();
             view! {
                 <li>
-                    <time>{when}</time>" "<strong>{entry.action.label()}</strong>
+                    <LocalTime at=entry.at />{format!(" ({age}) ")}<strong>{entry.action.label()}</strong>
                     {format!(" by {} — {}{detail}", entry.actor_kind.as_str(), entry.outcome.as_str())}
                 </li>
             }

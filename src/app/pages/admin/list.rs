@@ -75,49 +75,98 @@ fn SummaryView(summary: Summary) -> impl IntoView {
             }
         })
         .collect_view();
-    let max = summary
-        .last_30_days
-        .iter()
-        .map(|(_, n)| *n)
-        .max()
-        .unwrap_or(0)
-        .max(1);
-    let total: i64 = summary.last_30_days.iter().map(|(_, n)| *n).sum();
-    let bars = summary
-        .last_30_days
-        .iter()
-        .enumerate()
-        .map(|(i, (day, count))| {
-            let height = (*count as f64 / max as f64 * 56.0)
-                .round()
-                .max(if *count > 0 { 2.0 } else { 0.0 });
-            let x = (i * 10) as f64;
-            let label = format!("{}: {count}", iso_date(*day));
-            view! {
-                <rect class="bar" x=x y=60.0 - height width="8" height=height>
-                    <title>{label}</title>
-                </rect>
-            }
-        })
-        .collect_view();
+    let days = summary.last_30_days.clone();
+    let total: i64 = days.iter().map(|(_, n)| *n).sum();
+    let busiest = days.iter().map(|(_, n)| *n).max().unwrap_or(0);
     let chart_label = format!(
-        "Connections per day over the last 30 days: {total} in all, at most {max} in one day."
+        "Connections per day over the last 30 days: {total} in all, at most {busiest} in one day. The numbers are in the table below the chart."
     );
-    let chart_title = chart_label.clone();
     view! {
         <section class="card summary" aria-label="Summary">
             <ul class="counts">{counts}</ul>
             <div class="chart">
                 <h2>"Connections, last 30 days"</h2>
-                <svg viewBox="0 0 300 60" role="img" aria-label=chart_label preserveAspectRatio="none">
-                    <title>{chart_title}</title>
-                    {bars}
-                </svg>
+                <DailyChart days=days.clone() label=chart_label />
+                <details class="chart-numbers">
+                    <summary>"The numbers, day by day"</summary>
+                    <table>
+                        <thead><tr><th scope="col">"Day (UTC)"</th><th scope="col">"Connections"</th></tr></thead>
+                        <tbody>
+                            {days.iter().map(|(day, count)| view! {
+                                <tr><td>{iso_date(*day)}</td><td>{*count}</td></tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </details>
             </div>
             <p class="failed-24h">
                 <strong>{summary.failed_last_24h}</strong>" failed exchanges in the last 24 hours"
             </p>
         </section>
+    }
+}
+
+/// Plot area of the daily chart, in SVG units.
+const CHART_LEFT: f64 = 34.0;
+const CHART_RIGHT: f64 = 356.0;
+const CHART_TOP: f64 = 12.0;
+const CHART_BOTTOM: f64 = 118.0;
+
+/// Bars per day with a value axis, gridlines, the count over each non-empty bar and the first,
+/// middle and last day under the axis: drawn on the server, readable without hovering.
+#[component]
+fn DailyChart(days: Vec<(i64, i64)>, label: String) -> impl IntoView {
+    let busiest = days.iter().map(|(_, n)| *n).max().unwrap_or(0);
+    // A scale of whole numbers with a middle line: 0, half, top.
+    let top = (busiest.max(2) + 1) / 2 * 2;
+    let y = move |value: i64| CHART_BOTTOM - value as f64 / top as f64 * (CHART_BOTTOM - CHART_TOP);
+    let slot = (CHART_RIGHT - CHART_LEFT) / days.len().max(1) as f64;
+    let grid = [0, top / 2, top]
+        .into_iter()
+        .map(|value| {
+            let at = y(value);
+            view! {
+                <line class="grid" x1=CHART_LEFT x2=CHART_RIGHT y1=at y2=at />
+                <text class="axis" x=CHART_LEFT - 6.0 y=at + 3.0 text-anchor="end">{value}</text>
+            }
+        })
+        .collect_view();
+    let bars = days
+        .iter()
+        .enumerate()
+        .map(|(i, (day, count))| {
+            let x = CHART_LEFT + i as f64 * slot + slot * 0.15;
+            let width = slot * 0.7;
+            let top_of_bar = y(*count);
+            let height = (CHART_BOTTOM - top_of_bar).max(if *count > 0 { 1.5 } else { 0.0 });
+            let value = (*count > 0).then(|| view! {
+                <text class="value" x=x + width / 2.0 y=top_of_bar - 3.0 text-anchor="middle">{*count}</text>
+            });
+            view! {
+                <rect class="bar" x=x y=CHART_BOTTOM - height width=width height=height>
+                    <title>{format!("{}: {count}", iso_date(*day))}</title>
+                </rect>
+                {value}
+            }
+        })
+        .collect_view();
+    let ticks = [0, days.len() / 2, days.len().saturating_sub(1)]
+        .into_iter()
+        .filter_map(|i| days.get(i).map(|(day, _)| (i, *day)))
+        .map(|(i, day)| {
+            let x = CHART_LEFT + (i as f64 + 0.5) * slot;
+            view! { <text class="axis" x=x y=CHART_BOTTOM + 16.0 text-anchor="middle">{iso_date(day)[5..].to_owned()}</text> }
+        })
+        .collect_view();
+    let title = label.clone();
+    view! {
+        <svg viewBox="0 0 360 140" role="img" aria-label=label>
+            <title>{title}</title>
+            {grid}
+            <line class="axis-line" x1=CHART_LEFT x2=CHART_RIGHT y1=CHART_BOTTOM y2=CHART_BOTTOM />
+            {bars}
+            {ticks}
+        </svg>
     }
 }
 
