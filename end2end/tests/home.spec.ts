@@ -5,6 +5,9 @@ test('the home page explains how to connect @no-js', async ({ page }) => {
   await expect(page).toHaveTitle('Connect your Hint practice · practice-connect');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Connect your Hint practice');
   await expect(page.getByRole('heading', { name: 'How connecting works' })).toBeVisible();
+  // Development mode (as the tests run): the way to try it is on the page itself.
+  await expect(page.getByRole('heading', { name: 'Try it here: this is a local sandbox' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Open the sandbox marketplace' })).toHaveAttribute('href', /\/marketplace$/);
 });
 
 test('the home page hydrates and its status check calls the server', async ({ page }) => {

@@ -98,7 +98,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Layout>
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=HomePage />
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                     // Pages whose content comes from the server render it before answering, so
                     // they work without JavaScript (no streamed fallback left on screen).
                     <Route path=path!("/onboarding") view=OnboardingPage ssr=SsrMode::Async />

@@ -18,6 +18,7 @@ pub fn HomePage() -> impl IntoView {
                 "Start from Hint: open our integration in Hint's marketplace and click Connect."
             </p>
         </section>
+        <SandboxWelcome />
         <section class="card" aria-labelledby="how-heading">
             <h2 id="how-heading">"How connecting works"</h2>
             <ol class="steps">
@@ -28,6 +29,28 @@ pub fn HomePage() -> impl IntoView {
             </ol>
         </section>
         <StatusCheck />
+    }
+}
+
+/// In development mode only: says plainly that this is a local sandbox and links straight to its
+/// marketplace, where a newcomer clicks Connect. Rendered on the server (works without
+/// JavaScript); outside development the server sends no marketplace, and nothing shows.
+#[component]
+fn SandboxWelcome() -> impl IntoView {
+    let status = Resource::new_blocking(|| (), |_| crate::api::status::get_system_status());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                status.await.ok().and_then(|status| status.sandbox_marketplace).map(|url| view! {
+                    <section class="card notice-card" aria-labelledby="sandbox-heading">
+                        <h2 id="sandbox-heading">"Try it here: this is a local sandbox"</h2>
+                        <p>"This copy runs in development mode with a built-in imitation of Hint: no real practices, no real keys. "
+                            "Play a practice admin in Hint: open the sandbox's marketplace, click Connect on a practice, and follow the steps back here."</p>
+                        <p><a class="button" href=url>"Open the sandbox marketplace"</a></p>
+                    </section>
+                })
+            })}
+        </Suspense>
     }
 }
 
