@@ -191,8 +191,10 @@ async fn asset_or_not_found(State(state): State<AppState>, request: Request<Body
         move || provide_context(state.clone())
     };
     let options = state.leptos_options.clone();
+    // Rendered whole before answering, like the app's other pages (`SsrMode::Async`): the page
+    // waits for its data (who is signed in, the reference) instead of streaming around it.
     let render =
-        leptos_axum::render_app_to_stream_with_context(context, move || shell(options.clone()));
+        leptos_axum::render_app_async_with_context(context, move || shell(options.clone()));
     let mut response = render(request).await;
     *response.status_mut() = StatusCode::NOT_FOUND;
     response
