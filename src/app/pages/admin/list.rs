@@ -357,7 +357,7 @@ fn SetupPanel() -> impl IntoView {
                         })
                         .collect_view();
                     view! {
-                        <details class="card setup-check" open=failed > 0>
+                        <details class="card setup-check" open={failed > 0}>
                             <summary>{summary}</summary>
                             <ul>{items}</ul>
                             <p class="help">"The same checks: "<code>"practice-connect check"</code>"."</p>
