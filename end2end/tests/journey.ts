@@ -65,10 +65,10 @@ export async function fillWizard(page: Page) {
 export async function providerConnects(
   browser: import('@playwright/test').Browser,
   practice: { id: string; name: string } = RIVERBEND,
+  email: string = uniqueEmail(),
 ): Promise<string> {
   const context = await browser.newContext();
   const page = await context.newPage();
-  const email = uniqueEmail();
   await connectFromHint(page, practice);
   await signUp(page, email);
   await confirmPractice(page, practice, email);

@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { RIVERBEND, confirmPractice, connectFromHint, fillWizard, signUp } from './journey';
+import { RIVERBEND, confirmPractice, connectFromHint, providerConnects, signUp } from './journey';
 import { staffLogIn } from './staff';
 
 /** Pages that say where people stand, at any width. */
@@ -35,17 +35,9 @@ test('the wizard moves focus to each new step heading', async ({ page }) => {
 
 test('the detail page wraps a long email, times its timeline, and the chart has its numbers @no-js', async ({ page, browser }) => {
   // A provider with a 60-character email connects.
-  const context = await browser.newContext();
-  const provider = await context.newPage();
   const email = longEmail();
   expect(email).toHaveLength(60);
-  await connectFromHint(provider, RIVERBEND);
-  await signUp(provider, email);
-  await confirmPractice(provider, RIVERBEND, email);
-  await fillWizard(provider);
-  await provider.getByRole('button', { name: 'Connect to Hint' }).click();
-  await expect(provider.getByRole('status')).toHaveText(`${RIVERBEND.name} is connected.`);
-  await context.close();
+  await providerConnects(browser, RIVERBEND, email);
 
   await staffLogIn(page, 'support');
   // The chart's numbers are there in text too: a row per day.

@@ -31,20 +31,12 @@ pub async fn sign_up(name: String, email: String, password: String) -> Result<()
 /// Logs a provider in and continues the connection that brought them here.
 #[server(prefix = "/api", endpoint = "log_in")]
 pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
-    use crate::server::auth::login::{self, LoggedIn, Principal};
+    use crate::server::auth::login::{LoggedIn, Principal};
 
     let caller = super::caller::caller().await?;
-    let ip = caller.ip.as_deref();
-    let principal = Principal::Provider;
-    match login::log_in(
-        &caller.state,
-        caller.browser(),
-        principal,
-        &email,
-        &password,
-        ip,
-    )
-    .await?
+    match caller
+        .log_in(Principal::Provider, &email, &password)
+        .await?
     {
         LoggedIn::Provider(_) => continue_after_login(&caller).await,
         LoggedIn::Staff(..) => Err(AppError::Internal),

@@ -38,6 +38,25 @@ pub(crate) mod caller {
                 staff: &self.staff,
             }
         }
+
+        /// The one login flow (`server::auth::login`) for this caller.
+        pub async fn log_in(
+            &self,
+            principal: crate::server::auth::login::Principal,
+            email: &str,
+            password: &str,
+        ) -> Result<crate::server::auth::login::LoggedIn, AppError> {
+            let ip = self.ip.as_deref();
+            crate::server::auth::login::log_in(
+                &self.state,
+                self.browser(),
+                principal,
+                email,
+                password,
+                ip,
+            )
+            .await
+        }
     }
 
     /// Whether the running server function was posted by a plain HTML form (JavaScript off):

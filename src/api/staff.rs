@@ -10,21 +10,10 @@ use crate::domain::AppError;
 /// authenticator, or (support staff where that is allowed without one) to the dashboard.
 #[server(prefix = "/api", endpoint = "staff/log_in")]
 pub async fn staff_log_in(email: String, password: String) -> Result<(), AppError> {
-    use crate::server::auth::login::{self, LoggedIn, Principal};
+    use crate::server::auth::login::{LoggedIn, Principal};
 
     let caller = super::caller::caller().await?;
-    let ip = caller.ip.as_deref();
-    let principal = Principal::Staff;
-    match login::log_in(
-        &caller.state,
-        caller.browser(),
-        principal,
-        &email,
-        &password,
-        ip,
-    )
-    .await?
-    {
+    match caller.log_in(Principal::Staff, &email, &password).await? {
         LoggedIn::Staff(_, stage) => leptos_axum::redirect(stage.page()),
         LoggedIn::Provider(_) => return Err(AppError::Internal),
     }

@@ -16,31 +16,40 @@ const REQUIRED: [(&str, &str); 5] = [
     ("PUBLIC_BASE_URL", "https://partner.example"),
 ];
 
-/// Runs `practice-connect serve` in production mode with `settings` only; returns whether it
-/// failed and what it printed.
-fn serve_with(settings: &[(&str, &str)]) -> (bool, String) {
-    let scratch = std::env::temp_dir().join(unique_name("pc-prod"));
+/// Runs the binary with `args` and only the environment `settings` (nothing inherited); returns
+/// whether it succeeded and everything it printed.
+fn run(settings: &[(&str, &str)], args: &[&str]) -> (bool, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_practice-connect"))
         .env_clear()
         .current_dir(std::env::temp_dir())
-        .env("APP_ENV", "production")
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/app.db", scratch.display()),
-        )
-        .env("DATA_DIR", scratch.join("data"))
-        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
         .envs(settings.iter().copied())
-        .arg("serve")
+        .args(args)
         .output()
         .expect("the binary runs");
-    let _ = std::fs::remove_dir_all(&scratch);
     let printed = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    (!output.status.success(), printed)
+    (output.status.success(), printed)
+}
+
+/// Runs `practice-connect serve` in production mode with `settings` only; returns whether it
+/// failed and what it printed.
+fn serve_with(settings: &[(&str, &str)]) -> (bool, String) {
+    let scratch = std::env::temp_dir().join(unique_name("pc-prod"));
+    let database = format!("sqlite://{}/app.db", scratch.display());
+    let data_dir = scratch.join("data").display().to_string();
+    let mut all = vec![
+        ("APP_ENV", "production"),
+        ("DATABASE_URL", database.as_str()),
+        ("DATA_DIR", data_dir.as_str()),
+        ("LEPTOS_SITE_ADDR", "127.0.0.1:0"),
+    ];
+    all.extend_from_slice(settings);
+    let (succeeded, printed) = run(&all, &["serve"]);
+    let _ = std::fs::remove_dir_all(&scratch);
+    (!succeeded, printed)
 }
 
 #[test]
@@ -118,26 +127,16 @@ fn hint_s_own_setting_names_count_as_ours() {
 #[test]
 fn seed_refuses_to_write_made_up_rows_outside_development() {
     let seed = |scratch: &std::path::Path, app_env: &str, extra: &[&str]| {
-        let output = Command::new(env!("CARGO_BIN_EXE_practice-connect"))
-            .env_clear()
-            .env("APP_ENV", app_env)
-            .env(
-                "DATABASE_URL",
-                format!("sqlite://{}/app.db", scratch.display()),
-            )
-            .env("DATA_DIR", scratch.join("data"))
-            .args(["seed", "--connections", "3"])
-            .args(extra)
-            .output()
-            .expect("the binary runs");
-        (
-            output.status.success(),
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            ),
-        )
+        let database = format!("sqlite://{}/app.db", scratch.display());
+        let data_dir = scratch.join("data").display().to_string();
+        let settings = [
+            ("APP_ENV", app_env),
+            ("DATABASE_URL", database.as_str()),
+            ("DATA_DIR", data_dir.as_str()),
+        ];
+        let mut args = vec!["seed", "--connections", "3"];
+        args.extend_from_slice(extra);
+        run(&settings, &args)
     };
     let (first, second) = (
         std::env::temp_dir().join(unique_name("pc-seed")),
@@ -161,20 +160,7 @@ fn seed_refuses_to_write_made_up_rows_outside_development() {
 
 /// Runs `practice-connect check` with `settings` only; whether it passed, and what it printed.
 fn check_with(settings: &[(&str, &str)]) -> (bool, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_practice-connect"))
-        .env_clear()
-        .envs(settings.iter().copied())
-        .arg("check")
-        .output()
-        .expect("the binary runs");
-    (
-        output.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ),
-    )
+    run(settings, &["check"])
 }
 
 #[test]
