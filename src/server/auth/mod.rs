@@ -244,11 +244,20 @@ pub async fn require_staff(
     browser: Browser<'_>,
     role: StaffRole,
 ) -> Result<StaffMember, AppError> {
+    Ok(staff_with_session(state, browser, role).await?.0)
+}
+
+/// `require_staff`, with the staff session it read (one read of the session for both).
+async fn staff_with_session(
+    state: &AppState,
+    browser: Browser<'_>,
+    role: StaffRole,
+) -> Result<(StaffMember, staff_session::StaffSession), AppError> {
     match staff_of(state, browser.staff).await? {
         Some((_, session)) if session.stage != StaffStage::SignedIn => {
             Err(AppError::SecondFactorNeeded)
         }
-        Some((member, _)) if member.role >= role => Ok(member),
+        Some((member, session)) if member.role >= role => Ok((member, session)),
         Some(_) => Err(AppError::Forbidden),
         None if current_user(state, browser.session).await?.is_some() => Err(AppError::Forbidden),
         None => Err(AppError::Unauthenticated),
@@ -261,12 +270,9 @@ pub async fn require_step_up(
     state: &AppState,
     browser: Browser<'_>,
 ) -> Result<StaffMember, AppError> {
-    let member = require_staff(state, browser, StaffRole::Admin).await?;
-    let stepped_up_at = staff_session::current(state, browser.staff)
-        .await?
-        .and_then(|session| session.stepped_up_at);
+    let (member, session) = staff_with_session(state, browser, StaffRole::Admin).await?;
     let window = state.config.step_up_minutes as i64 * 60;
-    match stepped_up_at {
+    match session.stepped_up_at {
         Some(at) if state.clock.now() - at <= window => Ok(member),
         _ => Err(AppError::StepUpNeeded),
     }

@@ -46,26 +46,51 @@ pub async fn is_enrolled(db: &Db, staff_id: &str) -> Result<bool, AppError> {
     Ok(matches!(confirmed, Some(Some(_))))
 }
 
-/// The stored secret of `staff_id`, decrypted, with whether it is confirmed.
-async fn secret(state: &AppState, staff_id: &str) -> Result<Option<(Vec<u8>, bool)>, AppError> {
-    let row: Option<(Vec<u8>, String, Option<i64>)> = sqlx::query_as(
-        "SELECT secret_ciphertext, secret_key_id, confirmed_at FROM staff_factors WHERE staff_id = $1",
+/// What is stored of `staff_id`'s authenticator: the secret, decrypted; whether it is confirmed;
+/// the newest step a code was accepted for.
+struct Factor {
+    secret: Vec<u8>,
+    confirmed: bool,
+    last_step: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct FactorRow {
+    secret_ciphertext: Vec<u8>,
+    secret_key_id: String,
+    confirmed_at: Option<i64>,
+    last_step: Option<i64>,
+}
+
+/// The stored authenticator of `staff_id`, if any.
+async fn factor(state: &AppState, staff_id: &str) -> Result<Option<Factor>, AppError> {
+    let row: Option<FactorRow> = sqlx::query_as(
+        "SELECT secret_ciphertext, secret_key_id, confirmed_at, last_step FROM staff_factors WHERE staff_id = $1",
     )
     .bind(staff_id)
     .fetch_optional(state.db.pool())
     .await?;
-    let Some((sealed, key_id, confirmed_at)) = row else {
+    let Some(row) = row else {
         return Ok(None);
     };
     let encoded = state
         .keys
-        .decrypt(Purpose::StaffFactor, staff_id, &key_id, &sealed)
+        .decrypt(
+            Purpose::StaffFactor,
+            staff_id,
+            &row.secret_key_id,
+            &row.secret_ciphertext,
+        )
         .map_err(|error| {
             tracing::error!(%error, "a staff authenticator secret could not be decrypted");
             AppError::Internal
         })?;
-    let bytes = base32_decode(encoded.expose_secret()).ok_or(AppError::Internal)?;
-    Ok(Some((bytes, confirmed_at.is_some())))
+    let secret = base32_decode(encoded.expose_secret()).ok_or(AppError::Internal)?;
+    Ok(Some(Factor {
+        secret,
+        confirmed: row.confirmed_at.is_some(),
+        last_step: row.last_step,
+    }))
 }
 
 fn base32_decode(text: &str) -> Option<Vec<u8>> {
@@ -93,13 +118,15 @@ fn totp(secret: Vec<u8>, account: &str) -> Result<TOTP, AppError> {
 /// Starts enrolment (a new secret) when none is pending; refuses once an authenticator is
 /// confirmed.
 pub async fn enrolment(state: &AppState, member: &StaffMember) -> Result<Enrolment, AppError> {
-    let secret = match secret(state, &member.id).await? {
-        Some((_, true)) => {
+    let secret = match factor(state, &member.id).await? {
+        Some(Factor {
+            confirmed: true, ..
+        }) => {
             return Err(AppError::invalid(
                 "Your authenticator is set up already. Log in with a code from it.",
             ))
         }
-        Some((secret, false)) => secret,
+        Some(Factor { secret, .. }) => secret,
         None => {
             let mut secret = vec![0u8; 20];
             rand::thread_rng().fill_bytes(&mut secret);
@@ -166,19 +193,14 @@ async fn use_code(
     code: &str,
     confirmed: bool,
 ) -> Result<bool, AppError> {
-    let Some((secret, is_confirmed)) = secret(state, &member.id).await? else {
+    let Some(factor) = factor(state, &member.id).await? else {
         return Ok(false);
     };
-    if is_confirmed != confirmed {
+    if factor.confirmed != confirmed {
         return Ok(false);
     }
-    let last_step: Option<i64> =
-        sqlx::query_scalar("SELECT last_step FROM staff_factors WHERE staff_id = $1")
-            .bind(&member.id)
-            .fetch_one(state.db.pool())
-            .await?;
-    let totp = totp(secret, &member.email)?;
-    let Some(step) = matching_step(&totp, code, state.clock.now(), last_step) else {
+    let totp = totp(factor.secret, &member.email)?;
+    let Some(step) = matching_step(&totp, code, state.clock.now(), factor.last_step) else {
         return Ok(false);
     };
     // Only one request can move the step on: a code raced twice works once.
