@@ -14,6 +14,8 @@ export LOG_FORMAT=json
 export SANDBOX_LISTEN="127.0.0.1:${E2E_SANDBOX_PORT:-3105}"
 # Every code and key the sandbox issues, so the test script can prove none reached a log.
 export SANDBOX_RECORD_SECRETS="$state/issued-secrets.txt"
+# Email goes to the SMTP catcher Playwright starts beside this server (playwright.config.ts).
+export SMTP_URL="smtp://127.0.0.1:${E2E_SMTP_PORT:-3205}"
 # Staff are added by the tests themselves (end2end/tests/staff.ts), with the command line.
 # The run's log is kept so the test script can check that no secret was ever logged.
 exec target/debug/practice-connect serve 2>&1 | tee "$state/server.log"

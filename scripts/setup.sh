@@ -52,16 +52,21 @@ as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
+# Debian packages the tests need, each installed only when missing: the browser, and a real SMTP
+# server (aiosmtpd, for the system's /usr/bin/python3) that catches the app's email.
 chromium=${CHROMIUM_PATH:-/usr/bin/chromium}
-if [ ! -x "$chromium" ]; then
+debian_packages=()
+[ -x "$chromium" ] || debian_packages+=(chromium)
+/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || debian_packages+=(python3-aiosmtpd)
+if [ ${#debian_packages[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
-    say "installing Debian's chromium"
+    say "installing Debian's ${debian_packages[*]}"
     export DEBIAN_FRONTEND=noninteractive
     as_root apt-get update -qq
-    as_root apt-get install -y -qq chromium >/dev/null
+    as_root apt-get install -y -qq "${debian_packages[@]}" >/dev/null
   else
-    say "no apt-get here: install Chromium (or Chrome) yourself and set CHROMIUM_PATH to its binary;"
-    say "the browser tests need it, everything else goes on"
+    say "no apt-get here: install ${debian_packages[*]} yourself (set CHROMIUM_PATH to a Chromium"
+    say "or Chrome binary); the tests need them, everything else goes on"
   fi
 fi
 

@@ -134,6 +134,7 @@ async fn staff(
 ) -> Result<(), String> {
     use practice_connect::domain::account::{Email, NewPassword, PersonName};
     use practice_connect::domain::admin::StaffRole;
+    use practice_connect::server::auth::staff_links::StaffLink;
     use practice_connect::server::staff;
 
     let db = open_db(&config).await?;
@@ -149,20 +150,62 @@ async fn staff(
                 .map_err(|e| e.to_string())?;
             println!("added {} ({})", member.email, member.role.as_str());
         }
+        StaffCommand::Invite { email, name, role } => {
+            let email = Email::parse(&email)?;
+            let name = PersonName::parse(name.as_deref().unwrap_or_else(|| email.as_str()))?;
+            let role = StaffRole::parse(&role).ok_or("role must be admin or support")?;
+            let member = staff::invite(&db, &email, &name, role)
+                .await
+                .map_err(|e| e.to_string())?;
+            send_staff_link(&config, &db, &member, StaffLink::Invite).await?;
+            println!(
+                "invited {} ({}); the invitation link works for {} hours",
+                member.email,
+                member.role.as_str(),
+                config.invite_link_hours
+            );
+        }
         StaffCommand::List => {
-            for record in staff::list(&db).await.map_err(|e| e.to_string())? {
-                let state = if record.disabled {
-                    "disabled"
-                } else {
-                    "active"
+            for listed in staff::roster(&db).await.map_err(|e| e.to_string())? {
+                let state = match (listed.disabled, listed.password_pending) {
+                    (true, _) => "disabled",
+                    (false, true) => "invited",
+                    (false, false) => "active",
                 };
                 println!(
                     "{}\t{}\t{}\t{state}",
-                    record.member.email,
-                    record.member.role.as_str(),
-                    record.member.name
+                    listed.member.email,
+                    listed.member.role.as_str(),
+                    listed.member.name
                 );
             }
+        }
+        StaffCommand::Enable { email } => {
+            let email = Email::parse(&email)?;
+            if staff::enable(&db, &email).await.map_err(|e| e.to_string())? {
+                println!("enabled {}", email.as_str());
+            } else {
+                println!("{} was not disabled", email.as_str());
+            }
+        }
+        StaffCommand::ResetPassword { email } => {
+            let email = Email::parse(&email)?;
+            let member = staff::clear_password(&db, &email)
+                .await
+                .map_err(|e| e.to_string())?;
+            send_staff_link(&config, &db, &member, StaffLink::Password).await?;
+            println!(
+                "{}: password forgotten and sessions ended; a link to choose a new one was emailed",
+                member.email
+            );
+        }
+        StaffCommand::SetRole { email, role } => {
+            let email = Email::parse(&email)?;
+            let role = StaffRole::parse(&role).ok_or("role must be admin or support")?;
+            let member = staff::set_role(&db, &email, role)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{} is now {}", member.email, member.role.as_str());
         }
         StaffCommand::Disable { email } => {
             let email = Email::parse(&email)?;
@@ -187,6 +230,37 @@ async fn staff(
         }
     }
     Ok(())
+}
+
+/// Queues a staff member's password link; a running server's mail worker sends it (or, in
+/// development without SMTP_URL, shows it at /dev/outbox).
+async fn send_staff_link(
+    config: &practice_connect::server::config::Config,
+    db: &Db,
+    member: &practice_connect::domain::admin::StaffMember,
+    which: practice_connect::server::auth::staff_links::StaffLink,
+) -> Result<(), String> {
+    let keys = practice_connect::server::crypto::Keyring::load(
+        config.encryption_keys.as_ref(),
+        &config.data_dir,
+        config.is_development(),
+    )
+    .map_err(|e| e.to_string())?;
+    let outbox = practice_connect::server::mail::Outbox {
+        db,
+        keys: &keys,
+        now: practice_connect::server::db::now(),
+        sends: config.smtp_url.is_some(),
+    };
+    practice_connect::server::auth::staff_links::send(
+        &outbox,
+        &config.public_base_url(),
+        member,
+        which,
+        config.invite_link_hours,
+    )
+    .await
+    .map_err(|e| e.to_string())
 }
 
 async fn seed(
@@ -240,10 +314,11 @@ async fn keys(
                 .await
                 .map_err(|e| e.to_string())?;
             println!(
-                "re-encrypted {} practice keys, {} pending codes and {} staff authenticator secrets under key {}",
+                "re-encrypted {} practice keys, {} pending codes, {} staff authenticator secrets and {} unsent emails under key {}",
                 done.practice_keys,
                 done.codes,
                 done.staff_factors,
+                done.mails,
                 keys.active_id()
             );
         }

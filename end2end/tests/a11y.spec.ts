@@ -48,7 +48,10 @@ for (const scripts of ['hydrated', 'server-rendered'] as const) test.describe(`a
 
   test('the public pages', async ({ page }) => {
     const found: string[] = [];
-    for (const path of ['/', '/login', '/signup', '/admin/login', '/hint/settings', '/no/such/page']) {
+    const pages = ['/', '/login', '/signup', '/forgot-password', '/reset-password?token=expired',
+      '/verify-email?token=x', '/unsubscribe?k=x&t=y', '/admin/login', '/admin/welcome?token=x',
+      '/hint/settings', '/no/such/page'];
+    for (const path of pages) {
       await page.goto(path);
       found.push(...(await violations(page)));
     }
@@ -72,6 +75,8 @@ for (const scripts of ['hydrated', 'server-rendered'] as const) test.describe(`a
     await expect(page.getByRole('status')).toHaveText(`${RIVERBEND.name} is connected.`);
     found.push(...(await violations(page)));
     await page.goto('/practices');
+    found.push(...(await violations(page)));
+    await page.goto('/account');
     found.push(...(await violations(page)));
     expect(found).toEqual([]);
   });

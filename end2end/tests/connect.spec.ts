@@ -1,6 +1,6 @@
 import { test, expect, waitForHydration } from './fixtures';
 import {
-  HINT, MAPLE, PASSWORD, RIVERBEND, confirmPractice, connectFromHint, fillWizard, logIn, mintCode,
+  HINT, MAPLE, PASSWORD, RIVERBEND, confirmPractice, connectFromHint, createAccount, fillWizard, logIn, mintCode,
   setFaults, signUp, tokenRequests, uniqueEmail,
 } from './journey';
 
@@ -61,14 +61,19 @@ test.describe('refused forms', () => {
     await expect(page.getByRole('heading', { name: 'Confirm the practice', exact: true })).toBeVisible();
   });
 
-  test('sign-up explains a taken email @no-js', async ({ page }) => {
+  test('sign-up with a taken email answers like any sign-up and changes nothing @no-js', async ({ page }) => {
     const email = uniqueEmail();
     await page.goto('/signup');
     await signUp(page, email);
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.goto('/signup');
-    await signUp(page, email);
-    await expect(page.getByRole('alert')).toContainText('That email already has an account. Log in instead.');
+    // Someone else tries the same email with their own password: the same "check your email".
+    await createAccount(page, email, 'someone-elses-password');
+    await expect(page.getByRole('link', { name: 'Log in' })).toBeVisible();
+    await logIn(page, email, 'someone-elses-password');
+    await expect(page.getByRole('alert')).toContainText('do not match an account');
+    await logIn(page, email);
+    await expect(page.getByRole('heading', { name: 'Your practices' })).toBeVisible();
   });
 });
 

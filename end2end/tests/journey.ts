@@ -17,12 +17,20 @@ export async function connectFromHint(page: Page, practice: { name: string }) {
   await expect(page).toHaveURL(/\/onboarding$/);
 }
 
-export async function signUp(page: Page, email: string) {
+/** Sends the sign-up form; the page then asks to check the email (nobody is logged in yet). */
+export async function createAccount(page: Page, email: string, password = PASSWORD) {
   const form = page.getByRole('form', { name: 'Create your account' });
   await form.getByLabel('Your name').fill('Dr. Ana Ruiz');
   await form.getByLabel('Work email').fill(email);
-  await form.getByLabel('Password').fill(PASSWORD);
+  await form.getByLabel('Password').fill(password);
   await form.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Check your email' })).toBeVisible();
+}
+
+/** Signs up and logs straight in, as the page after sign-up offers (the email stays unconfirmed). */
+export async function signUp(page: Page, email: string) {
+  await createAccount(page, email);
+  await logIn(page, email);
 }
 
 export async function logIn(page: Page, email: string, password = PASSWORD) {

@@ -28,6 +28,8 @@ pub(crate) mod caller {
         /// The staff session's cookie.
         pub staff: StaffCookie,
         pub ip: Option<String>,
+        /// The browser's `User-Agent`.
+        pub user_agent: Option<String>,
     }
 
     impl Caller {
@@ -36,6 +38,7 @@ pub(crate) mod caller {
             Browser {
                 session: &self.session,
                 staff: &self.staff,
+                user_agent: self.user_agent.as_deref(),
             }
         }
 
@@ -92,11 +95,21 @@ pub(crate) mod caller {
             .await
             .ok()
             .map(|client| client.0 .0.to_string());
+        let user_agent = leptos_axum::extract::<axum::http::HeaderMap>()
+            .await
+            .ok()
+            .and_then(|headers| {
+                headers
+                    .get(axum::http::header::USER_AGENT)
+                    .and_then(|agent| agent.to_str().ok())
+                    .map(|agent| agent.chars().take(512).collect())
+            });
         Ok(Caller {
             state,
             session,
             staff,
             ip,
+            user_agent,
         })
     }
 }

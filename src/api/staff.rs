@@ -68,3 +68,39 @@ pub async fn staff_log_out() -> Result<(), AppError> {
     leptos_axum::redirect("/admin/login");
     Ok(())
 }
+
+/// Whether a staff invitation or password link still works.
+#[server(prefix = "/api", endpoint = "staff/welcome_link")]
+pub async fn staff_link_works(token: String) -> Result<bool, AppError> {
+    let caller = super::caller::caller().await?;
+    crate::server::auth::staff_links::works(&caller.state, &token).await
+}
+
+/// Chooses a staff member's password from their invitation or password link; they log in next
+/// (and set up their authenticator then).
+#[server(prefix = "/api", endpoint = "staff/welcome")]
+pub async fn choose_staff_password(token: String, password: String) -> Result<(), AppError> {
+    use crate::domain::account::NewPassword;
+
+    let caller = super::caller::caller().await?;
+    let password = NewPassword::parse(&password).map_err(AppError::Invalid)?;
+    crate::server::auth::staff_links::choose_password(
+        &caller.state,
+        &token,
+        &password,
+        caller.ip.as_deref(),
+    )
+    .await?;
+    leptos_axum::redirect("/admin/login?password=set");
+    Ok(())
+}
+
+/// Every staff member, for admins.
+#[server(prefix = "/api", endpoint = "staff/list")]
+pub async fn staff_list() -> Result<Vec<crate::domain::admin::StaffListing>, AppError> {
+    use crate::domain::admin::StaffRole;
+
+    let caller = super::caller::caller().await?;
+    crate::server::auth::require_staff(&caller.state, caller.browser(), StaffRole::Admin).await?;
+    crate::server::staff::roster(&caller.state.db).await
+}

@@ -9,10 +9,14 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use components::layout::Layout;
-use pages::account::{LoginPage, SignupPage};
+use pages::account::{
+    ConfirmEmailPage, ForgotPasswordPage, LoginPage, ResetPasswordPage, SignupPage,
+    UnsubscribePage, VerifyEmailPage,
+};
+use pages::account_settings::AccountPage;
 use pages::admin::detail::ConnectionDetailPage;
 use pages::admin::list::AdminPage;
-use pages::admin::login::{EnrolPage, SecondFactorPage, StaffLoginPage};
+use pages::admin::login::{EnrolPage, SecondFactorPage, StaffLoginPage, StaffWelcomePage};
 use pages::embedded::HintSettingsPage;
 use pages::home::HomePage;
 use pages::not_found::NotFound;
@@ -104,10 +108,17 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/onboarding") view=OnboardingPage ssr=SsrMode::Async />
                     <Route path=path!("/signup") view=SignupPage />
                     <Route path=path!("/login") view=LoginPage />
+                    <Route path=path!("/forgot-password") view=ForgotPasswordPage />
+                    <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async />
+                    <Route path=path!("/verify-email") view=VerifyEmailPage />
+                    <Route path=path!("/confirm-email") view=ConfirmEmailPage />
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
+                    <Route path=path!("/unsubscribe") view=UnsubscribePage />
                     <Route path=path!("/practices") view=PracticesPage ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/login") view=StaffLoginPage />
                     <Route path=path!("/admin/login/code") view=SecondFactorPage />
+                    <Route path=path!("/admin/welcome") view=StaffWelcomePage ssr=SsrMode::Async />
                     <Route path=path!("/admin/login/enrol") view=EnrolPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/connections/:id") view=ConnectionDetailPage ssr=SsrMode::Async />
                     // Framed by Hint's app: no header or footer of ours (see `Layout`).

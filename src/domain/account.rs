@@ -99,6 +99,32 @@ pub struct CurrentUser {
     pub id: String,
     pub name: String,
     pub email: String,
+    /// Whether the owner of `email` proved it by opening a link we sent there.
+    #[serde(default)]
+    pub email_verified: bool,
+}
+
+/// One signed-in browser of the provider's account, for their sessions list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountSession {
+    /// A handle for ending it (a hash of the session's stored key, never the cookie).
+    pub handle: String,
+    /// The browser and system, as its user agent names them.
+    pub device: String,
+    pub ip: Option<String>,
+    pub signed_in_at: Option<i64>,
+    pub last_seen_at: Option<i64>,
+    /// The browser asking.
+    pub current: bool,
+}
+
+/// The account page: who, and where they are signed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountOverview {
+    pub user: CurrentUser,
+    pub sessions: Vec<AccountSession>,
+    /// Now, by the server's clock (for "5 minutes ago").
+    pub now: i64,
 }
 
 /// Who a browser is signed in as, for the page header: a provider, a staff member, both, or

@@ -111,6 +111,17 @@ pub struct StaffMember {
     pub role: StaffRole,
 }
 
+/// One staff member as the admins' staff list shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffListing {
+    pub member: StaffMember,
+    pub disabled: bool,
+    /// They have not chosen a password yet (invited, or reset by an operator).
+    pub password_pending: bool,
+    /// An authenticator is set up.
+    pub second_factor: bool,
+}
+
 /// Columns the list sorts by.
 pub const SORT_COLUMNS: [(&str, &str); 8] = [
     ("practice_name", "Practice"),

@@ -83,6 +83,36 @@ stored_words! {
         HintHandshake => "hint_handshake",
         /// A practice's preferences were changed from inside Hint.
         PreferencesChanged => "preferences_changed",
+        /// A provider proved their email by opening the link sent there.
+        EmailVerified => "email_verified",
+        /// A password reset link was asked for (for a known or an unknown address).
+        PasswordResetRequested => "password_reset_requested",
+        /// A password was set from a reset link.
+        PasswordReset => "password_reset",
+        /// A provider changed their password on the account page.
+        PasswordChanged => "password_changed",
+        /// A provider asked to change their email (a link went to the new one).
+        EmailChangeRequested => "email_change_requested",
+        /// A provider's new email was confirmed and is now the account's.
+        EmailChanged => "email_changed",
+        /// A provider ended one of their sessions, or all the others.
+        SessionEnded => "session_ended",
+        /// A staff member was invited (an enrolment link was emailed).
+        StaffInvited => "staff_invited",
+        /// A staff member set their password from an invitation or password link.
+        StaffPasswordSet => "staff_password_set",
+        /// A staff member was enabled again.
+        StaffEnabled => "staff_enabled",
+        /// A staff member was disabled.
+        StaffDisabled => "staff_disabled",
+        /// A staff member's password was reset (their sessions end; a link was emailed).
+        StaffPasswordReset => "staff_password_reset",
+        /// A staff member's role was changed.
+        StaffRoleChanged => "staff_role_changed",
+        /// A notification was queued for a connection's provider.
+        NotificationQueued => "notification_queued",
+        /// Someone turned a notification off from the link in an email.
+        Unsubscribed => "unsubscribed",
     }
 }
 

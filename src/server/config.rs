@@ -88,8 +88,43 @@ pub enum StaffCommand {
         #[arg(long, value_parser = ["admin", "support"])]
         role: String,
     },
+    /// Invite a staff member: they get an email with a one-time link to choose their password,
+    /// and set up their authenticator at their first login.
+    Invite {
+        /// Their email, which they log in with and the invitation goes to.
+        #[arg(long)]
+        email: String,
+        /// Their name as the dashboard shows it (the email when omitted).
+        #[arg(long)]
+        name: Option<String>,
+        /// `admin` (all actions) or `support` (read only).
+        #[arg(long, value_parser = ["admin", "support"])]
+        role: String,
+    },
     /// List staff members.
     List,
+    /// Enable a disabled staff member again.
+    Enable {
+        /// The staff member's email.
+        #[arg(long)]
+        email: String,
+    },
+    /// Forget a staff member's password and end their sessions; they get an email with a
+    /// one-time link to choose a new one.
+    ResetPassword {
+        /// The staff member's email.
+        #[arg(long)]
+        email: String,
+    },
+    /// Change a staff member's role (it applies to their next request).
+    SetRole {
+        /// The staff member's email.
+        #[arg(long)]
+        email: String,
+        /// `admin` or `support`.
+        #[arg(long, value_parser = ["admin", "support"])]
+        role: String,
+    },
     /// Disable a staff member; their sessions stop working at once.
     Disable {
         /// The staff member's email.
@@ -361,6 +396,34 @@ pub struct Config {
     /// Hint and a manual connect, in minutes.
     #[arg(global = true, long, env = "STEP_UP_MINUTES", default_value_t = 5)]
     pub step_up_minutes: u64,
+
+    /// The mail server for outgoing email: `smtp://host:587` (STARTTLS when offered; add
+    /// `?tls=required` to insist), `smtps://host:465` (TLS from the start), with
+    /// `user:password@` when it asks for a login. Unset in development: messages are kept and
+    /// shown at `/dev/outbox` instead of being sent.
+    #[arg(global = true, long, env = "SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<SecretString>,
+
+    /// The sender of outgoing email, e.g. `Practice Connect <connect@example.com>`.
+    #[arg(
+        global = true,
+        long,
+        env = "MAIL_FROM",
+        default_value = "practice-connect <no-reply@localhost>"
+    )]
+    pub mail_from: String,
+
+    /// How long a password reset link works, in minutes.
+    #[arg(global = true, long, env = "RESET_LINK_MINUTES", default_value_t = 30)]
+    pub reset_link_minutes: u64,
+
+    /// How long an email verification (or change of email) link works, in hours.
+    #[arg(global = true, long, env = "VERIFY_LINK_HOURS", default_value_t = 24)]
+    pub verify_link_hours: u64,
+
+    /// How long a staff invitation (or staff password) link works, in hours.
+    #[arg(global = true, long, env = "INVITE_LINK_HOURS", default_value_t = 72)]
+    pub invite_link_hours: u64,
 }
 
 /// Which staff need a second factor.
@@ -502,6 +565,20 @@ impl Config {
             problems.push(
                 "HINT_FRAME_ANCESTORS must be one origin, like https://app.hint.com".to_owned(),
             );
+        }
+        match self.smtp_url.as_ref().map(secrecy::ExposeSecret::expose_secret) {
+            None => problems.push(
+                "SMTP_URL is not set (password resets and verification links go by email)"
+                    .to_owned(),
+            ),
+            Some(url) if !crate::server::mail::transport_is_private(url) => problems.push(
+                "SMTP_URL must use TLS off this machine: smtps://… or smtp://…?tls=required"
+                    .to_owned(),
+            ),
+            Some(_) => {}
+        }
+        if self.mail_from.contains("@localhost") {
+            problems.push("MAIL_FROM is not set (the sender of outgoing email)".to_owned());
         }
         match self.public_base_url.as_deref() {
             None => problems

@@ -27,6 +27,10 @@ pub enum Purpose {
     PracticeKey,
     /// A staff member's authenticator (TOTP) secret.
     StaffFactor,
+    /// An outgoing email's body, until it is sent.
+    Mail,
+    /// What an email's unsubscribe link turns off (sealed so it cannot be forged or altered).
+    Unsubscribe,
 }
 
 impl Purpose {
@@ -35,6 +39,8 @@ impl Purpose {
             Self::AuthCode => "auth_code",
             Self::PracticeKey => "practice_key",
             Self::StaffFactor => "staff_factor",
+            Self::Mail => "mail",
+            Self::Unsubscribe => "unsubscribe",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The app's chores, run on a timer by every instance (each one is a single conditional
 //! statement, so instances running them at once do no harm): stranded exchanges released,
-//! expired codes and old webhook ids forgotten, expired sessions deleted.
+//! expired codes and old webhook ids forgotten, expired sessions deleted, weekly summaries
+//! queued, expired one-time links and month-old sent mail forgotten.
 
 use std::time::Duration;
 
@@ -21,6 +22,9 @@ pub struct Report {
     pub expired_codes: u64,
     pub webhook_ids: u64,
     pub login_counters: u64,
+    pub weekly_summaries: u64,
+    pub expired_links: u64,
+    pub old_mails: u64,
 }
 
 /// Runs every chore once (sessions apart).
@@ -46,6 +50,20 @@ pub async fn run_once(state: &AppState) -> Report {
     match super::auth::throttle::forget_stale(&state.db).await {
         Ok(count) => report.login_counters = count,
         Err(error) => tracing::warn!(%error, "could not forget old login counters"),
+    }
+    match super::notifications::send_weekly_summaries(state).await {
+        Ok(count) => report.weekly_summaries = count,
+        Err(error) => tracing::warn!(%error, "could not queue weekly summaries"),
+    }
+    let now = state.clock.now();
+    // A day past expiry: a late click still finds the row and gets "expired", not "unknown".
+    match super::account_tokens::forget_expired(&state.db, now - 86_400).await {
+        Ok(count) => report.expired_links = count,
+        Err(error) => tracing::warn!(%error, "could not forget expired links"),
+    }
+    match super::mail::forget_before(&state.db, now - 30 * 86_400).await {
+        Ok(count) => report.old_mails = count,
+        Err(error) => tracing::warn!(%error, "could not forget old mail"),
     }
     report
 }

@@ -77,6 +77,11 @@ pub fn webhook(result: &'static str) {
     metrics::counter!("webhooks_total", "result" => result).increment(1);
 }
 
+/// One outgoing email's fate: `sent`, `queued` (will retry) or `failed` (given up).
+pub fn mail(result: &'static str) {
+    metrics::counter!("mails_total", "result" => result).increment(1);
+}
+
 /// The key-health job's lag after a round.
 pub fn key_check_lag(seconds: i64) {
     metrics::gauge!("key_check_lag_seconds").set(seconds.max(0) as f64);

@@ -12,6 +12,7 @@
 //!   `state`, `db`, `crypto`, `telemetry`, `seed`, `housekeeping` (the timed chores).
 
 pub mod account;
+pub mod account_tokens;
 pub mod admin;
 pub mod assets;
 pub mod audit;
@@ -25,7 +26,9 @@ pub mod hint;
 pub mod hint_sessions;
 pub mod housekeeping;
 pub mod http;
+pub mod mail;
 pub mod metrics;
+pub mod notifications;
 pub mod passwords;
 pub mod rate_limits;
 pub mod seed;
@@ -76,6 +79,9 @@ pub enum StartError {
     /// A Hint base URL is set without the partner key to call it with.
     #[error("HINT_API_BASE_URL is set but HINT_PARTNER_API_KEY is not")]
     MissingPartnerKey,
+    /// `SMTP_URL` or `MAIL_FROM` cannot be used.
+    #[error(transparent)]
+    Mail(#[from] mail::MailConfigError),
     /// The built-in Hint sandbox's settings are wrong.
     #[error("sandbox settings: {0}")]
     SandboxSettings(#[from] clap::Error),
@@ -191,7 +197,12 @@ impl Application {
             config.client_requests_per_minute,
             config.headless_hint_calls_per_minute,
         ));
+        let mailer = mail::Mailer::new(config.smtp_url.as_ref(), &config.mail_from)?;
+        if !mailer.sends() {
+            tracing::warn!("no SMTP_URL: outgoing email is kept at /dev/outbox instead of being sent");
+        }
         let state = AppState {
+            mail: Arc::new(mailer),
             public_origin: origin_of(&public_base_url).into(),
             public_base_url: public_base_url.clone().into(),
             leptos_options,
@@ -250,6 +261,7 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let sweeper = tokio::spawn(housekeeping::run(self.state.clone()));
+        let mailer = tokio::spawn(mail::run(self.state.clone()));
         let key_checks = (self.state.config.key_check_hours > 0).then(|| {
             let every = Duration::from_secs(self.state.config.key_check_hours * 3600);
             tokio::spawn(connections::health::run(self.state.clone(), every))
@@ -264,6 +276,7 @@ impl Application {
         };
         let result = http::listener::serve(self.listener, self.router, limits, shutdown).await;
         sweeper.abort();
+        mailer.abort();
         if let Some(task) = key_checks {
             task.abort();
         }

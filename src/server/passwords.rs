@@ -177,8 +177,11 @@ fn work(jobs: &Mutex<Receiver<Job>>, running: &AtomicUsize, peak: &AtomicUsize) 
                 stored,
                 reply,
             } => {
-                let known = stored.is_some();
-                let stored = stored.as_deref().unwrap_or(DUMMY_HASH);
+                // No account, or one with no password yet (an invited staff member, a seeded
+                // provider): the dummy hash is checked instead, so every "no" costs the same.
+                let usable = stored.filter(|hash| PasswordHash::new(hash).is_ok());
+                let known = usable.is_some();
+                let stored = usable.as_deref().unwrap_or(DUMMY_HASH);
                 let matches = verify_with(&mut memory, &password, stored).unwrap_or(false);
                 let _ = reply.send(matches && known);
             }

@@ -1,11 +1,14 @@
 //! Partner staff: the `staff` table and its only writer. Accounts are made from the command
-//! line; they log in at `/admin/login` through `auth::login`.
+//! line (`staff add` with a password, or `staff invite`, which emails a one-time link to choose
+//! one); they log in at `/admin/login` through `auth::login`. Every change from the command line
+//! is audited.
 
 use super::db::{new_id, now, Db};
 use super::passwords::Hasher;
 use super::{audit, auth};
 use crate::domain::account::{Email, NewPassword, PersonName};
-use crate::domain::admin::{StaffMember, StaffRole};
+use crate::domain::admin::{StaffListing, StaffMember, StaffRole};
+use crate::domain::audit::{ActorKind, AuditAction, Outcome};
 use crate::domain::AppError;
 
 /// A staff account as `staff list` shows it.
@@ -92,15 +95,6 @@ pub async fn add(
     })
 }
 
-/// Every staff account, by email.
-pub async fn list(db: &Db) -> Result<Vec<StaffRecord>, AppError> {
-    let rows: Vec<Row> =
-        sqlx::query_as("SELECT id, email, name, role, disabled_at FROM staff ORDER BY email")
-            .fetch_all(db.pool())
-            .await?;
-    Ok(rows.into_iter().map(StaffRecord::from).collect())
-}
-
 /// Disables a staff account and ends their sessions. False when no such email.
 pub async fn disable(db: &Db, email: &Email) -> Result<bool, AppError> {
     let done =
@@ -111,6 +105,9 @@ pub async fn disable(db: &Db, email: &Email) -> Result<bool, AppError> {
             .await?;
     if let Some(id) = id_of(db, email).await? {
         auth::staff_session::end_all(db, &id).await?;
+        if done.rows_affected() == 1 {
+            audit_cli(db, &id, AuditAction::StaffDisabled, "disabled from the command line").await?;
+        }
     }
     Ok(done.rows_affected() == 1)
 }
@@ -162,4 +159,146 @@ pub async fn credentials(db: &Db, email: &Email) -> Result<Option<Credentials>, 
     .bind(email.as_str())
     .fetch_optional(db.pool())
     .await?)
+}
+
+/// The stored hash of an account with no password yet: matches nothing (and costs a login the
+/// same time as a wrong password, see `passwords`).
+pub const NO_PASSWORD: &str = "!";
+
+/// Records a command-line change to staff member `id`; the change must not go unrecorded.
+async fn audit_cli(db: &Db, id: &str, action: AuditAction, detail: &str) -> Result<(), AppError> {
+    let entry = audit::Entry {
+        actor_id: Some(id),
+        detail: Some(detail),
+        ..audit::Entry::new(ActorKind::System, action, Outcome::Ok)
+    };
+    Ok(audit::record_or_fail(db, entry).await?)
+}
+
+/// Adds a staff member with no password yet (they choose one from the invitation's link).
+pub async fn invite(
+    db: &Db,
+    email: &Email,
+    name: &PersonName,
+    role: StaffRole,
+) -> Result<StaffMember, AppError> {
+    let id = new_id("stf");
+    let inserted = sqlx::query(
+        "INSERT INTO staff (id, email, name, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (email) DO NOTHING",
+    )
+    .bind(&id)
+    .bind(email.as_str())
+    .bind(name.as_str())
+    .bind(role.as_str())
+    .bind(NO_PASSWORD)
+    .bind(now())
+    .execute(db.pool())
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Err(AppError::invalid(
+            "A staff member with that email exists already.",
+        ));
+    }
+    audit_cli(db, &id, AuditAction::StaffInvited, &format!("invited as {} from the command line", role.as_str())).await?;
+    Ok(StaffMember {
+        id,
+        email: email.as_str().to_owned(),
+        name: name.as_str().to_owned(),
+        role,
+    })
+}
+
+/// The staff member `email` names, or an error that says there is none.
+pub async fn named(db: &Db, email: &Email) -> Result<StaffRecord, AppError> {
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT id, email, name, role, disabled_at FROM staff WHERE email = $1",
+    )
+    .bind(email.as_str())
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(StaffRecord::from)
+        .ok_or_else(|| AppError::invalid(format!("no staff member {}", email.as_str())))
+}
+
+/// Enables a disabled staff member again; audited. False if they were not disabled.
+pub async fn enable(db: &Db, email: &Email) -> Result<bool, AppError> {
+    let member = named(db, email).await?.member;
+    let done = sqlx::query("UPDATE staff SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL")
+        .bind(&member.id)
+        .execute(db.pool())
+        .await?;
+    let changed = done.rows_affected() == 1;
+    if changed {
+        audit_cli(db, &member.id, AuditAction::StaffEnabled, "enabled from the command line").await?;
+    }
+    Ok(changed)
+}
+
+/// Gives staff member `email` a new role (it applies to their next request); audited.
+pub async fn set_role(db: &Db, email: &Email, role: StaffRole) -> Result<StaffMember, AppError> {
+    let mut member = named(db, email).await?.member;
+    sqlx::query("UPDATE staff SET role = $1 WHERE id = $2")
+        .bind(role.as_str())
+        .bind(&member.id)
+        .execute(db.pool())
+        .await?;
+    let detail = format!("{} to {} from the command line", member.role.as_str(), role.as_str());
+    audit_cli(db, &member.id, AuditAction::StaffRoleChanged, &detail).await?;
+    member.role = role;
+    Ok(member)
+}
+
+/// Forgets staff member `email`'s password and ends their sessions (they choose a new one from
+/// an emailed link); audited.
+pub async fn clear_password(db: &Db, email: &Email) -> Result<StaffMember, AppError> {
+    let member = named(db, email).await?.member;
+    sqlx::query("UPDATE staff SET password_hash = $1 WHERE id = $2")
+        .bind(NO_PASSWORD)
+        .bind(&member.id)
+        .execute(db.pool())
+        .await?;
+    auth::staff_session::end_all(db, &member.id).await?;
+    audit_cli(db, &member.id, AuditAction::StaffPasswordReset, "password forgotten and sessions ended from the command line").await?;
+    Ok(member)
+}
+
+/// Sets staff member `id`'s password hash (from their invitation or password link).
+pub async fn set_password_hash(db: &Db, id: &str, hash: &str) -> Result<(), AppError> {
+    sqlx::query("UPDATE staff SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Every staff member with what the admins' list shows, by email.
+pub async fn roster(db: &Db) -> Result<Vec<StaffListing>, AppError> {
+    #[derive(sqlx::FromRow)]
+    struct Listed {
+        #[sqlx(flatten)]
+        row: Row,
+        password_hash: String,
+        factor_confirmed_at: Option<i64>,
+    }
+    let rows: Vec<Listed> = sqlx::query_as(
+        "SELECT s.id, s.email, s.name, s.role, s.disabled_at, s.password_hash, \
+         f.confirmed_at AS factor_confirmed_at \
+         FROM staff s LEFT JOIN staff_factors f ON f.staff_id = s.id ORDER BY s.email",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|listed| {
+            let record = StaffRecord::from(listed.row);
+            StaffListing {
+                member: record.member,
+                disabled: record.disabled,
+                password_pending: listed.password_hash == NO_PASSWORD,
+                second_factor: listed.factor_confirmed_at.is_some(),
+            }
+        })
+        .collect())
 }

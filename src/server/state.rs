@@ -47,4 +47,7 @@ pub struct AppState {
     /// origin, or `'none'`).
     #[from_ref(skip)]
     pub frame_ancestors: Arc<str>,
+    /// Outgoing email (queued in the database, sent by `mail::run`).
+    #[from_ref(skip)]
+    pub mail: Arc<super::mail::Mailer>,
 }

@@ -235,20 +235,30 @@ impl TestApp {
         self.get(&format!("/signup?code={code}")).await
     }
 
-    /// Signs up a new provider with a unique email.
+    /// Signs up a new provider with a unique email and logs them in (as the page after sign-up
+    /// invites them to; the email stays unverified).
     pub async fn sign_up(&self) -> String {
         let email = format!("{}@practice.example", unique_name("dr"));
-        self.call(
-            "sign_up",
-            &[
-                ("name", "Dr. Test"),
-                ("email", &email),
-                ("password", PASSWORD),
-            ],
-        )
-        .await
-        .expect("sign up works");
+        self.sign_up_as(&email).await;
+        self.call("log_in", &[("email", &email), ("password", PASSWORD)])
+            .await
+            .expect("a new account logs in");
         email
+    }
+
+    /// Sends the sign-up form for `email` (nobody is logged in by it).
+    pub async fn sign_up_as(&self, email: &str) -> reqwest::Response {
+        self.client
+            .post(format!("{}/api/sign_up", self.address))
+            .header("accept", "application/json")
+            .form(&[
+                ("name", "Dr. Test"),
+                ("email", email),
+                ("password", PASSWORD),
+            ])
+            .send()
+            .await
+            .expect("server function reached")
     }
 
     /// Fills in the wizard's practice and profile steps.
@@ -523,6 +533,13 @@ impl TestApp {
         role: practice_connect::domain::admin::StaffRole,
     ) -> StaffLogin {
         let email = self.add_staff(role).await;
+        self.first_staff_login(&email).await
+    }
+
+    /// Logs staff member `email` (password `PASSWORD`) in for the first time, setting up their
+    /// authenticator as the enrolment page asks.
+    pub async fn first_staff_login(&self, email: &str) -> StaffLogin {
+        let email = email.to_owned();
         self.call("staff/log_in", &[("email", &email), ("password", PASSWORD)])
             .await
             .expect("staff password accepted");

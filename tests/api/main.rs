@@ -6,7 +6,9 @@
 //! `cargo test -- --include-ignored` with `TEST_DATABASE_URL` set runs them.
 
 mod helpers;
+mod mailbox;
 
+mod accounts;
 mod admin;
 mod assets;
 mod attacks;

@@ -5,7 +5,7 @@ use std::process::Command;
 
 use crate::helpers::unique_name;
 
-const REQUIRED: [(&str, &str); 5] = [
+const REQUIRED: [(&str, &str); 7] = [
     ("HINT_API_BASE_URL", "https://api.hint.example"),
     ("HINT_PARTNER_API_KEY", "pk_test_something"),
     ("HINT_WEBHOOK_SECRET", "whsec_something"),
@@ -14,6 +14,8 @@ const REQUIRED: [(&str, &str); 5] = [
         "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
     ),
     ("PUBLIC_BASE_URL", "https://partner.example"),
+    ("SMTP_URL", "smtps://mailer:secret@mail.partner.example:465"),
+    ("MAIL_FROM", "Partner <connect@partner.example>"),
 ];
 
 /// Runs the binary with `args` and only the environment `settings` (nothing inherited); returns
@@ -93,6 +95,17 @@ fn plain_http_addresses_are_refused_in_production() {
         printed.contains("PUBLIC_BASE_URL must start with https://"),
         "{printed}"
     );
+}
+
+#[test]
+fn mail_in_the_clear_to_another_machine_is_refused_in_production() {
+    let mut settings = REQUIRED.to_vec();
+    settings.retain(|(name, _)| *name != "SMTP_URL");
+    settings.push(("SMTP_URL", "smtp://mailer:secret@mail.partner.example:587"));
+    let (failed, printed) = serve_with(&settings);
+    assert!(failed);
+    assert!(printed.contains("SMTP_URL must use TLS"), "{printed}");
+    assert!(!printed.contains("mailer:secret"), "the URL's password is never printed: {printed}");
 }
 
 #[test]

@@ -8,7 +8,29 @@ use super::layout::refresh_identity_after;
 use crate::api::account::{LogIn, SignUp};
 use crate::domain::account::{PASSWORD_MAX, PASSWORD_MIN};
 
-/// Name, email and password; creates the account and logs it in.
+/// A new password's field with its rules, for sign-up, reset and change.
+#[component]
+pub fn NewPasswordField(id: &'static str, name: &'static str, label: &'static str) -> impl IntoView {
+    let help = format!("{id}-help");
+    view! {
+        <label for=id>{label}</label>
+        <input
+            id=id
+            name=name
+            type="password"
+            autocomplete="new-password"
+            required
+            minlength=PASSWORD_MIN
+            maxlength=PASSWORD_MAX
+            aria-describedby=help.clone()
+        />
+        <p class="help" id=help>
+            {format!("At least {PASSWORD_MIN} characters. A passphrase works well.")}
+        </p>
+    }
+}
+
+/// Name, email and password; creates the account (the provider logs in next).
 #[component]
 pub fn SignUpForm(action: ServerAction<SignUp>) -> impl IntoView {
     refresh_identity_after(action);
@@ -19,20 +41,7 @@ pub fn SignUpForm(action: ServerAction<SignUp>) -> impl IntoView {
             <input id="signup-name" name="name" type="text" autocomplete="name" required maxlength="100" />
             <label for="signup-email">"Work email"</label>
             <input id="signup-email" name="email" type="email" autocomplete="email" required maxlength="254" />
-            <label for="signup-password">"Password"</label>
-            <input
-                id="signup-password"
-                name="password"
-                type="password"
-                autocomplete="new-password"
-                required
-                minlength=PASSWORD_MIN
-                maxlength=PASSWORD_MAX
-                aria-describedby="signup-password-help"
-            />
-            <p class="help" id="signup-password-help">
-                {format!("At least {PASSWORD_MIN} characters. A passphrase works well.")}
-            </p>
+            <NewPasswordField id="signup-password" name="password" label="Password" />
             <ActionError action />
             <button type="submit" disabled=move || pending.get()>
                 {move || if pending.get() { "Creating your account…" } else { "Create account" }}
@@ -56,6 +65,7 @@ pub fn LogInForm(action: ServerAction<LogIn>) -> impl IntoView {
             <button type="submit" disabled=move || pending.get()>
                 {move || if pending.get() { "Logging in…" } else { "Log in" }}
             </button>
+            <p class="help"><a href="/forgot-password">"Forgot your password?"</a></p>
         </ActionForm>
     }
 }

@@ -96,6 +96,7 @@ fn Navigation(identity: Identity) -> impl IntoView {
             <a href="/">"Home"</a>
             {identity.provider.map(|user| view! {
                 <a href="/practices">"Your practices"</a>
+                <a href="/account">"Account"</a>
                 <span class="identity">"Signed in as "<strong>{user.email}</strong></span>
                 <ActionForm action=log_out attr:class="inline">
                     <button type="submit" class="link-button">"Log out"</button>

@@ -1,6 +1,7 @@
 //! One file per page.
 
 pub mod account;
+pub mod account_settings;
 pub mod admin;
 pub mod embedded;
 pub mod home;

@@ -14,6 +14,7 @@ use crate::api::onboarding::{
 use crate::app::components::account_forms::{LogInForm, SignUpForm};
 use crate::app::components::form_error::ActionError;
 use crate::app::components::progress::Progress;
+use crate::app::pages::account::AccountNotice;
 use crate::domain::connection::ConnectionStatus;
 use crate::domain::onboarding::{Onboarding, WizardStep, ROLES};
 
@@ -136,6 +137,7 @@ fn NothingInProgress() -> impl IntoView {
 #[component]
 fn AccountStep(actions: Actions, no_connection: bool) -> impl IntoView {
     view! {
+        <AccountNotice />
         {no_connection.then(|| view! {
             <p class="notice">
                 "You can create an account now; to connect a practice, start from Hint and click Connect on our integration."

@@ -1,12 +1,12 @@
 //! The one login flow, for providers and staff alike: the throttle is asked first, the password
 //! is checked at equal cost whether or not the account exists, every attempt is audited (also
 //! the throttled ones), and a success starts a session under a new id. A staff login then waits
-//! for its second factor (`staff_login`). Sign-up, which logs the new provider in, is here too.
+//! for its second factor (`staff_login`).
 
 use super::second_factor;
 use super::throttle::{self, LoginKeys};
 use super::{start_login, start_staff_login, Browser};
-use crate::domain::account::{CurrentUser, Email, NewPassword, PersonName};
+use crate::domain::account::{CurrentUser, Email};
 use crate::domain::admin::{StaffMember, StaffStage};
 use crate::domain::audit::{ActorKind, AuditAction, Outcome};
 use crate::domain::AppError;
@@ -103,7 +103,7 @@ pub async fn log_in(
     };
     throttle::succeeded(&state.db, &keys).await?;
     match &mut account {
-        LoggedIn::Provider(user) => start_login(state, browser, &user.id).await?,
+        LoggedIn::Provider(user) => start_login(state, browser, &user.id, ip).await?,
         LoggedIn::Staff(member, stage) => {
             *stage = if second_factor::is_enrolled(&state.db, &member.id).await? {
                 StaffStage::SecondFactor
@@ -166,42 +166,4 @@ pub(super) async fn check_password(
     };
     let matches = state.passwords.verify(password.to_owned(), hash).await?;
     Ok(account.filter(|_| matches && enabled))
-}
-
-/// Creates a provider account, audits it, and logs the new provider in.
-pub async fn sign_up(
-    state: &AppState,
-    browser: Browser<'_>,
-    name: &PersonName,
-    email: &Email,
-    password: &NewPassword,
-    ip: Option<&str>,
-) -> Result<CurrentUser, AppError> {
-    let user = match account::sign_up(&state.db, &state.passwords, name, email, password).await {
-        Ok(user) => user,
-        Err(error) => {
-            let entry = Entry {
-                ip,
-                ..Entry::new(
-                    ActorKind::Anonymous,
-                    AuditAction::AccountCreated,
-                    Outcome::Failed,
-                )
-            };
-            audit::record(&state.db, entry).await;
-            return Err(error);
-        }
-    };
-    let entry = Entry {
-        actor_id: Some(&user.id),
-        ip,
-        ..Entry::new(
-            ActorKind::Provider,
-            AuditAction::AccountCreated,
-            Outcome::Ok,
-        )
-    };
-    audit::record(&state.db, entry).await;
-    start_login(state, browser, &user.id).await?;
-    Ok(user)
 }

@@ -9,9 +9,11 @@
 //! sessions in the database. Hashing is `server::passwords`, shared with the account tables'
 //! modules. Every timeout reads the app's `Clock`, so tests can move time on.
 
+pub mod accounts;
 pub mod login;
 pub mod second_factor;
 pub mod session_store;
+pub mod staff_links;
 pub mod staff_login;
 pub mod staff_session;
 pub mod throttle;
@@ -56,6 +58,10 @@ enum SessionKey {
     /// A random key made when a code first lands in this browser; the connection row keeps
     /// only its hash, so only this session can bind the connection.
     LandingKey,
+    /// The browser's name, for the owner's sessions list.
+    Device,
+    /// The address the provider logged in from, for the owner's sessions list.
+    Ip,
 }
 
 impl SessionKey {
@@ -66,6 +72,8 @@ impl SessionKey {
             Self::LastSeenAt => "last_seen_at",
             Self::Connection => "connection_id",
             Self::LandingKey => "landing_key",
+            Self::Device => "device",
+            Self::Ip => "ip",
         }
     }
 }
@@ -75,6 +83,43 @@ impl SessionKey {
 pub struct Browser<'a> {
     pub session: &'a Session,
     pub staff: &'a StaffCookie,
+    /// The browser's `User-Agent`, for the provider's sessions list.
+    pub user_agent: Option<&'a str>,
+}
+
+/// "Firefox on Windows"-style words for a `User-Agent` (for the sessions list, not for any
+/// decision).
+pub fn device_name(user_agent: Option<&str>) -> String {
+    let Some(agent) = user_agent else {
+        return "Unknown browser".to_owned();
+    };
+    let browser = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+        ("curl/", "curl"),
+    ]
+    .iter()
+    .find(|(marker, _)| agent.contains(marker))
+    .map_or("A browser", |(_, name)| name);
+    let system = [
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Android", "Android"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("CrOS", "ChromeOS"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(marker, _)| agent.contains(marker))
+    .map(|(_, name)| *name);
+    match system {
+        Some(system) => format!("{browser} on {system}"),
+        None => browser.to_owned(),
+    }
 }
 
 async fn get(session: &Session, key: SessionKey) -> Result<Option<String>, AppError> {
@@ -139,14 +184,24 @@ pub async fn start_login(
     state: &AppState,
     browser: Browser<'_>,
     user_id: &str,
+    ip: Option<&str>,
 ) -> Result<(), AppError> {
     staff_session::end(&state.db, browser.staff).await?;
     let session = browser.session;
     session.cycle_id().await.map_err(session_error)?;
-    session
-        .insert(SessionKey::UserId.as_str(), user_id)
-        .await
-        .map_err(session_error)?;
+    let device = device_name(browser.user_agent);
+    for (key, value) in [
+        (SessionKey::UserId, Some(user_id)),
+        (SessionKey::Device, Some(device.as_str())),
+        (SessionKey::Ip, ip),
+    ] {
+        if let Some(value) = value {
+            session
+                .insert(key.as_str(), value)
+                .await
+                .map_err(session_error)?;
+        }
+    }
     let now = state.clock.now();
     set_time(session, SessionKey::LoggedInAt, now).await?;
     set_time(session, SessionKey::LastSeenAt, now).await

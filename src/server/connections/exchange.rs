@@ -267,7 +267,8 @@ async fn store_success(
         "UPDATE connections SET status = $1, practice_id = $2, practice_name = $3, integration_id = $4, \
          hint_status = $5, product_name = $6, activated_by_name = $7, activated_by_email = $8, \
          api_key_ciphertext = $9, api_key_key_id = $10, api_key_last4 = $11, \
-         failure = NULL, code_ciphertext = NULL, connected_at = $12, updated_at = $12 WHERE id = $13",
+         failure = NULL, code_ciphertext = NULL, notified_status = NULL, connected_at = $12, updated_at = $12 \
+         WHERE id = $13",
     )
     .bind(status.as_str())
     .bind(&token.practice.id)

@@ -174,6 +174,18 @@ pub async fn apply(state: &AppState, event: &HintEvent) -> Result<Applied, sqlx:
             ..Entry::new(ActorKind::Hint, action, Outcome::Ok)
         };
         audit::record(&state.db, entry).await;
+        let deactivated = matches!(
+            action,
+            AuditAction::WebhookIntegrationDeactivated | AuditAction::WebhookPracticeDeactivated
+        );
+        if deactivated {
+            let what = crate::server::mail::templates::Attention::Deactivated;
+            if let Err(error) =
+                crate::server::notifications::connection_needs_attention(state, id, what).await
+            {
+                tracing::warn!(%error, connection_id = %id, "could not queue the provider's notice");
+            }
+        }
     }
     Ok(if ids.is_empty() {
         Applied::NoMatch

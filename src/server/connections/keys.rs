@@ -69,6 +69,12 @@ pub async fn verify_key(state: &AppState, id: &str) -> Result<Verdict, AppError>
         Err(HintError::Unauthorized { status: 401, .. }) => {
             let change = StatusChange::to(ConnectionStatus::NeedsReconnect);
             set_status(state.db.pool(), Target::Id(id), change).await?;
+            let what = crate::server::mail::templates::Attention::KeyRejected;
+            if let Err(error) =
+                crate::server::notifications::connection_needs_attention(state, id, what).await
+            {
+                tracing::warn!(%error, connection_id = %id, "could not queue the provider's notice");
+            }
             Ok(Verdict::Refused)
         }
         Err(error) => {
@@ -84,6 +90,7 @@ pub struct Rotated {
     pub practice_keys: usize,
     pub codes: usize,
     pub staff_factors: usize,
+    pub mails: usize,
 }
 
 /// Why a rotation stopped.
@@ -120,6 +127,13 @@ pub async fn rotate(db: &Db, keys: &Keyring) -> Result<Rotated, RotationError> {
             "secret_ciphertext",
             "secret_key_id",
         ),
+        (
+            Purpose::Mail,
+            "mail_outbox",
+            "id",
+            "body_ciphertext",
+            "body_key_id",
+        ),
     ] {
         let rows: Vec<(String, Vec<u8>, String)> = sqlx::query_as(&format!(
             "SELECT {id_column}, {data}, {key_id} FROM {table} WHERE {data} IS NOT NULL AND {key_id} <> $1"
@@ -151,6 +165,8 @@ pub async fn rotate(db: &Db, keys: &Keyring) -> Result<Rotated, RotationError> {
                     Purpose::PracticeKey => done.practice_keys += 1,
                     Purpose::AuthCode => done.codes += 1,
                     Purpose::StaffFactor => done.staff_factors += 1,
+                    Purpose::Mail => done.mails += 1,
+                    Purpose::Unsubscribe => {}
                 }
             }
         }

@@ -177,7 +177,8 @@ where
         "UPDATE connections SET status = $1, hint_status = COALESCE($2, hint_status), updated_at = $3, \
          api_key_ciphertext = CASE WHEN $1 = 'disconnected' THEN NULL ELSE api_key_ciphertext END, \
          api_key_key_id = CASE WHEN $1 = 'disconnected' THEN NULL ELSE api_key_key_id END, \
-         api_key_last4 = CASE WHEN $1 = 'disconnected' THEN NULL ELSE api_key_last4 END \
+         api_key_last4 = CASE WHEN $1 = 'disconnected' THEN NULL ELSE api_key_last4 END, \
+         notified_status = CASE WHEN $1 = 'connected' THEN NULL ELSE notified_status END \
          WHERE {column} = $4 AND merged_into IS NULL AND ($5 = '' OR status = $5) RETURNING id"
     ))
     .bind(change.to.as_str())

@@ -24,6 +24,7 @@ pub async fn connections_csv(
     let browser = auth::Browser {
         session: &session,
         staff: &staff,
+        user_agent: None,
     };
     let member = match auth::require_staff(&state, browser, StaffRole::Support).await {
         Ok(member) => member,

@@ -20,8 +20,16 @@ use crate::server::state::AppState;
 fn door(state: &AppState, request: &Request) -> Option<Door> {
     let path = request.uri().path();
     match *request.method() {
-        Method::POST if path == "/api/sign_up" => Some(Door::SignUp),
-        Method::POST if path == "/api/log_in" || path == "/api/admin/log_in" => Some(Door::LogIn),
+        // Everything that sends an email or spends a hash without a login shares sign-up's door.
+        Method::POST
+            if matches!(
+                path,
+                "/api/sign_up" | "/api/forgot_password" | "/api/reset_password" | "/api/staff/welcome"
+            ) =>
+        {
+            Some(Door::SignUp)
+        }
+        Method::POST if path == "/api/log_in" || path == "/api/staff/log_in" => Some(Door::LogIn),
         Method::POST if path.starts_with(HEADLESS_PREFIX) => Some(Door::Headless),
         Method::GET | Method::HEAD
             if landing_code(&state.config.redirect_path, request.uri()).is_some() =>

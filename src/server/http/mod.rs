@@ -8,6 +8,7 @@ pub mod hint_inbound;
 pub mod landing;
 pub mod limits;
 pub mod listener;
+pub mod outbox;
 pub mod request_id;
 pub mod security;
 
@@ -79,6 +80,9 @@ pub fn router(state: AppState) -> Router {
         )
         .leptos_routes_with_context(&state, routes, context, app)
         .fallback(asset_or_not_found);
+    if state.config.is_development() {
+        router = router.route("/dev/outbox", get(outbox::page));
+    }
     router = router
         .layer(axum::middleware::from_fn(
             crate::server::metrics::count_requests,

@@ -6,7 +6,13 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::staff::{staff_enrolment, StaffEnrol, StaffLogIn, StaffSecondFactor};
+use leptos_router::hooks::use_query_map;
+
+use crate::api::staff::{
+    staff_enrolment, staff_link_works, ChooseStaffPassword, StaffEnrol, StaffLogIn,
+    StaffSecondFactor,
+};
+use crate::app::components::account_forms::NewPasswordField;
 use crate::app::components::form_error::ActionError;
 use crate::app::components::layout::refresh_identity_after;
 use crate::domain::admin::Enrolment;
@@ -17,10 +23,14 @@ pub fn StaffLoginPage() -> impl IntoView {
     let action = ServerAction::<StaffLogIn>::new();
     refresh_identity_after(action);
     let pending = action.pending();
+    let query = use_query_map();
     view! {
         <Title text="Staff log in" />
         <section class="card narrow">
             <h1>"Staff log in"</h1>
+            <Show when=move || query.read().get("password").is_some()>
+                <p class="notice" role="status">"Your password is set. Log in with it; you set up your authenticator next."</p>
+            </Show>
             <ActionForm action attr:class="form" attr:aria-label="Staff log in">
                 <label for="staff-email">"Email"</label>
                 <input id="staff-email" name="email" type="email" autocomplete="username" required />
@@ -117,5 +127,39 @@ fn EnrolSteps(enrolment: Enrolment, action: ServerAction<StaffEnrol>) -> impl In
                 </ActionForm>
             </li>
         </ol>
+    }
+}
+
+/// `/admin/welcome?token=…`: a staff member chooses their password from an invitation or a
+/// password link.
+#[component]
+pub fn StaffWelcomePage() -> impl IntoView {
+    let action = ServerAction::<ChooseStaffPassword>::new();
+    let query = use_query_map();
+    let token = Memo::new(move |_| query.read().get("token").unwrap_or_default());
+    let works = Resource::new(move || token.get(), staff_link_works);
+    view! {
+        <Title text="Choose your password" />
+        <section class="card narrow">
+            <h1>"Choose your password"</h1>
+            <Suspense fallback=|| view! { <p>"Checking your link…"</p> }>
+                {move || Suspend::new(async move {
+                    if works.await.unwrap_or(false) {
+                        view! {
+                            <ActionForm action attr:class="form" attr:aria-label="Choose your password">
+                                <input type="hidden" name="token" value=token.get_untracked() />
+                                <NewPasswordField id="welcome-password" name="password" label="Password" />
+                                <ActionError action />
+                                <button type="submit" disabled=move || action.pending().get()>"Save my password"</button>
+                            </ActionForm>
+                        }.into_any()
+                    } else {
+                        view! {
+                            <p class="error" role="alert">"That link has expired or was already used. Ask an administrator for a new one."</p>
+                        }.into_any()
+                    }
+                })}
+            </Suspense>
+        </section>
     }
 }
