@@ -182,7 +182,10 @@ async fn staff(
         }
         StaffCommand::Enable { email } => {
             let email = Email::parse(&email)?;
-            if staff::enable(&db, &email).await.map_err(|e| e.to_string())? {
+            if staff::enable(&db, &email)
+                .await
+                .map_err(|e| e.to_string())?
+            {
                 println!("enabled {}", email.as_str());
             } else {
                 println!("{} was not disabled", email.as_str());

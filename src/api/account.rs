@@ -17,7 +17,14 @@ pub async fn sign_up(name: String, email: String, password: String) -> Result<()
     let name = PersonName::parse(&name).map_err(AppError::Invalid)?;
     let email = Email::parse(&email).map_err(AppError::Invalid)?;
     let password = NewPassword::parse(&password).map_err(AppError::Invalid)?;
-    accounts::sign_up(&caller.state, &name, &email, &password, caller.ip.as_deref()).await?;
+    accounts::sign_up(
+        &caller.state,
+        &name,
+        &email,
+        &password,
+        caller.ip.as_deref(),
+    )
+    .await?;
     // The wizard (when Hint's code landed in this browser) or the log-in page, with a notice.
     match crate::server::auth::session_connection(&caller.session).await? {
         Some(_) => leptos_axum::redirect("/onboarding?account=created"),

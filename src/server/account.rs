@@ -141,12 +141,7 @@ pub async fn set_password_hash(db: &Db, id: &str, hash: &str, at: i64) -> Result
 
 /// Makes `email` (just proven by a link sent there) the account's email. `false` if another
 /// account took that email meanwhile.
-pub async fn set_verified_email(
-    db: &Db,
-    id: &str,
-    email: &str,
-    at: i64,
-) -> Result<bool, AppError> {
+pub async fn set_verified_email(db: &Db, id: &str, email: &str, at: i64) -> Result<bool, AppError> {
     let taken: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE email = $1")
         .bind(email)
         .fetch_optional(db.pool())

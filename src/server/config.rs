@@ -397,10 +397,10 @@ pub struct Config {
     #[arg(global = true, long, env = "STEP_UP_MINUTES", default_value_t = 5)]
     pub step_up_minutes: u64,
 
-    /// The mail server for outgoing email: `smtp://host:587` (STARTTLS when offered; add
-    /// `?tls=required` to insist), `smtps://host:465` (TLS from the start), with
-    /// `user:password@` when it asks for a login. Unset in development: messages are kept and
-    /// shown at `/dev/outbox` instead of being sent.
+    /// The mail server for outgoing email: `smtps://host:465` (TLS from the start),
+    /// `smtp://host:587?tls=required` (STARTTLS, insisted on), or plain `smtp://host:25` (no TLS:
+    /// only for a relay on this machine), with `user:password@` when it asks for a login.
+    /// Unset in development: messages are kept and shown at `/dev/outbox` instead of being sent.
     #[arg(global = true, long, env = "SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<SecretString>,
 
@@ -566,7 +566,11 @@ impl Config {
                 "HINT_FRAME_ANCESTORS must be one origin, like https://app.hint.com".to_owned(),
             );
         }
-        match self.smtp_url.as_ref().map(secrecy::ExposeSecret::expose_secret) {
+        match self
+            .smtp_url
+            .as_ref()
+            .map(secrecy::ExposeSecret::expose_secret)
+        {
             None => problems.push(
                 "SMTP_URL is not set (password resets and verification links go by email)"
                     .to_owned(),

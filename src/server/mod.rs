@@ -199,7 +199,9 @@ impl Application {
         ));
         let mailer = mail::Mailer::new(config.smtp_url.as_ref(), &config.mail_from)?;
         if !mailer.sends() {
-            tracing::warn!("no SMTP_URL: outgoing email is kept at /dev/outbox instead of being sent");
+            tracing::warn!(
+                "no SMTP_URL: outgoing email is kept at /dev/outbox instead of being sent"
+            );
         }
         let state = AppState {
             mail: Arc::new(mailer),

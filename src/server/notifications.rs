@@ -56,9 +56,10 @@ impl Topic {
 /// The unsubscribe link for `topic`: sealed with the encryption key, so it names exactly what it
 /// turns off and cannot be altered to turn off anything else.
 pub fn unsubscribe_link(state: &AppState, topic: &Topic) -> String {
-    let (sealed, key_id) = state
-        .keys
-        .encrypt(Purpose::Unsubscribe, UNSUBSCRIBE_ROW, &topic.encode());
+    let (sealed, key_id) =
+        state
+            .keys
+            .encrypt(Purpose::Unsubscribe, UNSUBSCRIBE_ROW, &topic.encode());
     format!(
         "{}/unsubscribe?k={key_id}&t={}",
         state.public_base_url,
@@ -77,7 +78,11 @@ pub fn topic_of(state: &AppState, key_id: &str, sealed: &str) -> Option<Topic> {
 }
 
 /// Turns off what `topic` names; audited.
-pub async fn unsubscribe(state: &AppState, topic: &Topic, ip: Option<&str>) -> Result<(), AppError> {
+pub async fn unsubscribe(
+    state: &AppState,
+    topic: &Topic,
+    ip: Option<&str>,
+) -> Result<(), AppError> {
     let (rows, user_id, connection_id): (Vec<(String, String)>, Option<&str>, Option<&str>) =
         match topic {
             Topic::Alerts { connection_id } => (
@@ -173,7 +178,11 @@ pub async fn connection_needs_attention(
     let entry = Entry {
         connection_id: Some(id),
         detail: Some(status.as_str()),
-        ..Entry::new(ActorKind::System, AuditAction::NotificationQueued, Outcome::Ok)
+        ..Entry::new(
+            ActorKind::System,
+            AuditAction::NotificationQueued,
+            Outcome::Ok,
+        )
     };
     audit::record(&state.db, entry).await;
     Ok(())

@@ -106,7 +106,13 @@ pub async fn disable(db: &Db, email: &Email) -> Result<bool, AppError> {
     if let Some(id) = id_of(db, email).await? {
         auth::staff_session::end_all(db, &id).await?;
         if done.rows_affected() == 1 {
-            audit_cli(db, &id, AuditAction::StaffDisabled, "disabled from the command line").await?;
+            audit_cli(
+                db,
+                &id,
+                AuditAction::StaffDisabled,
+                "disabled from the command line",
+            )
+            .await?;
         }
     }
     Ok(done.rows_affected() == 1)
@@ -200,7 +206,13 @@ pub async fn invite(
             "A staff member with that email exists already.",
         ));
     }
-    audit_cli(db, &id, AuditAction::StaffInvited, &format!("invited as {} from the command line", role.as_str())).await?;
+    audit_cli(
+        db,
+        &id,
+        AuditAction::StaffInvited,
+        &format!("invited as {} from the command line", role.as_str()),
+    )
+    .await?;
     Ok(StaffMember {
         id,
         email: email.as_str().to_owned(),
@@ -211,12 +223,11 @@ pub async fn invite(
 
 /// The staff member `email` names, or an error that says there is none.
 pub async fn named(db: &Db, email: &Email) -> Result<StaffRecord, AppError> {
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT id, email, name, role, disabled_at FROM staff WHERE email = $1",
-    )
-    .bind(email.as_str())
-    .fetch_optional(db.pool())
-    .await?;
+    let row: Option<Row> =
+        sqlx::query_as("SELECT id, email, name, role, disabled_at FROM staff WHERE email = $1")
+            .bind(email.as_str())
+            .fetch_optional(db.pool())
+            .await?;
     row.map(StaffRecord::from)
         .ok_or_else(|| AppError::invalid(format!("no staff member {}", email.as_str())))
 }
@@ -224,13 +235,21 @@ pub async fn named(db: &Db, email: &Email) -> Result<StaffRecord, AppError> {
 /// Enables a disabled staff member again; audited. False if they were not disabled.
 pub async fn enable(db: &Db, email: &Email) -> Result<bool, AppError> {
     let member = named(db, email).await?.member;
-    let done = sqlx::query("UPDATE staff SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL")
-        .bind(&member.id)
-        .execute(db.pool())
-        .await?;
+    let done = sqlx::query(
+        "UPDATE staff SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL",
+    )
+    .bind(&member.id)
+    .execute(db.pool())
+    .await?;
     let changed = done.rows_affected() == 1;
     if changed {
-        audit_cli(db, &member.id, AuditAction::StaffEnabled, "enabled from the command line").await?;
+        audit_cli(
+            db,
+            &member.id,
+            AuditAction::StaffEnabled,
+            "enabled from the command line",
+        )
+        .await?;
     }
     Ok(changed)
 }
@@ -243,7 +262,11 @@ pub async fn set_role(db: &Db, email: &Email, role: StaffRole) -> Result<StaffMe
         .bind(&member.id)
         .execute(db.pool())
         .await?;
-    let detail = format!("{} to {} from the command line", member.role.as_str(), role.as_str());
+    let detail = format!(
+        "{} to {} from the command line",
+        member.role.as_str(),
+        role.as_str()
+    );
     audit_cli(db, &member.id, AuditAction::StaffRoleChanged, &detail).await?;
     member.role = role;
     Ok(member)
@@ -259,7 +282,13 @@ pub async fn clear_password(db: &Db, email: &Email) -> Result<StaffMember, AppEr
         .execute(db.pool())
         .await?;
     auth::staff_session::end_all(db, &member.id).await?;
-    audit_cli(db, &member.id, AuditAction::StaffPasswordReset, "password forgotten and sessions ended from the command line").await?;
+    audit_cli(
+        db,
+        &member.id,
+        AuditAction::StaffPasswordReset,
+        "password forgotten and sessions ended from the command line",
+    )
+    .await?;
     Ok(member)
 }
 

@@ -198,7 +198,7 @@ async fn ten_failures_from_one_client_behind_a_trusted_proxy_block_no_other_clie
         "the client is slowed, not blocked"
     );
     let audit_ip: String =
-        sqlx::query("SELECT ip FROM audit_log WHERE action = 'login' ORDER BY id LIMIT 1")
+        sqlx::query("SELECT ip FROM audit_log WHERE action = 'login' AND outcome = 'denied' ORDER BY id LIMIT 1")
             .fetch_one(app.db.pool())
             .await
             .unwrap()
@@ -220,7 +220,7 @@ async fn concurrent_wrong_passwords_reach_the_hash_at_most_the_free_attempts(app
     .await;
     let checked = count(
         &app,
-        "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'login' AND detail IS NULL",
+        "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'login' AND outcome = 'denied' AND detail IS NULL",
     )
     .await;
     let free = practice_connect::server::auth::throttle::FREE_PER_ACCOUNT;

@@ -34,8 +34,8 @@ on_both_databases! {
         // Hint's own integration.activated webhook may land too (and is audited); the journey's steps are these.
         let actions: Vec<String> = sqlx::query("SELECT action FROM audit_log WHERE action NOT LIKE 'webhook%' ORDER BY id")
             .fetch_all(app.db.pool()).await.unwrap().iter().map(|r| r.get("action")).collect();
-        assert_eq!(actions, ["code_received", "account_created", "exchange_started", "exchange_succeeded",
-            "connection_bound", "onboarding_completed"]);
+        assert_eq!(actions, ["code_received", "account_created", "login", "exchange_started",
+            "exchange_succeeded", "connection_bound", "onboarding_completed"]);
         let audit: Vec<String> = sqlx::query("SELECT COALESCE(detail, '') AS detail FROM audit_log")
             .fetch_all(app.db.pool()).await.unwrap().iter().map(|r| r.get("detail")).collect();
         assert!(!audit.iter().any(|d| d.contains(&code)), "no code in the audit log");

@@ -105,7 +105,10 @@ fn mail_in_the_clear_to_another_machine_is_refused_in_production() {
     let (failed, printed) = serve_with(&settings);
     assert!(failed);
     assert!(printed.contains("SMTP_URL must use TLS"), "{printed}");
-    assert!(!printed.contains("mailer:secret"), "the URL's password is never printed: {printed}");
+    assert!(
+        !printed.contains("mailer:secret"),
+        "the URL's password is never printed: {printed}"
+    );
 }
 
 #[test]

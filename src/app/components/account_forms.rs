@@ -10,7 +10,11 @@ use crate::domain::account::{PASSWORD_MAX, PASSWORD_MIN};
 
 /// A new password's field with its rules, for sign-up, reset and change.
 #[component]
-pub fn NewPasswordField(id: &'static str, name: &'static str, label: &'static str) -> impl IntoView {
+pub fn NewPasswordField(
+    id: &'static str,
+    name: &'static str,
+    label: &'static str,
+) -> impl IntoView {
     let help = format!("{id}-help");
     view! {
         <label for=id>{label}</label>

@@ -108,31 +108,67 @@ pub async fn send_verification(state: &AppState, user: &CurrentUser) -> Result<(
 }
 
 /// Uses a verification link: `Ok(true)` if the account's email is now verified.
-pub async fn verify_email(state: &AppState, token: &str, ip: Option<&str>) -> Result<bool, AppError> {
+pub async fn verify_email(
+    state: &AppState,
+    token: &str,
+    ip: Option<&str>,
+) -> Result<bool, AppError> {
     let now = state.clock.now();
     let Some(used) =
         account_tokens::redeem(&state.db, TokenPurpose::VerifyEmail, token, now).await?
     else {
-        audit_provider(state, None, AuditAction::EmailVerified, Outcome::Denied, ip, Some("link not valid")).await;
+        audit_provider(
+            state,
+            None,
+            AuditAction::EmailVerified,
+            Outcome::Denied,
+            ip,
+            Some("link not valid"),
+        )
+        .await;
         return Ok(false);
     };
     let verified = account::mark_verified(&state.db, &used.owner_id, &used.email, now).await?;
-    let outcome = if verified { Outcome::Ok } else { Outcome::Denied };
+    let outcome = if verified {
+        Outcome::Ok
+    } else {
+        Outcome::Denied
+    };
     let detail = (!verified).then_some("the account's email changed since");
-    audit_provider(state, Some(used.owner_id.as_str()), AuditAction::EmailVerified, outcome, ip, detail).await;
+    audit_provider(
+        state,
+        Some(used.owner_id.as_str()),
+        AuditAction::EmailVerified,
+        outcome,
+        ip,
+        detail,
+    )
+    .await;
     Ok(verified)
 }
 
 /// Emails a reset link if `email` has an account. The answer is the same either way; requests
 /// are braked per address and per client like logins.
-pub async fn forgot_password(state: &AppState, email: &str, ip: Option<&str>) -> Result<(), AppError> {
+pub async fn forgot_password(
+    state: &AppState,
+    email: &str,
+    ip: Option<&str>,
+) -> Result<(), AppError> {
     throttle::reserve_attempt(&state.db, &LoginKeys::new("reset", email, ip)).await?;
     let user = match Email::parse(email) {
         Ok(email) => account::by_email(&state.db, &email).await?,
         Err(_) => None,
     };
     let Some(user) = user else {
-        audit_provider(state, None, AuditAction::PasswordResetRequested, Outcome::Denied, ip, Some("no such account")).await;
+        audit_provider(
+            state,
+            None,
+            AuditAction::PasswordResetRequested,
+            Outcome::Denied,
+            ip,
+            Some("no such account"),
+        )
+        .await;
         return Ok(());
     };
     let minutes = state.config.reset_link_minutes;
@@ -151,20 +187,32 @@ pub async fn forgot_password(state: &AppState, email: &str, ip: Option<&str>) ->
         minutes,
     );
     mail::send(state, &user.email, message).await?;
-    audit_provider(state, Some(user.id.as_str()), AuditAction::PasswordResetRequested, Outcome::Ok, ip, None).await;
+    audit_provider(
+        state,
+        Some(user.id.as_str()),
+        AuditAction::PasswordResetRequested,
+        Outcome::Ok,
+        ip,
+        None,
+    )
+    .await;
     Ok(())
 }
 
 /// Whether a reset link still works (the page shows its form, or says to ask again).
 pub async fn reset_link_works(state: &AppState, token: &str) -> Result<bool, AppError> {
-    Ok(account_tokens::is_live(&state.db, TokenPurpose::ResetPassword, token, state.clock.now()).await?)
+    Ok(account_tokens::is_live(
+        &state.db,
+        TokenPurpose::ResetPassword,
+        token,
+        state.clock.now(),
+    )
+    .await?)
 }
 
 /// The message for a link that is used, expired or made up.
 pub fn dead_reset_link() -> AppError {
-    AppError::invalid(
-        "That reset link has expired or was already used. Ask for a new one below.",
-    )
+    AppError::invalid("That reset link has expired or was already used. Ask for a new one below.")
 }
 
 /// Sets a new password from a reset link, and ends every session of the account (someone who
@@ -181,7 +229,15 @@ pub async fn reset_password(
     let Some(used) =
         account_tokens::redeem(&state.db, TokenPurpose::ResetPassword, token, now).await?
     else {
-        audit_provider(state, None, AuditAction::PasswordReset, Outcome::Denied, ip, Some("link not valid")).await;
+        audit_provider(
+            state,
+            None,
+            AuditAction::PasswordReset,
+            Outcome::Denied,
+            ip,
+            Some("link not valid"),
+        )
+        .await;
         return Err(dead_reset_link());
     };
     account::set_password_hash(&state.db, &used.owner_id, &hash, now).await?;
@@ -189,9 +245,18 @@ pub async fn reset_password(
     account::mark_verified(&state.db, &used.owner_id, &used.email, now).await?;
     let ended = session_store::end_all_of_user(&state.db, &used.owner_id, None).await?;
     let detail = format!("{ended} sessions ended");
-    audit_provider(state, Some(used.owner_id.as_str()), AuditAction::PasswordReset, Outcome::Ok, ip, Some(detail.as_str())).await;
+    audit_provider(
+        state,
+        Some(used.owner_id.as_str()),
+        AuditAction::PasswordReset,
+        Outcome::Ok,
+        ip,
+        Some(detail.as_str()),
+    )
+    .await;
     if let Some(user) = account::find(&state.db, &used.owner_id).await? {
-        let notice = templates::password_changed(&user.name, &link(state, "/forgot-password", None));
+        let notice =
+            templates::password_changed(&user.name, &link(state, "/forgot-password", None));
         mail::send(state, &user.email, notice).await?;
     }
     Ok(())
@@ -233,7 +298,15 @@ pub async fn change_password(
     let keep = this_session(browser);
     let ended = session_store::end_all_of_user(&state.db, &user.id, keep.as_deref()).await?;
     let detail = format!("{ended} other sessions ended");
-    audit_provider(state, Some(user.id.as_str()), AuditAction::PasswordChanged, Outcome::Ok, ip, Some(detail.as_str())).await;
+    audit_provider(
+        state,
+        Some(user.id.as_str()),
+        AuditAction::PasswordChanged,
+        Outcome::Ok,
+        ip,
+        Some(detail.as_str()),
+    )
+    .await;
     let notice = templates::password_changed(&user.name, &link(state, "/forgot-password", None));
     mail::send(state, &user.email, notice).await
 }
@@ -270,7 +343,15 @@ pub async fn request_email_change(
         );
         mail::send(state, new_email.as_str(), message).await?;
     }
-    audit_provider(state, Some(user.id.as_str()), AuditAction::EmailChangeRequested, Outcome::Ok, ip, None).await;
+    audit_provider(
+        state,
+        Some(user.id.as_str()),
+        AuditAction::EmailChangeRequested,
+        Outcome::Ok,
+        ip,
+        None,
+    )
+    .await;
     Ok(())
 }
 
@@ -285,18 +366,46 @@ pub async fn confirm_email_change(
     let Some(used) =
         account_tokens::redeem(&state.db, TokenPurpose::ChangeEmail, token, now).await?
     else {
-        audit_provider(state, None, AuditAction::EmailChanged, Outcome::Denied, ip, Some("link not valid")).await;
+        audit_provider(
+            state,
+            None,
+            AuditAction::EmailChanged,
+            Outcome::Denied,
+            ip,
+            Some("link not valid"),
+        )
+        .await;
         return Ok(false);
     };
     let Some(before) = account::find(&state.db, &used.owner_id).await? else {
         return Ok(false);
     };
     if !account::set_verified_email(&state.db, &used.owner_id, &used.email, now).await? {
-        audit_provider(state, Some(used.owner_id.as_str()), AuditAction::EmailChanged, Outcome::Denied, ip, Some("address taken meanwhile")).await;
+        audit_provider(
+            state,
+            Some(used.owner_id.as_str()),
+            AuditAction::EmailChanged,
+            Outcome::Denied,
+            ip,
+            Some("address taken meanwhile"),
+        )
+        .await;
         return Ok(false);
     }
-    audit_provider(state, Some(used.owner_id.as_str()), AuditAction::EmailChanged, Outcome::Ok, ip, None).await;
-    let notice = templates::email_changed(&before.name, &used.email, &link(state, "/forgot-password", None));
+    audit_provider(
+        state,
+        Some(used.owner_id.as_str()),
+        AuditAction::EmailChanged,
+        Outcome::Ok,
+        ip,
+        None,
+    )
+    .await;
+    let notice = templates::email_changed(
+        &before.name,
+        &used.email,
+        &link(state, "/forgot-password", None),
+    );
     mail::send(state, &before.email, notice).await?;
     Ok(true)
 }
@@ -311,14 +420,16 @@ pub async fn sessions(
     let rows = session_store::of_user(&state.db, &user.id, state.clock.now()).await?;
     Ok(rows
         .into_iter()
-        .map(|(handle, device, ip, signed_in_at, last_seen_at)| AccountSession {
-            current: current.as_deref() == Some(handle.as_str()),
-            handle,
-            device: device.unwrap_or_else(|| "Unknown browser".into()),
-            ip,
-            signed_in_at,
-            last_seen_at,
-        })
+        .map(
+            |(handle, device, ip, signed_in_at, last_seen_at)| AccountSession {
+                current: current.as_deref() == Some(handle.as_str()),
+                handle,
+                device: device.unwrap_or_else(|| "Unknown browser".into()),
+                ip,
+                signed_in_at,
+                last_seen_at,
+            },
+        )
         .collect())
 }
 
@@ -340,6 +451,14 @@ pub async fn end_sessions(
         None => session_store::end_all_of_user(&state.db, &user.id, keep.as_deref()).await?,
     };
     let detail = format!("{ended} ended");
-    audit_provider(state, Some(user.id.as_str()), AuditAction::SessionEnded, Outcome::Ok, ip, Some(detail.as_str())).await;
+    audit_provider(
+        state,
+        Some(user.id.as_str()),
+        AuditAction::SessionEnded,
+        Outcome::Ok,
+        ip,
+        Some(detail.as_str()),
+    )
+    .await;
     Ok(ended)
 }

@@ -62,7 +62,13 @@ impl Owner {
 }
 
 /// One provider session as its owner's list shows it: (handle, device, ip, created, last seen).
-pub type OwnedSession = (String, Option<String>, Option<String>, Option<i64>, Option<i64>);
+pub type OwnedSession = (
+    String,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+);
 
 /// The live sessions of provider `user_id`, most recent first.
 pub async fn of_user(

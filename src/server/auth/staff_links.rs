@@ -48,7 +48,10 @@ pub async fn send(
         hours as i64 * 3600,
     )
     .await?;
-    let link = format!("{}/admin/welcome?token={token}", base_url.trim_end_matches('/'));
+    let link = format!(
+        "{}/admin/welcome?token={token}",
+        base_url.trim_end_matches('/')
+    );
     let email = match which {
         StaffLink::Invite => {
             templates::staff_invite(&member.name, member.role.as_str(), &link, hours)
@@ -91,7 +94,11 @@ pub async fn choose_password(
         let entry = Entry {
             ip,
             detail: Some("link not valid"),
-            ..Entry::new(ActorKind::Anonymous, AuditAction::StaffPasswordSet, Outcome::Denied)
+            ..Entry::new(
+                ActorKind::Anonymous,
+                AuditAction::StaffPasswordSet,
+                Outcome::Denied,
+            )
         };
         audit::record(&state.db, entry).await;
         return Err(AppError::invalid(

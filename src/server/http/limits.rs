@@ -24,7 +24,10 @@ fn door(state: &AppState, request: &Request) -> Option<Door> {
         Method::POST
             if matches!(
                 path,
-                "/api/sign_up" | "/api/forgot_password" | "/api/reset_password" | "/api/staff/welcome"
+                "/api/sign_up"
+                    | "/api/forgot_password"
+                    | "/api/reset_password"
+                    | "/api/staff/welcome"
             ) =>
         {
             Some(Door::SignUp)

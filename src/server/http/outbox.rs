@@ -86,7 +86,8 @@ mod tests {
 
     #[test]
     fn only_whole_line_links_become_anchors_and_text_is_escaped() {
-        let html = with_links("Hello <Ana>,\nhttps://x.example/r?token=a&b\nsee https://y and more");
+        let html =
+            with_links("Hello <Ana>,\nhttps://x.example/r?token=a&b\nsee https://y and more");
         assert!(html.contains("Hello &lt;Ana&gt;,"));
         assert!(html.contains("<a href=\"https://x.example/r?token=a&amp;b\">"));
         assert!(!html.contains("<a href=\"https://y"));

@@ -46,23 +46,18 @@ pub enum MailConfigError {
     From,
 }
 
-/// Whether mail sent through `url` is private on the way: TLS (implicit or required), or a mail
-/// server on this machine.
+/// Whether mail sent through `url` is private on the way: TLS from the start (`smtps://`),
+/// STARTTLS insisted on (`?tls=required`; "opportunistic" can be stripped by anyone in between),
+/// or a mail server on this machine.
 pub fn transport_is_private(url: &str) -> bool {
-    let lower = url.to_ascii_lowercase();
-    if lower.starts_with("smtps://") || lower.contains("tls=required") {
-        return true;
-    }
-    let host = lower
-        .trim_start_matches("smtp://")
-        .rsplit('@')
-        .next()
-        .unwrap_or("")
-        .split(['/', '?'])
-        .next()
-        .unwrap_or("");
-    let host = host.rsplit_once(':').map_or(host, |(host, _)| host);
-    matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+    let Ok(url) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    let tls_required = url
+        .query_pairs()
+        .any(|(key, value)| key == "tls" && value == "required");
+    let on_this_machine = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    url.scheme() == "smtps" || tls_required || on_this_machine
 }
 
 /// Where messages go: a mail server, or (development only) nowhere but the outbox page.
@@ -327,10 +322,14 @@ async fn deliver(
         .subject(&message.subject)
         .multipart(MultiPart::alternative_plain_html(body.text, body.html))
         .map_err(|_| broken("unbuildable"))?;
-    transport.send(email).await.map(drop).map_err(|error| Failure {
-        kind: kind_of(&error),
-        permanent: error.is_permanent(),
-    })
+    transport
+        .send(email)
+        .await
+        .map(drop)
+        .map_err(|error| Failure {
+            kind: kind_of(&error),
+            permanent: error.is_permanent(),
+        })
 }
 
 /// A short name for an SMTP failure (its text can echo addresses or credentials).
@@ -381,14 +380,22 @@ pub struct OutboxEntry {
 
 /// The newest messages, for `/dev/outbox` (development only).
 pub async fn outbox(state: &AppState, limit: i64) -> Result<Vec<OutboxEntry>, AppError> {
-    let rows: Vec<(String, String, String, String, String, i64, Option<Vec<u8>>, Option<String>)> =
-        sqlx::query_as(
-            "SELECT id, recipient, subject, kind, status, created_at, body_ciphertext, body_key_id \
+    let rows: Vec<(
+        String,
+        String,
+        String,
+        String,
+        String,
+        i64,
+        Option<Vec<u8>>,
+        Option<String>,
+    )> = sqlx::query_as(
+        "SELECT id, recipient, subject, kind, status, created_at, body_ciphertext, body_key_id \
              FROM mail_outbox ORDER BY created_at DESC, id DESC LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(state.db.pool())
-        .await?;
+    )
+    .bind(limit)
+    .fetch_all(state.db.pool())
+    .await?;
     Ok(rows
         .into_iter()
         .map(
@@ -417,11 +424,12 @@ pub async fn outbox(state: &AppState, limit: i64) -> Result<Vec<OutboxEntry>, Ap
 
 /// Forgets sent and given-up messages older than `before` (their bodies are gone already).
 pub async fn forget_before(db: &Db, before: i64) -> Result<u64, sqlx::Error> {
-    let done =
-        sqlx::query("DELETE FROM mail_outbox WHERE status IN ('sent', 'failed') AND created_at < $1")
-            .bind(before)
-            .execute(db.pool())
-            .await?;
+    let done = sqlx::query(
+        "DELETE FROM mail_outbox WHERE status IN ('sent', 'failed') AND created_at < $1",
+    )
+    .bind(before)
+    .execute(db.pool())
+    .await?;
     Ok(done.rows_affected())
 }
 
@@ -432,11 +440,20 @@ mod tests {
     #[test]
     fn only_tls_or_this_machine_counts_as_private() {
         assert!(transport_is_private("smtps://user:pw@mail.example.com:465"));
-        assert!(transport_is_private("smtp://mail.example.com:587?tls=required"));
+        assert!(transport_is_private(
+            "smtp://mail.example.com:587?tls=required"
+        ));
         assert!(transport_is_private("smtp://127.0.0.1:2525"));
         assert!(transport_is_private("smtp://user:pw@localhost:25"));
         assert!(!transport_is_private("smtp://mail.example.com:587"));
         assert!(!transport_is_private("smtp://localhost.evil.example:25"));
+        assert!(!transport_is_private(
+            "smtp://mail.example.com:587?tls=opportunistic"
+        ));
+        assert!(!transport_is_private(
+            "smtp://tls=required@mail.example.com:587"
+        ));
+        assert!(transport_is_private("smtp://[::1]:25"));
     }
 
     #[test]

@@ -64,7 +64,12 @@ fn escape(text: &str) -> String {
 }
 
 /// Builds both parts from `parts`, with the unsubscribe link last when there is one.
-fn compose(kind: MailKind, subject: String, parts: &[Part<'_>], unsubscribe: Option<&str>) -> Email {
+fn compose(
+    kind: MailKind,
+    subject: String,
+    parts: &[Part<'_>],
+    unsubscribe: Option<&str>,
+) -> Email {
     let mut text = String::new();
     let mut html = String::from(
         "<!DOCTYPE html><html><body style=\"font-family:system-ui,sans-serif;line-height:1.5;max-width:36em\">",
@@ -336,10 +341,7 @@ pub fn weekly_summary(
     practices: &str,
     unsubscribe: &str,
 ) -> Email {
-    let mut parts = vec![
-        hello(name),
-        Part::Text("Your practices this week:".into()),
-    ];
+    let mut parts = vec![hello(name), Part::Text("Your practices this week:".into())];
     parts.extend(
         lines
             .iter()
@@ -365,14 +367,20 @@ mod tests {
     fn names_are_escaped_in_html_and_kept_in_text() {
         let email = verify_email("<b>Ana</b> & co", "https://x.example/v?token=a&b", 24);
         assert!(email.text.contains("Hello <b>Ana</b> & co,"));
-        assert!(email.html.contains("Hello &lt;b&gt;Ana&lt;/b&gt; &amp; co,"));
-        assert!(email.html.contains("href=\"https://x.example/v?token=a&amp;b\""));
+        assert!(email
+            .html
+            .contains("Hello &lt;b&gt;Ana&lt;/b&gt; &amp; co,"));
+        assert!(email
+            .html
+            .contains("href=\"https://x.example/v?token=a&amp;b\""));
         assert!(email.text.contains("https://x.example/v?token=a&b"));
     }
 
     #[test]
     fn only_notifications_carry_an_unsubscribe_link() {
-        assert!(!password_reset("A", "https://x/r", 30).text.contains("Stop these emails"));
+        assert!(!password_reset("A", "https://x/r", 30)
+            .text
+            .contains("Stop these emails"));
         let alert = connection_attention("A", "Maple", Attention::KeyRejected, "https://x/u");
         assert!(alert.text.contains("Stop these emails:\nhttps://x/u"));
         assert!(alert.html.contains("href=\"https://x/u\""));
