@@ -47,6 +47,8 @@ for (const scripts of ['hydrated', 'server-rendered'] as const) test.describe(`a
   });
 
   test('the public pages', async ({ page }) => {
+    // Eleven pages, each in three looks: more than the default 30 seconds.
+    test.slow();
     const found: string[] = [];
     const pages = ['/', '/login', '/signup', '/forgot-password', '/reset-password?token=expired',
       '/verify-email?token=x', '/unsubscribe?k=x&t=y', '/admin/login', '/admin/welcome?token=x',

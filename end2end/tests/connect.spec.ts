@@ -150,11 +150,15 @@ test('two tabs opening the confirmation at once reach Hint exactly once', async 
   await setFaults(request, { latency_ms: 400 });
   // Sign up without leaving the page (the form would load the confirmation, and with it the
   // exchange, in this tab first); then both tabs open it at once.
+  const email = uniqueEmail();
+  const headers = { accept: 'application/json', origin: new URL(page.url()).origin };
   const signedUp = await page.request.post('/api/sign_up', {
-    headers: { accept: 'application/json', origin: new URL(page.url()).origin },
-    form: { name: 'Dr. Two Tabs', email: uniqueEmail(), password: PASSWORD },
+    headers,
+    form: { name: 'Dr. Two Tabs', email, password: PASSWORD },
   });
   expect(signedUp.ok()).toBeTruthy();
+  const loggedIn = await page.request.post('/api/log_in', { headers, form: { email, password: PASSWORD } });
+  expect(loggedIn.ok()).toBeTruthy();
   const second = await context.newPage();
   await Promise.all([page.goto('/onboarding'), second.goto('/onboarding')]);
   for (const tab of [page, second]) {

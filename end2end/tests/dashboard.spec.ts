@@ -48,7 +48,7 @@ test('an admin finds, verifies, deactivates and exports a connected practice @no
   await page.getByRole('link', { name: 'Export CSV' }).click();
   const csv = await (await download).path();
   const text = require('fs').readFileSync(csv, 'utf8') as string;
-  expect(text.split('\n')[0]).toBe('practice_name,practice_id,integration_id,status,provider_name,provider_email,connected_at,last_verified_at');
+  expect(text.split('\n')[0]).toBe('practice_name,practice_id,integration_id,status,provider_name,provider_email,provider_email_verified,connected_at,last_verified_at');
   expect(text).toContain(`${RIVERBEND.name},${RIVERBEND.id}`);
   expect(text).toContain(email);
 });

@@ -221,6 +221,9 @@ pub struct ConnectionRowView {
     pub integration_id: Option<String>,
     pub provider_name: Option<String>,
     pub provider_email: Option<String>,
+    /// The provider proved `provider_email` is theirs (a link sent there was opened).
+    #[serde(default)]
+    pub provider_email_verified: bool,
     pub connected_at: Option<i64>,
     pub last_verified_at: Option<i64>,
     pub created_at: i64,

@@ -213,8 +213,13 @@ async fn the_csv_export_lists_the_view_without_keys_for_staff_only() {
     assert!(!lines[0].contains("key"), "no key column: {}", lines[0]);
     assert_eq!(
         lines[1].split(',').count(),
-        8,
-        "eight plain fields: {}",
+        9,
+        "nine plain fields: {}",
+        lines[1]
+    );
+    assert!(
+        lines[1].contains(",unverified,"),
+        "the provider never opened the confirmation link: {}",
         lines[1]
     );
     assert!(csv.contains(connected["practice_id"].as_str().unwrap()));

@@ -13,7 +13,8 @@ use crate::server::state::AppState;
 
 const LIST_COLUMNS: &str =
     "c.id, c.status, c.practice_id, c.practice_name, c.integration_id, u.name AS provider_name, \
-     u.email AS provider_email, c.connected_at, c.last_verified_at, c.created_at";
+     u.email AS provider_email, u.email_verified_at AS provider_email_verified_at, \
+     c.connected_at, c.last_verified_at, c.created_at";
 const FROM: &str = "FROM connections c LEFT JOIN users u ON u.id = c.user_id";
 
 /// One row of the list as stored.
@@ -27,6 +28,7 @@ struct ListRow {
     integration_id: Option<String>,
     provider_name: Option<String>,
     provider_email: Option<String>,
+    provider_email_verified_at: Option<i64>,
     connected_at: Option<i64>,
     last_verified_at: Option<i64>,
     created_at: i64,
@@ -42,6 +44,7 @@ impl From<ListRow> for ConnectionRowView {
             integration_id: row.integration_id,
             provider_name: row.provider_name,
             provider_email: row.provider_email,
+            provider_email_verified: row.provider_email_verified_at.is_some(),
             connected_at: row.connected_at,
             last_verified_at: row.last_verified_at,
             created_at: row.created_at,

@@ -51,7 +51,7 @@ pub async fn connections_csv(
         },
     )
     .await;
-    let mut csv = String::from("practice_name,practice_id,integration_id,status,provider_name,provider_email,connected_at,last_verified_at\n");
+    let mut csv = String::from("practice_name,practice_id,integration_id,status,provider_name,provider_email,provider_email_verified,connected_at,last_verified_at\n");
     for row in rows {
         let date = |at: Option<i64>| at.map(iso_date).unwrap_or_default();
         let fields = [
@@ -60,7 +60,13 @@ pub async fn connections_csv(
             row.integration_id.unwrap_or_default(),
             row.status.as_str().to_owned(),
             row.provider_name.unwrap_or_default(),
-            row.provider_email.unwrap_or_default(),
+            row.provider_email.clone().unwrap_or_default(),
+            // A provider's email is theirs only once they opened a link sent to it.
+            match (&row.provider_email, row.provider_email_verified) {
+                (None, _) => String::new(),
+                (Some(_), true) => "yes".to_owned(),
+                (Some(_), false) => "unverified".to_owned(),
+            },
             date(row.connected_at),
             date(row.last_verified_at),
         ];

@@ -378,47 +378,49 @@ pub struct OutboxEntry {
     pub text: Option<String>,
 }
 
+/// One stored message as the outbox page reads it.
+#[derive(sqlx::FromRow)]
+struct OutboxRow {
+    id: String,
+    recipient: String,
+    subject: String,
+    kind: String,
+    status: String,
+    created_at: i64,
+    body_ciphertext: Option<Vec<u8>>,
+    body_key_id: Option<String>,
+}
+
 /// The newest messages, for `/dev/outbox` (development only).
 pub async fn outbox(state: &AppState, limit: i64) -> Result<Vec<OutboxEntry>, AppError> {
-    let rows: Vec<(
-        String,
-        String,
-        String,
-        String,
-        String,
-        i64,
-        Option<Vec<u8>>,
-        Option<String>,
-    )> = sqlx::query_as(
+    let rows: Vec<OutboxRow> = sqlx::query_as(
         "SELECT id, recipient, subject, kind, status, created_at, body_ciphertext, body_key_id \
-             FROM mail_outbox ORDER BY created_at DESC, id DESC LIMIT $1",
+         FROM mail_outbox ORDER BY created_at DESC, id DESC LIMIT $1",
     )
     .bind(limit)
     .fetch_all(state.db.pool())
     .await?;
     Ok(rows
         .into_iter()
-        .map(
-            |(id, recipient, subject, kind, status, created_at, sealed, key_id)| {
-                let text = match (sealed, key_id) {
-                    (Some(sealed), Some(key_id)) => state
-                        .keys
-                        .decrypt(Purpose::Mail, &id, &key_id, &sealed)
-                        .ok()
-                        .and_then(|body| serde_json::from_str::<Body>(body.expose_secret()).ok())
-                        .map(|body| body.text),
-                    _ => None,
-                };
-                OutboxEntry {
-                    recipient,
-                    subject,
-                    kind,
-                    status,
-                    created_at,
-                    text,
-                }
-            },
-        )
+        .map(|row| {
+            let text = match (&row.body_ciphertext, &row.body_key_id) {
+                (Some(sealed), Some(key_id)) => state
+                    .keys
+                    .decrypt(Purpose::Mail, &row.id, key_id, sealed)
+                    .ok()
+                    .and_then(|body| serde_json::from_str::<Body>(body.expose_secret()).ok())
+                    .map(|body| body.text),
+                _ => None,
+            };
+            OutboxEntry {
+                recipient: row.recipient,
+                subject: row.subject,
+                kind: row.kind,
+                status: row.status,
+                created_at: row.created_at,
+                text,
+            }
+        })
         .collect())
 }
 

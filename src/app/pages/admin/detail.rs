@@ -114,7 +114,11 @@ fn Detail(
                 <h2 id="provider-heading">"Provider and answers"</h2>
                 <dl class="facts">
                     <dt>"Provider"</dt><dd>{or_dash(row.provider_name.clone())}</dd>
-                    <dt>"Email"</dt><dd>{or_dash(row.provider_email.clone())}</dd>
+                    <dt>"Email"</dt>
+                    <dd>
+                        {or_dash(row.provider_email.clone())}
+                        {(row.provider_email.is_some() && !row.provider_email_verified).then(|| view! { " " <span class="badge pending">"unverified"</span> })}
+                    </dd>
                     <dt>"Practice (as told)"</dt><dd>{or_dash(practice.as_ref().map(|p| p.name.clone()))}</dd>
                     <dt>"Practice phone"</dt><dd>{or_dash(practice.as_ref().map(|p| p.phone.clone()))}</dd>
                     <dt>"Clinicians"</dt><dd>{or_dash(practice.as_ref().map(|p| p.clinicians.to_string()))}</dd>

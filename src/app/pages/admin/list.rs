@@ -252,9 +252,14 @@ fn Table(page: ConnectionPage, query: ListQuery) -> impl IntoView {
                 .practice_name
                 .clone()
                 .unwrap_or_else(|| "(not connected yet)".into());
+            let unverified = if row.provider_email.is_some() && !row.provider_email_verified {
+                " (unverified)"
+            } else {
+                ""
+            };
             let provider = match (row.provider_name.clone(), row.provider_email.clone()) {
-                (Some(name), Some(email)) => format!("{name} <{email}>"),
-                (_, Some(email)) => email,
+                (Some(name), Some(email)) => format!("{name} <{email}>{unverified}"),
+                (_, Some(email)) => format!("{email}{unverified}"),
                 _ => "—".into(),
             };
             view! {
