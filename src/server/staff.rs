@@ -69,6 +69,17 @@ pub async fn add(
     password: &NewPassword,
 ) -> Result<StaffMember, AppError> {
     let hash = passwords.hash(password.expose().to_owned()).await?;
+    insert(db, email, name, role, &hash).await
+}
+
+/// Writes a new staff row with `password_hash`; the email must be new.
+async fn insert(
+    db: &Db,
+    email: &Email,
+    name: &PersonName,
+    role: StaffRole,
+    password_hash: &str,
+) -> Result<StaffMember, AppError> {
     let id = new_id("stf");
     let inserted = sqlx::query(
         "INSERT INTO staff (id, email, name, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
@@ -78,7 +89,7 @@ pub async fn add(
     .bind(email.as_str())
     .bind(name.as_str())
     .bind(role.as_str())
-    .bind(&hash)
+    .bind(password_hash)
     .bind(now())
     .execute(db.pool())
     .await?;
@@ -188,37 +199,10 @@ pub async fn invite(
     name: &PersonName,
     role: StaffRole,
 ) -> Result<StaffMember, AppError> {
-    let id = new_id("stf");
-    let inserted = sqlx::query(
-        "INSERT INTO staff (id, email, name, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-         ON CONFLICT (email) DO NOTHING",
-    )
-    .bind(&id)
-    .bind(email.as_str())
-    .bind(name.as_str())
-    .bind(role.as_str())
-    .bind(NO_PASSWORD)
-    .bind(now())
-    .execute(db.pool())
-    .await?;
-    if inserted.rows_affected() == 0 {
-        return Err(AppError::invalid(
-            "A staff member with that email exists already.",
-        ));
-    }
-    audit_cli(
-        db,
-        &id,
-        AuditAction::StaffInvited,
-        &format!("invited as {} from the command line", role.as_str()),
-    )
-    .await?;
-    Ok(StaffMember {
-        id,
-        email: email.as_str().to_owned(),
-        name: name.as_str().to_owned(),
-        role,
-    })
+    let member = insert(db, email, name, role, NO_PASSWORD).await?;
+    let detail = format!("invited as {} from the command line", role.as_str());
+    audit_cli(db, &member.id, AuditAction::StaffInvited, &detail).await?;
+    Ok(member)
 }
 
 /// The staff member `email` names, or an error that says there is none.

@@ -87,6 +87,22 @@ pub async fn sign_up(
     Ok(())
 }
 
+/// Uses up a one-time link of `purpose`; a dead one is audited as a denied `action`.
+async fn redeem(
+    state: &AppState,
+    purpose: TokenPurpose,
+    action: AuditAction,
+    token: &str,
+    ip: Option<&str>,
+) -> Result<Option<account_tokens::Redeemed>, AppError> {
+    let used = account_tokens::redeem(&state.db, purpose, token, state.clock.now()).await?;
+    if used.is_none() {
+        let detail = Some("link not valid");
+        audit_provider(state, None, action, Outcome::Denied, ip, detail).await;
+    }
+    Ok(used)
+}
+
 /// Emails `user` a link that proves their address (the older links stop working).
 pub async fn send_verification(state: &AppState, user: &CurrentUser) -> Result<(), AppError> {
     let hours = state.config.verify_link_hours;
@@ -114,18 +130,15 @@ pub async fn verify_email(
     ip: Option<&str>,
 ) -> Result<bool, AppError> {
     let now = state.clock.now();
-    let Some(used) =
-        account_tokens::redeem(&state.db, TokenPurpose::VerifyEmail, token, now).await?
+    let Some(used) = redeem(
+        state,
+        TokenPurpose::VerifyEmail,
+        AuditAction::EmailVerified,
+        token,
+        ip,
+    )
+    .await?
     else {
-        audit_provider(
-            state,
-            None,
-            AuditAction::EmailVerified,
-            Outcome::Denied,
-            ip,
-            Some("link not valid"),
-        )
-        .await;
         return Ok(false);
     };
     let verified = account::mark_verified(&state.db, &used.owner_id, &used.email, now).await?;
@@ -226,18 +239,15 @@ pub async fn reset_password(
     // Hashed first: a saturated pool must not use the link up.
     let hash = state.passwords.hash(password.expose().to_owned()).await?;
     let now = state.clock.now();
-    let Some(used) =
-        account_tokens::redeem(&state.db, TokenPurpose::ResetPassword, token, now).await?
+    let Some(used) = redeem(
+        state,
+        TokenPurpose::ResetPassword,
+        AuditAction::PasswordReset,
+        token,
+        ip,
+    )
+    .await?
     else {
-        audit_provider(
-            state,
-            None,
-            AuditAction::PasswordReset,
-            Outcome::Denied,
-            ip,
-            Some("link not valid"),
-        )
-        .await;
         return Err(dead_reset_link());
     };
     account::set_password_hash(&state.db, &used.owner_id, &hash, now).await?;
@@ -363,18 +373,15 @@ pub async fn confirm_email_change(
     ip: Option<&str>,
 ) -> Result<bool, AppError> {
     let now = state.clock.now();
-    let Some(used) =
-        account_tokens::redeem(&state.db, TokenPurpose::ChangeEmail, token, now).await?
+    let Some(used) = redeem(
+        state,
+        TokenPurpose::ChangeEmail,
+        AuditAction::EmailChanged,
+        token,
+        ip,
+    )
+    .await?
     else {
-        audit_provider(
-            state,
-            None,
-            AuditAction::EmailChanged,
-            Outcome::Denied,
-            ip,
-            Some("link not valid"),
-        )
-        .await;
         return Ok(false);
     };
     let Some(before) = account::find(&state.db, &used.owner_id).await? else {
