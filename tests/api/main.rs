@@ -23,6 +23,7 @@ mod migrations;
 mod observability;
 mod pages;
 mod production;
+mod query_plans;
 mod sandbox;
 mod staff_security;
 mod webhooks;

@@ -81,10 +81,28 @@ fn filters(query: &ListQuery, backend: Backend) -> (String, Vec<String>) {
             "integration_id"
         };
         clauses.push(format!("c.{column} = ${}", values.len()));
+    } else if term.chars().count() >= 3 && backend == Backend::Sqlite {
+        // Through the FTS5 trigram tables (a phrase matches any substring, ignoring case).
+        values.push(format!("\"{}\"", term.replace('"', "\"\"")));
+        let n = values.len();
+        let by_email = format!(
+            "c.user_id IN (SELECT id FROM users WHERE rowid IN \
+             (SELECT rowid FROM users_search WHERE users_search MATCH ${n}))"
+        );
+        clauses.push(if term.contains('@') {
+            by_email
+        } else {
+            format!(
+                "(c.rowid IN (SELECT rowid FROM connections_search WHERE connections_search MATCH ${n}) \
+                 OR {by_email})"
+            )
+        });
     } else if term.contains('@') {
         values.push(pattern());
         clauses.push(email_match(values.len()));
     } else if !term.is_empty() {
+        // PostgreSQL's trigram GIN indexes serve ILIKE and LIKE of three characters or more (one
+        // sub-query, so each side can use its own index); shorter terms are read off the rows.
         values.push(pattern());
         let n = values.len();
         // SQLite's LIKE ignores ASCII case; PostgreSQL needs ILIKE. Emails are stored lower-cased.
@@ -94,8 +112,9 @@ fn filters(query: &ListQuery, backend: Backend) -> (String, Vec<String>) {
             "LIKE"
         };
         clauses.push(format!(
-            "(c.practice_name {like} ${n} ESCAPE '\\' OR {})",
-            email_match(n)
+            "c.id IN (SELECT id FROM connections WHERE practice_name {like} ${n} ESCAPE '\\' \
+             UNION SELECT id FROM connections WHERE user_id IN \
+             (SELECT id FROM users WHERE email LIKE ${n} ESCAPE '\\'))"
         ));
     }
     (format!("WHERE {}", clauses.join(" AND ")), values)
@@ -112,15 +131,23 @@ fn order_by(query: &ListQuery) -> String {
     format!("ORDER BY {column} {direction}, c.id {direction}")
 }
 
+/// The statement that reads one page of the list, and its bound values (the query-plan test
+/// reads its plan).
+pub fn page_sql(query: &ListQuery, backend: Backend) -> (String, Vec<String>) {
+    let (where_clause, values) = filters(query, backend);
+    let sql = format!(
+        "SELECT {LIST_COLUMNS} {FROM} {where_clause} {} LIMIT {PAGE_SIZE} OFFSET {}",
+        order_by(query),
+        (query.page() - 1) * PAGE_SIZE
+    );
+    (sql, values)
+}
+
 /// One page of the list.
 pub async fn list(state: &AppState, query: &ListQuery) -> Result<ConnectionPage, AppError> {
     let (where_clause, values) = filters(query, state.db.backend());
     let page = query.page();
-    let sql = format!(
-        "SELECT {LIST_COLUMNS} {FROM} {where_clause} {} LIMIT {PAGE_SIZE} OFFSET {}",
-        order_by(query),
-        (page - 1) * PAGE_SIZE
-    );
+    let (sql, _) = page_sql(query, state.db.backend());
     let mut rows_query = sqlx::query_as::<_, ListRow>(&sql);
     for value in &values {
         rows_query = rows_query.bind(value);
