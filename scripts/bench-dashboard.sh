@@ -54,7 +54,8 @@ bench() { # database URL, name
   local fn=(-X POST -H 'accept: application/json' -H 'content-type: application/x-www-form-urlencoded' "${same_origin[@]}")
   time_call "baseline GET /healthz" "http://127.0.0.1:$port/healthz"; base=$(cat "$work/last"); echo
   for case in "list, newest first|query[page]=1" \
-              "search 'maple'|query[page]=1&query[q]=maple" \
+              "search 'maple' (8% of rows match)|query[page]=1&query[q]=maple" \
+              "search 'seed4242-' (one provider)|query[page]=1&query[q]=seed4242-" \
               "search by practice id|query[page]=1&query[q]=pra-seed0054321" \
               "filter status=failed|query[page]=1&query[status]=failed" \
               "sort by practice name|query[page]=1&query[sort]=practice_name&query[dir]=asc" \
