@@ -34,7 +34,10 @@ async fn with_rows(app: &TestApp) {
         Backend::Postgres => &["VACUUM ANALYZE connections", "VACUUM ANALYZE users"],
     };
     for statement in statements {
-        sqlx::raw_sql(statement).execute(app.db.pool()).await.unwrap();
+        sqlx::raw_sql(statement)
+            .execute(app.db.pool())
+            .await
+            .unwrap();
     }
 }
 
