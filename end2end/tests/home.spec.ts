@@ -8,6 +8,7 @@ test('the home page explains how to connect @no-js', async ({ page }) => {
   // Development mode (as the tests run): the way to try it is on the page itself.
   await expect(page.getByRole('heading', { name: 'Try it here: this is a local sandbox' })).toBeVisible();
   await expect(page.getByRole('link', { name: 'Open the sandbox marketplace' })).toHaveAttribute('href', /\/marketplace$/);
+  await expect(page.getByRole('link', { name: 'development outbox' })).toHaveAttribute('href', '/dev/outbox');
 });
 
 test('the home page hydrates and its status check calls the server', async ({ page }) => {

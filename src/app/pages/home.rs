@@ -47,6 +47,8 @@ fn SandboxWelcome() -> impl IntoView {
                         <p>"This copy runs in development mode with a built-in imitation of Hint: no real practices, no real keys. "
                             "Play a practice admin in Hint: open the sandbox's marketplace, click Connect on a practice, and follow the steps back here."</p>
                         <p><a class="button" href=url>"Open the sandbox marketplace"</a></p>
+                        <p>"Email the app sends (the link that confirms your address, a password reset) waits in the "
+                            <a href="/dev/outbox">"development outbox"</a>" instead, unless a mail server is set with SMTP_URL."</p>
                     </section>
                 })
             })}
