@@ -103,23 +103,36 @@ async fn redeem(
     Ok(used)
 }
 
+/// A fresh one-time link of `purpose` to `path`, for account `owner_id`, sent to `email`,
+/// working for `lifetime_seconds` (older links of the purpose stop working).
+async fn one_time_link(
+    state: &AppState,
+    purpose: TokenPurpose,
+    owner_id: &str,
+    email: &str,
+    lifetime_seconds: i64,
+    path: &str,
+) -> Result<String, AppError> {
+    let now = state.clock.now();
+    let token =
+        account_tokens::issue(&state.db, purpose, owner_id, email, now, lifetime_seconds).await?;
+    Ok(link(state, path, Some(token.as_str())))
+}
+
 /// Emails `user` a link that proves their address (the older links stop working).
 pub async fn send_verification(state: &AppState, user: &CurrentUser) -> Result<(), AppError> {
     let hours = state.config.verify_link_hours;
-    let token = account_tokens::issue(
-        &state.db,
+    let lifetime = hours as i64 * 3600;
+    let url = one_time_link(
+        state,
         TokenPurpose::VerifyEmail,
         &user.id,
         &user.email,
-        state.clock.now(),
-        hours as i64 * 3600,
+        lifetime,
+        "/verify-email",
     )
     .await?;
-    let email = templates::verify_email(
-        &user.name,
-        &link(state, "/verify-email", Some(token.as_str())),
-        hours,
-    );
+    let email = templates::verify_email(&user.name, &url, hours);
     mail::send(state, &user.email, email).await
 }
 
@@ -185,20 +198,17 @@ pub async fn forgot_password(
         return Ok(());
     };
     let minutes = state.config.reset_link_minutes;
-    let token = account_tokens::issue(
-        &state.db,
+    let lifetime = minutes as i64 * 60;
+    let url = one_time_link(
+        state,
         TokenPurpose::ResetPassword,
         &user.id,
         &user.email,
-        state.clock.now(),
-        minutes as i64 * 60,
+        lifetime,
+        "/reset-password",
     )
     .await?;
-    let message = templates::password_reset(
-        &user.name,
-        &link(state, "/reset-password", Some(token.as_str())),
-        minutes,
-    );
+    let message = templates::password_reset(&user.name, &url, minutes);
     mail::send(state, &user.email, message).await?;
     audit_provider(
         state,
@@ -337,20 +347,18 @@ pub async fn request_email_change(
     }
     if account::by_email(&state.db, new_email).await?.is_none() {
         let hours = state.config.verify_link_hours;
-        let token = account_tokens::issue(
-            &state.db,
+        let lifetime = hours as i64 * 3600;
+        let to = new_email.as_str();
+        let url = one_time_link(
+            state,
             TokenPurpose::ChangeEmail,
             &user.id,
-            new_email.as_str(),
-            state.clock.now(),
-            hours as i64 * 3600,
+            to,
+            lifetime,
+            "/confirm-email",
         )
         .await?;
-        let message = templates::change_email(
-            &user.name,
-            &link(state, "/confirm-email", Some(token.as_str())),
-            hours,
-        );
+        let message = templates::change_email(&user.name, &url, hours);
         mail::send(state, new_email.as_str(), message).await?;
     }
     audit_provider(
