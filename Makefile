@@ -1,7 +1,7 @@
 # practice-connect: the two commands are `make run` and `make test`.
 # Each installs what is missing (scripts/setup.sh) and skips what is there.
 
-.PHONY: run watch test setup build release dist screenshots fmt lint clean-data
+.PHONY: run watch test setup build release dist bench screenshots fmt lint clean-data
 
 ## Build everything and serve the app on http://127.0.0.1:3000 (SQLite, built-in Hint sandbox).
 run: setup
@@ -30,6 +30,11 @@ release: dist
 ## example, systemd unit, TLS proxy examples).
 dist: setup
 	scripts/dist.sh
+
+## The performance table: release build, baselines and the Node peer measured in the same run
+## (PostgreSQL rows when TEST_DATABASE_URL is set). Takes about 15 minutes after the build.
+bench: setup
+	scripts/bench.sh
 
 ## Drive the real app through its main screens and save them into docs/screenshots/.
 screenshots: build

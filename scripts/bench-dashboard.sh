@@ -3,7 +3,9 @@
 # connections, on SQLite and (when TEST_DATABASE_URL is set) PostgreSQL. Prints the median of
 # several runs of each server call (and the 95th percentile), and the median's ratio to
 # GET /healthz measured in the same run, since these machines are noisy. Each call must answer
-# 200, or the script stops. Uses the binary `cargo leptos build` made (target/debug).
+# 200, or the script stops. Uses the binary `cargo leptos build` made (target/debug), or BENCH_BIN.
+# With BENCH_OUT set, also writes one line per call to that file: backend, label, median ms,
+# p95 ms (scripts/bench.sh reads it).
 # Usage: scripts/bench-dashboard.sh [connections] [runs]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,8 +13,10 @@ count=${1:-100000}
 runs=${2:-15}
 bin=${BENCH_BIN:-target/debug/practice-connect}
 [ -x "$bin" ] || { echo "build first: cargo leptos build"; exit 1; }
-work=target/bench
+work=target/bench/dashboard
 rm -rf "$work"; mkdir -p "$work"
+out=${BENCH_OUT:-/dev/null}
+: > "$out"
 port=3301
 password='bench-password-only'
 # A local run on the built-in sandbox: development mode.
@@ -32,12 +36,16 @@ time_call() { # label, curl args...
   status=$(echo "$all" | awk '$1 != 200 {print $1; exit}')
   if [ -n "$status" ]; then echo "  $label answered $status: nothing to time"; exit 1; fi
   echo "$all" | awk '{print $2}' | median > "$work/last"
-  printf '  %-34s %8.2f ms  p95 %8.2f ms' "$label" "$(echo "$(cat "$work/last") * 1000" | bc -l)" \
-    "$(echo "$(echo "$all" | awk '{print $2}' | p95) * 1000" | bc -l)"
+  local median_ms p95_ms
+  median_ms=$(echo "$(cat "$work/last") * 1000" | bc -l)
+  p95_ms=$(echo "$(echo "$all" | awk '{print $2}' | p95) * 1000" | bc -l)
+  printf '  %-34s %8.2f ms  p95 %8.2f ms' "$label" "$median_ms" "$p95_ms"
+  printf '%s\t%s\t%.2f\t%.2f\n' "$backend" "$label" "$median_ms" "$p95_ms" >> "$out"
 }
 
 bench() { # database URL, name
   local url=$1 name=$2
+  backend=$name
   echo "== $name, $count connections"
   local started=$(date +%s.%N)
   APP_ENV=development DATABASE_URL=$url DATA_DIR=$work/data "$bin" seed --connections "$count"

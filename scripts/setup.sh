@@ -3,13 +3,15 @@
 #   scripts/setup.sh          what building and serving need (make run): the wasm target,
 #                             cargo-leptos, wasm-bindgen-cli
 #   scripts/setup.sh --test   also what the tests need (make test): Chromium and the Playwright packages
+#   scripts/setup.sh --bench  also what the benchmark needs (make bench): wrk and the Node peer's packages
 # Safe to run again and again: each step checks before it installs.
 # Works offline on machines that reach only the package registries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-for_tests=false
+for_tests=false for_bench=false
 [ "${1:-}" = "--test" ] && for_tests=true
+[ "${1:-}" = "--bench" ] && for_bench=true
 
 CARGO_LEPTOS_VERSION=0.3.11
 # Must equal the `wasm-bindgen` pin in Cargo.toml.
@@ -42,7 +44,7 @@ if ! have_version wasm-bindgen "$WASM_BINDGEN_VERSION"; then
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 
-if ! $for_tests; then
+if ! $for_tests && ! $for_bench; then
   say "tools ready to build and serve"
   exit 0
 fi
@@ -52,31 +54,45 @@ as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
+# Installs the Debian packages named, in one apt step; `why` says who needs them.
+install_debian() { # why, packages...
+  local why=$1; shift
+  [ $# -gt 0 ] || return 0
+  if command -v apt-get >/dev/null 2>&1; then
+    say "installing Debian's $*"
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get update -qq
+    as_root apt-get install -y -qq "$@" >/dev/null
+  else
+    say "no apt-get here: install $* yourself; $why"
+  fi
+}
+
+# Runs `npm ci` in a folder when its packages are missing or older than its lock file.
+npm_packages() { # folder, what for
+  if ! command -v npm >/dev/null 2>&1; then
+    say "npm is missing: install Node.js 20 or newer (it brings npm) for $2"
+  elif [ ! -d "$1/node_modules" ] || [ "$1/package-lock.json" -nt "$1/node_modules/.package-lock.json" ]; then
+    say "installing $2 (npm ci in $1)"
+    (cd "$1" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+if $for_bench; then
+  command -v wrk >/dev/null 2>&1 || install_debian "the benchmark needs it" wrk
+  npm_packages bench/peer "the benchmark's Node peer"
+  say "tools ready to benchmark"
+  exit 0
+fi
+
 # Debian packages the tests need, each installed only when missing: the browser, and a real SMTP
 # server (aiosmtpd, for the system's /usr/bin/python3) that catches the app's email.
 chromium=${CHROMIUM_PATH:-/usr/bin/chromium}
 debian_packages=()
 [ -x "$chromium" ] || debian_packages+=(chromium)
 /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || debian_packages+=(python3-aiosmtpd)
-if [ ${#debian_packages[@]} -gt 0 ]; then
-  if command -v apt-get >/dev/null 2>&1; then
-    say "installing Debian's ${debian_packages[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    as_root apt-get update -qq
-    as_root apt-get install -y -qq "${debian_packages[@]}" >/dev/null
-  else
-    say "no apt-get here: install ${debian_packages[*]} yourself (set CHROMIUM_PATH to a Chromium"
-    say "or Chrome binary); the tests need them, everything else goes on"
-  fi
-fi
-
-if ! command -v npm >/dev/null 2>&1; then
-  say "npm is missing: install Node.js 20 or newer (it brings npm) for the browser tests"
-elif [ -f end2end/package-lock.json ]; then
-  if [ ! -d end2end/node_modules ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
-    say "installing end-to-end test packages (npm ci)"
-    (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
-  fi
-fi
+install_debian "the tests need them (set CHROMIUM_PATH to a Chromium or Chrome binary)" \
+  "${debian_packages[@]}"
+npm_packages end2end "the end-to-end test packages"
 
 say "tools ready to build, serve and test"

@@ -7,6 +7,9 @@ use practice_connect::server::config::{Cli, Command, KeysCommand, StaffCommand};
 use practice_connect::server::db::Db;
 use practice_connect::server::{shutdown_signal, telemetry, Application};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     // A missing .env is normal; a broken one is worth a word.

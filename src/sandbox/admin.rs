@@ -62,6 +62,39 @@ pub async fn mint_code(
     }
 }
 
+#[derive(Deserialize)]
+pub struct AddPractices {
+    count: usize,
+}
+
+/// Practices one call may add: enough for a long load test, bounded like every request.
+const MAX_ADDED_PRACTICES: usize = 100_000;
+
+/// `POST /sandbox/admin/practices` with `{"count": n}`: adds `n` new practices and answers one
+/// fresh code for each (`{"codes": [...]}`), so a load test can drive `n` distinct installs.
+pub async fn add_practices(
+    State(state): State<SandboxState>,
+    Json(request): Json<AddPractices>,
+) -> Response {
+    if request.count > MAX_ADDED_PRACTICES {
+        return (
+            StatusCode::BAD_REQUEST,
+            format!("count is at most {MAX_ADDED_PRACTICES}"),
+        )
+            .into_response();
+    }
+    let codes: Vec<String> = state.with_store(|store| {
+        let ids = store.add_practices(request.count);
+        ids.iter()
+            .filter_map(|id| store.mint_code(id, None))
+            .collect()
+    });
+    for code in &codes {
+        state.record_secret(code);
+    }
+    Json(json!({ "codes": codes })).into_response()
+}
+
 /// `GET /sandbox/admin/deliveries`: every webhook delivery so far.
 pub async fn deliveries(State(state): State<SandboxState>) -> Response {
     Json(state.webhooks.deliveries()).into_response()

@@ -322,6 +322,7 @@ pub fn router(state: SandboxState) -> Router {
         )
         .route("/sandbox/admin/clock", post(admin::advance_clock))
         .route("/sandbox/admin/codes", post(admin::mint_code))
+        .route("/sandbox/admin/practices", post(admin::add_practices))
         .route("/sandbox/admin/deliveries", get(admin::deliveries))
         .route("/sandbox/admin/stats", get(admin::stats))
         .with_state(state)

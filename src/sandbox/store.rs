@@ -130,13 +130,29 @@ pub struct Store {
     keys: HashMap<String, ApiKey>,
     code_ttl: Duration,
     clock_offset: i64,
+    /// Lookups that stay quick however many practices a load test adds: practice id → index in
+    /// `practices`, integration id and practice id → index in `integrations`, integration id →
+    /// the tokens of its keys.
+    practice_at: HashMap<String, usize>,
+    integration_at: HashMap<String, usize>,
+    integration_of_practice: HashMap<String, usize>,
+    key_tokens: HashMap<String, Vec<String>>,
 }
 
 impl Store {
     /// A store with `practices`, issuing codes that live for `code_ttl`.
     pub fn new(practices: Vec<Practice>, code_ttl: Duration) -> Self {
+        let practice_at = practices
+            .iter()
+            .enumerate()
+            .map(|(index, p)| (p.id.clone(), index))
+            .collect();
         Self {
             practices,
+            practice_at,
+            integration_at: HashMap::new(),
+            integration_of_practice: HashMap::new(),
+            key_tokens: HashMap::new(),
             product: Product {
                 id: "ppro-sbxPrCnct0001".into(),
                 name: "practice-connect".into(),
@@ -174,6 +190,29 @@ impl Store {
         &self.product
     }
 
+    /// Adds `count` practices modelled on the first seeded one and returns their ids. Load tests
+    /// use them so that each install they drive is a new practice, as real installs are.
+    pub fn add_practices(&mut self, count: usize) -> Vec<String> {
+        let Some(model) = self.practices.first().cloned() else {
+            return Vec::new();
+        };
+        let first = self.practices.len();
+        let added: Vec<Practice> = (first..first + count)
+            .map(|n| Practice {
+                id: format!("pra-load{n:08}"),
+                name: format!("Load Test Practice {n}"),
+                ..model.clone()
+            })
+            .collect();
+        let ids = added.iter().map(|p| p.id.clone()).collect();
+        for practice in added {
+            self.practice_at
+                .insert(practice.id.clone(), self.practices.len());
+            self.practices.push(practice);
+        }
+        ids
+    }
+
     /// Issues a fresh single-use code for `practice_id`, as a Connect click does.
     pub fn mint_code(&mut self, practice_id: &str, ttl: Option<Duration>) -> Option<String> {
         let practice = self.practice(practice_id)?.clone();
@@ -207,36 +246,31 @@ impl Store {
             .ok_or(CodeError::Unknown)?
             .clone();
 
-        let index = match self
-            .integrations
-            .iter()
-            .position(|i| i.practice_id == practice.id)
-        {
-            Some(index) => index,
+        let index = match self.integration_of_practice.get(&practice.id) {
+            Some(&index) => index,
             None => {
+                let index = self.integrations.len();
+                let id = format!(
+                    "int-{}",
+                    Alphanumeric.sample_string(&mut rand::thread_rng(), 12)
+                );
+                self.integration_at.insert(id.clone(), index);
+                self.integration_of_practice
+                    .insert(practice.id.clone(), index);
                 self.integrations.push(Integration {
-                    id: format!(
-                        "int-{}",
-                        Alphanumeric.sample_string(&mut rand::thread_rng(), 12)
-                    ),
+                    id,
                     practice_id: practice.id.clone(),
                     status: "pending".into(),
                     activated_by: None,
                     created_at: now,
                     updated_at: now,
                 });
-                self.integrations.len() - 1
+                index
             }
         };
         let integration_id = self.integrations[index].id.clone();
         // A new exchange for the same practice replaces its key.
-        for key in self
-            .keys
-            .values_mut()
-            .filter(|k| k.integration_id == integration_id)
-        {
-            key.deactivated_at.get_or_insert(now);
-        }
+        self.deactivate_keys(&integration_id, now);
         let key = ApiKey {
             token: Alphanumeric.sample_string(&mut rand::thread_rng(), 35),
             integration_id: integration_id.clone(),
@@ -246,6 +280,10 @@ impl Store {
             deactivated_at: None,
         };
         self.keys.insert(key.token.clone(), key.clone());
+        self.key_tokens
+            .entry(integration_id.clone())
+            .or_default()
+            .push(key.token.clone());
 
         let integration = &mut self.integrations[index];
         let activated = activate && integration.status != "connected";
@@ -258,9 +296,11 @@ impl Store {
         integration.updated_at = now;
         let integration = integration.clone();
         let mut keys: Vec<ApiKey> = self
-            .keys
-            .values()
-            .filter(|k| k.integration_id == integration_id)
+            .key_tokens
+            .get(&integration_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|token| self.keys.get(token))
             .cloned()
             .collect();
         keys.sort_by_key(|k| std::cmp::Reverse((k.deactivated_at.is_none(), k.created_at)));
@@ -287,20 +327,32 @@ impl Store {
 
     /// One integration.
     pub fn integration(&self, id: &str) -> Option<&Integration> {
-        self.integrations.iter().find(|i| i.id == id)
+        self.integrations.get(*self.integration_at.get(id)?)
+    }
+
+    fn integration_mut(&mut self, id: &str) -> Option<&mut Integration> {
+        self.integrations.get_mut(*self.integration_at.get(id)?)
+    }
+
+    /// Marks every live key of an integration deactivated at `now`.
+    fn deactivate_keys(&mut self, integration_id: &str, now: i64) {
+        for token in self.key_tokens.get(integration_id).into_iter().flatten() {
+            if let Some(key) = self.keys.get_mut(token) {
+                key.deactivated_at.get_or_insert(now);
+            }
+        }
     }
 
     /// The integration of a practice, if it ever connected.
     pub fn integration_of(&self, practice_id: &str) -> Option<&Integration> {
         self.integrations
-            .iter()
-            .find(|i| i.practice_id == practice_id)
+            .get(*self.integration_of_practice.get(practice_id)?)
     }
 
     /// Activates an integration; `None` when unknown. Reports a change only if it was not active.
     pub fn activate(&mut self, id: &str) -> Option<(Integration, Option<Change>)> {
         let now = self.now();
-        let integration = self.integrations.iter_mut().find(|i| i.id == id)?;
+        let integration = self.integration_mut(id)?;
         let change = (integration.status != "connected").then(|| Change::Activated(id.to_owned()));
         integration.status = "connected".into();
         integration.updated_at = now;
@@ -310,14 +362,12 @@ impl Store {
     /// Deactivates an integration and all its keys; `None` when unknown.
     pub fn deactivate(&mut self, id: &str) -> Option<(Integration, Option<Change>)> {
         let now = self.now();
-        let integration = self.integrations.iter_mut().find(|i| i.id == id)?;
+        let integration = self.integration_mut(id)?;
         let change = (integration.status != "inactive").then(|| Change::Deactivated(id.to_owned()));
         integration.status = "inactive".into();
         integration.updated_at = now;
         let integration = integration.clone();
-        for key in self.keys.values_mut().filter(|k| k.integration_id == id) {
-            key.deactivated_at.get_or_insert(now);
-        }
+        self.deactivate_keys(id, now);
         Some((integration, change))
     }
 
@@ -340,7 +390,7 @@ impl Store {
 
     /// A practice by id.
     pub fn practice(&self, id: &str) -> Option<&Practice> {
-        self.practices.iter().find(|p| p.id == id)
+        self.practices.get(*self.practice_at.get(id)?)
     }
 }
 
@@ -424,6 +474,17 @@ mod tests {
         );
         let (_, again) = store.deactivate(&exchanged.integration.id).unwrap();
         assert_eq!(again, None, "deactivating twice changes nothing");
+    }
+
+    #[test]
+    fn added_practices_are_new_and_each_takes_a_code() {
+        let mut store = store();
+        let ids = store.add_practices(3);
+        assert_eq!(ids.len(), 3);
+        assert_eq!(store.practices().len(), 4 + 3);
+        let code = store.mint_code(&ids[2], None).unwrap();
+        assert_eq!(store.exchange(&code, true).unwrap().practice.id, ids[2]);
+        assert_ne!(store.add_practices(1)[0], ids[2], "ids never repeat");
     }
 
     #[test]

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Prints the performance table from one run of scripts/bench.sh: each figure, its baseline from
+# the same run where it has one, the goal, and whether the goal is met.
+# Usage: scripts/bench-report.sh [run folder] [dashboard rows]   (defaults: target/bench/run 100000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+run=${1:-target/bench/run}
+big=${2:-100000}
+results=$run/results.txt
+
+get() { awk -v k="$1" '$1 == k {print $2}' "$results"; }
+calc() { awk "BEGIN {printf \"%.${2:-2}f\", $1}"; }
+# met: value, comparison ("<=" or ">="), goal
+met() { awk -v v="$1" -v g="$3" -v op="$2" 'BEGIN {
+  if (v == "") { print "-"; exit }
+  ok = (op == "<=") ? (v + 0 <= g + 0) : (v + 0 >= g + 0); print (ok ? "yes" : "NO") }'; }
+row() { printf '| %-52s | %-34s | %-16s | %-4s |\n' "$@"; }
+
+ratio() { # numerator key, denominator key
+  local n d; n=$(get "$1"); d=$(get "$2")
+  [ -n "$n" ] && [ -n "$d" ] && calc "$n / $d" 2
+}
+
+echo
+echo "practice-connect benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, release build"
+echo
+row "Figure" "Now (baseline in the same run)" "Goal" "Met"
+row "---" "---" "---" "---"
+r=$(ratio healthz_rps plain_rps)
+row "/healthz vs a bare axum route" "$r ($(calc "$(get healthz_rps)" 0) vs $(calc "$(get plain_rps)" 0) req/s)" ">= 0.7" "$(met "$r" '>=' 0.7)"
+for page in home:/ login:/login onboarding:/onboarding; do
+  r=$(ratio "${page%%:*}_rps" page_rps)
+  row "${page#*:} vs the minimal Leptos page" "$r ($(calc "$(get "${page%%:*}_rps")" 0) vs $(calc "$(get page_rps)" 0) req/s)" ">= 0.8" "$(met "$r" '>=' 0.8)"
+done
+r=$(ratio landing_rps plain_rps)
+row "Landing, random codes (SQLite) vs a bare axum route" "$r ($(calc "$(get landing_rps)" 0) req/s; $(get landing_statuses))" ">= 0.05" "$(met "$r" '>=' 0.05)"
+if [ -n "$(get wasm_gzip_bytes)" ]; then
+  gz=$(calc "$(get wasm_gzip_bytes) / 1024" 0)
+  row "Release WebAssembly, gzip -9 (raw)" "$gz KB ($(calc "$(get wasm_raw_bytes) / 1024" 0) KB)" "<= 250 KB" "$(met "$gz" '<=' 250)"
+else
+  row "Release WebAssembly, gzip -9" "not built" "<= 250 KB" "-"
+fi
+
+for backend in sqlite postgresql; do
+  small=$run/dashboard-1000.tsv large=$run/dashboard-$big.tsv
+  [ -s "$large" ] && grep -q "^$backend" "$large" || continue
+  while IFS=$'\t' read -r b label median p95; do
+    [ "$b" = "$backend" ] || continue
+    case $label in baseline*) continue ;; esac
+    p95_small=$(awk -F'\t' -v b="$b" -v l="$label" '$1 == b && $2 == l {print $4}' "$small")
+    growth=$(calc "$p95 / ($p95_small > 0 ? $p95_small : 1)" 1)
+    ok=$(met "$p95" '<=' 25); [ "$(met "$growth" '<=' 2)" = yes ] || ok=NO
+    row "Dashboard $backend $big rows: ${label%% (*}" "p95 $p95 ms (${growth}x the 1k p95)" "<= 25 ms, <= 2x" "$ok"
+  done < "$large"
+done
+
+peak=$(calc "$(get storm_rss_peak_kb) / 1024" 0)
+row "Memory, 32 clients logging in (RSS before → peak)" "$(calc "$(get rss_before_storm_kb) / 1024" 0) → $peak MB ($(get storm_statuses))" "<= 64 MB" "$(met "$peak" '<=' 64)"
+p99=$(get healthz_storm_p99)
+row "/healthz p99 during that storm" "$p99 ms ($(get healthz_alone_p99) ms alone)" "<= 15 ms" "$(met "$p99" '<=' 15)"
+added50=$(calc "$(get exchange_p50) - $(get hint_p50)" 2)
+added99=$(calc "$(get exchange_p99) - $(get hint_p99)" 2)
+ok=$(met "$added50" '<=' 1); [ "$(met "$added99" '<=' 5)" = yes ] || ok=NO
+row "Server time added to an exchange (SQLite, 1 client)" "p50 $added50, p99 $added99 ms (Hint alone $(get hint_p50) / $(get hint_p99))" "<= 1 / 5 ms" "$ok"
+for clients in 1 16; do
+  a=$(get "connect_app_${clients}_rps"); p=$(get "connect_peer_${clients}_rps")
+  if [ -z "$a" ]; then row "Headless connects/s on PostgreSQL, $clients client(s)" "skipped (no TEST_DATABASE_URL)" ">= 1.0x" "-"; continue; fi
+  r=$(calc "$a / $p" 2)
+  row "Headless connects/s, PostgreSQL, vs the Node peer, $clients client(s)" "${r}x ($(calc "$a" 0) vs $(calc "$p" 0)/s)" ">= 1.0x" "$(met "$r" '>=' 1.0)"
+done
+row "Cold start with migrations (SQLite)" "$(get cold_start_ms) ms" "<= 1000 ms" "$(met "$(get cold_start_ms)" '<=' 1000)"
+after=$(calc "$(get rss_after_kb) / 1024" 0)
+row "RSS after the load (idle at start)" "$after MB ($(calc "$(get rss_idle_kb) / 1024" 0) MB)" "<= 32 MB" "$(met "$after" '<=' 32)"
+echo
+echo "Status counts, for checking that every request did what it should:"
+grep -E '_statuses|_over_399|peer_tokens' "$results" | sed 's/^/  /'

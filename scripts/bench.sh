@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# The benchmark (`make bench`): every figure of the performance table in one run, each beside a
+# baseline measured in the same run on the same machine, since these machines are noisy.
+#
+#   - builds the release server and WebAssembly (cargo leptos build --release) and the baseline
+#     program (examples/baseline.rs: a bare axum route and a minimal Leptos page);
+#   - installs wrk (Debian) and the Node peer's packages when missing (scripts/setup.sh --bench);
+#   - runs one Hint sandbox (`practice-connect sandbox`) that the app and the Node peer
+#     (bench/peer, Hint's reference headless connect) both exchange their codes with;
+#   - prints the table, each figure beside its goal, and keeps the raw lines in target/bench/.
+#
+# Usage: scripts/bench.sh [--quick] [--no-build]
+#   --quick     shorter runs, and the dashboard at 10,000 rows instead of 100,000 (for trying the
+#               script, not for quoting)
+#   --no-build  measure the release build already in target/
+# PostgreSQL figures need TEST_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+seconds=8 big=100000 build=true
+for arg in "$@"; do
+  case $arg in
+    --quick) seconds=3 big=10000 ;;
+    --no-build) build=false ;;
+    *) echo "unknown option $arg"; exit 2 ;;
+  esac
+done
+work=target/bench
+rm -rf "$work/run"; mkdir -p "$work/run"
+log=$work/run/results.txt
+: > "$log"
+bin=target/release/practice-connect
+baseline_bin=target/release/examples/baseline
+base=3400 app=3410 sandbox=3411 peer=3420
+
+say() { printf '\033[1;34m[bench]\033[0m %s\n' "$*"; }
+
+# --- tools and builds --------------------------------------------------------------------------
+scripts/setup.sh --bench
+if $build; then
+  if ! command -v wasm-opt >/dev/null 2>&1; then
+    if [ ! -x target/tools/node_modules/.bin/wasm-opt ]; then
+      say "installing wasm-opt (npm package binaryen) into target/tools"
+      npm install --prefix target/tools --no-audit --no-fund --loglevel=error binaryen >/dev/null
+    fi
+    export PATH="$PWD/target/tools/node_modules/.bin:$PATH"
+  fi
+  say "release build (server, WebAssembly, baseline)"
+  cargo leptos build --release
+  cargo build --release --features ssr --example baseline
+fi
+
+# --- processes ---------------------------------------------------------------------------------
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+wait_for() { # url
+  for _ in $(seq 300); do curl -sf -o /dev/null "$1" && return 0; sleep 0.02; done
+  echo "nothing answers at $1"; exit 1
+}
+
+record() { echo "$1 $2" >> "$log"; } # key, value
+
+# One wrk run; prints its RESULT line's fields as key=value words.
+load() { # threads, connections, seconds, script, url, [script args...]
+  local threads=$1 connections=$2 duration=$3 script=$4 url=$5; shift 5
+  local extra=()
+  [ $# -gt 0 ] && extra=(-- "$@")
+  wrk -t"$threads" -c"$connections" -d"${duration}s" -s "bench/wrk/$script" "$url" "${extra[@]}" \
+    | sed -n 's/^RESULT //p'
+}
+field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; } # result, key
+
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+
+export APP_ENV=development RUST_LOG=warn
+# Limits that would otherwise stop a load from one address after a few requests; the login
+# storm comes through "127.0.0.1 the proxy" from many addresses, so its brakes stay real.
+limits=(CLIENT_REQUESTS_PER_MINUTE=1000000000 HEADLESS_HINT_CALLS_PER_MINUTE=1000000000
+  TRUSTED_PROXIES=127.0.0.1/32)
+hint=(HINT_API_BASE_URL=http://127.0.0.1:$sandbox HINT_PARTNER_API_KEY=bench-partner-key
+  HINT_WEBHOOK_SECRET=bench-signing-key)
+
+say "starting the baseline and the Hint sandbox"
+"$baseline_bin" "127.0.0.1:$base" > "$work/run/baseline.log" 2>&1 &
+pids+=($!)
+SANDBOX_PARTNER_KEY=bench-partner-key SANDBOX_SIGNING_KEY=bench-signing-key \
+  SANDBOX_WEBHOOK_URL=http://127.0.0.1:$app/hint/webhooks \
+  SANDBOX_REDIRECT_URL="http://127.0.0.1:$app/signup?code=" SANDBOX_CODE_TTL_SECONDS=3600 \
+  "$bin" sandbox --listen "127.0.0.1:$sandbox" > "$work/run/sandbox.log" 2>&1 &
+pids+=($!)
+wait_for "http://127.0.0.1:$base/plain"
+wait_for "http://127.0.0.1:$sandbox/marketplace"
+
+mint() { # count, file
+  curl -sf -H 'content-type: application/json' -d "{\"count\": $1}" \
+    "http://127.0.0.1:$sandbox/sandbox/admin/practices" \
+    | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).codes.join("\n")))' > "$2"
+}
+
+start_app() { # database URL, name; sets app_pid and cold_ms
+  local url=$1 name=$2 started
+  started=$(date +%s%N)
+  env "${limits[@]}" "${hint[@]}" DATABASE_URL="$url" DATA_DIR="$work/run/data-$name" \
+    LEPTOS_SITE_ADDR=127.0.0.1:$app LEPTOS_SITE_ROOT=target/site \
+    "$bin" serve > "$work/run/app-$name.log" 2>&1 &
+  app_pid=$!
+  pids+=("$app_pid")
+  wait_for "http://127.0.0.1:$app/healthz"
+  cold_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+}
+
+# --- SQLite: pages, landing, exchange, login storm ---------------------------------------------
+say "app on SQLite"
+start_app "sqlite://$work/run/app.db" sqlite
+record cold_start_ms "$cold_ms"
+record rss_idle_kb "$(rss_kb "$app_pid")"
+
+say "throughput: /healthz and the pages against the baselines (wrk -t2 -c32, ${seconds}s each)"
+r=$(load 2 32 "$seconds" get.lua "http://127.0.0.1:$base/plain");  record plain_rps "$(field "$r" rps)"
+r=$(load 2 32 "$seconds" get.lua "http://127.0.0.1:$app/healthz"); record healthz_rps "$(field "$r" rps)"
+r=$(load 2 32 "$seconds" get.lua "http://127.0.0.1:$base/page");   record page_rps "$(field "$r" rps)"
+for page in home:/ login:/login onboarding:/onboarding; do
+  r=$(load 2 32 "$seconds" get.lua "http://127.0.0.1:$app${page#*:}")
+  record "${page%%:*}_rps" "$(field "$r" rps)"
+  record "${page%%:*}_over_399" "$(field "$r" over_399)"
+done
+r=$(load 2 32 "$seconds" landing.lua "http://127.0.0.1:$app")
+record landing_rps "$(field "$r" rps)"; record landing_statuses "$(field "$r" statuses)"
+
+say "exchange: Hint alone, then through the app's headless connect (1 client, ${seconds}s each)"
+mint 20000 "$work/run/codes-direct"
+r=$(load 1 1 "$seconds" connect.lua "http://127.0.0.1:$sandbox" "$work/run/codes-direct" 1 direct bench-partner-key)
+record hint_p50 "$(field "$r" p50)"; record hint_p99 "$(field "$r" p99)"
+mint 20000 "$work/run/codes-app-sqlite"
+r=$(load 1 1 "$seconds" connect.lua "http://127.0.0.1:$app" "$work/run/codes-app-sqlite" 1)
+record exchange_p50 "$(field "$r" p50)"; record exchange_p99 "$(field "$r" p99)"
+record exchange_statuses "$(field "$r" statuses)"
+
+say "login storm: 32 clients for ${seconds}s, /healthz timed beside it"
+r=$(load 1 1 "$seconds" get.lua "http://127.0.0.1:$app/healthz"); record healthz_alone_p99 "$(field "$r" p99)"
+record rss_before_storm_kb "$(rss_kb "$app_pid")"
+( peak=0; while kill -0 "$app_pid" 2>/dev/null; do
+    now=$(rss_kb "$app_pid" 2>/dev/null || echo 0); [ "${now:-0}" -gt "$peak" ] && peak=$now
+    echo "$peak" > "$work/run/rss-peak"; sleep 0.1; done ) &
+sampler=$!
+load 1 2 "$seconds" get.lua "http://127.0.0.1:$app/healthz" > "$work/run/healthz-storm" &
+beside=$!
+r=$(load 2 32 "$seconds" login.lua "http://127.0.0.1:$app")
+wait "$beside"
+kill "$sampler" 2>/dev/null || true
+record storm_rps "$(field "$r" rps)"; record storm_statuses "$(field "$r" statuses)"
+record storm_rss_peak_kb "$(cat "$work/run/rss-peak")"
+record healthz_storm_p99 "$(field "$(cat "$work/run/healthz-storm")" p99)"
+sleep 1
+record rss_after_kb "$(rss_kb "$app_pid")"
+kill "$app_pid"; wait "$app_pid" 2>/dev/null || true
+
+# --- PostgreSQL: connects per second against the Node peer -------------------------------------
+if [ -n "${TEST_DATABASE_URL:-}" ]; then
+  say "PostgreSQL: the app and the Node peer, same sandbox, same database server"
+  for db in pc_bench_app pc_bench_peer; do
+    psql "$TEST_DATABASE_URL" -q -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
+  done
+  server_url=${TEST_DATABASE_URL%/*}
+  start_app "$server_url/pc_bench_app" postgres
+  PORT=$peer DATABASE_URL="$server_url/pc_bench_peer" HINT_API_URL="http://127.0.0.1:$sandbox" \
+    HINT_API_KEY=bench-partner-key node bench/peer/server.js > "$work/run/peer.log" 2>&1 &
+  pids+=($!)
+  wait_for "http://127.0.0.1:$peer/"
+  for clients in 1 16; do
+    threads=$(( clients > 1 ? 2 : 1 ))
+    for who in app peer; do
+      port=$app; [ "$who" = peer ] && port=$peer
+      mint 30000 "$work/run/codes-$who-$clients"
+      r=$(load "$threads" "$clients" "$seconds" connect.lua "http://127.0.0.1:$port" \
+        "$work/run/codes-$who-$clients" "$threads")
+      record "connect_${who}_${clients}_rps" "$(field "$r" rps)"
+      record "connect_${who}_${clients}_statuses" "$(field "$r" statuses)"
+    done
+  done
+  stored=$(psql "$server_url/pc_bench_peer" -tAc 'SELECT count(*) FROM practice_tokens')
+  record peer_tokens_stored "$stored"
+  kill "$app_pid"; wait "$app_pid" 2>/dev/null || true
+  for db in pc_bench_app pc_bench_peer; do
+    psql "$TEST_DATABASE_URL" -q -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"
+  done
+else
+  say "PostgreSQL rows skipped: set TEST_DATABASE_URL to include them"
+fi
+
+# --- WebAssembly as served ---------------------------------------------------------------------
+wasm=target/site/pkg/practice-connect.wasm
+if [ -f "$wasm" ]; then
+  record wasm_raw_bytes "$(stat -c %s "$wasm")"
+  record wasm_gzip_bytes "$(gzip -9 -c "$wasm" | wc -c)"
+fi
+
+# --- the dashboard at 1,000 and $big rows ------------------------------------------------------
+for rows in 1000 "$big"; do
+  say "dashboard at $rows connections"
+  BENCH_BIN=$bin BENCH_OUT="$work/run/dashboard-$rows.tsv" scripts/bench-dashboard.sh "$rows" 21 \
+    > "$work/run/dashboard-$rows.log"
+done
+
+# --- the table ---------------------------------------------------------------------------------
+cleanup
+scripts/bench-report.sh "$work/run" "$big"
