@@ -203,7 +203,7 @@ impl Application {
                 "no SMTP_URL: outgoing email is kept at /dev/outbox instead of being sent"
             );
         }
-        let state = AppState {
+        let state = AppState::new(state::Shared {
             mail: Arc::new(mailer),
             public_origin: origin_of(&public_base_url).into(),
             public_base_url: public_base_url.clone().into(),
@@ -219,7 +219,7 @@ impl Application {
             webhook_secret,
             clock: clock::Clock::default(),
             frame_ancestors: frame_ancestors.into(),
-        };
+        });
         setup_check::log(&setup_check::run(
             &state.config,
             &state.public_base_url,

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use std::ops::Deref;
+
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
@@ -13,9 +15,35 @@ use super::hint::HintClient;
 use super::passwords::Hasher;
 use crate::domain::status::HintMode;
 
-/// Shared state: cheap to clone, handed to axum and provided as Leptos context.
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// Shared state, handed to axum and provided as Leptos context: one pointer, so the many clones a
+/// request makes (each middleware's `State`, each `use_context`) cost a reference count rather
+/// than copies of its strings and secrets. Its fields are read through `Deref`.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    /// Wraps the state built at start-up.
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// What `AppState` points at.
+pub struct Shared {
     /// Leptos's own settings (site root, output name, address).
     pub leptos_options: LeptosOptions,
     /// The database pool.
@@ -37,7 +65,6 @@ pub struct AppState {
     /// Our own origin (`scheme://host[:port]`), the only one state-changing requests may come from.
     pub public_origin: Arc<str>,
     /// The base URL users and Hint reach us at (`PUBLIC_BASE_URL`, or the bound address).
-    #[from_ref(skip)]
     pub public_base_url: Arc<str>,
     /// The keys that encrypt practice keys and pending codes at rest.
     pub keys: Arc<Keyring>,
@@ -45,9 +72,7 @@ pub struct AppState {
     pub clock: super::clock::Clock,
     /// Who may frame the embedded settings surface: a CSP `frame-ancestors` source (Hint's app
     /// origin, or `'none'`).
-    #[from_ref(skip)]
     pub frame_ancestors: Arc<str>,
     /// Outgoing email (queued in the database, sent by `mail::run`).
-    #[from_ref(skip)]
     pub mail: Arc<super::mail::Mailer>,
 }

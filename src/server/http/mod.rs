@@ -63,8 +63,6 @@ pub fn router(state: AppState) -> Router {
         );
 
     let mut router = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
         .route("/admin/export.csv", get(export::connections_csv))
         .route(
             security::WEBHOOKS_PATH,
@@ -117,12 +115,19 @@ pub fn router(state: AppState) -> Router {
         StatusCode::REQUEST_TIMEOUT,
         Duration::from_secs(state.config.request_timeout_seconds),
     ));
+    // The probes need no client address, limit, session or metrics: a load balancer polls them
+    // often, so they skip the layers above and keep the ones below (request id, log line,
+    // security headers).
+    let router = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .merge(router);
     // Outside the timeout, so its 408 carries the security headers too.
-    for layer in security::header_layers(state.config.secure_cookies()) {
-        router = router.layer(layer);
-    }
     router
-        .layer(axum::middleware::from_fn(security::frameable_surface))
+        .layer(axum::middleware::from_fn_with_state(
+            state.config.secure_cookies(),
+            security::headers,
+        ))
         .layer(trace)
         // Outermost: the id exists before the log span opens and is on every answer.
         .layer(axum::middleware::from_fn(request_id::assign))

@@ -5,7 +5,6 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::server::state::AppState;
 
@@ -14,49 +13,52 @@ use crate::server::state::AppState;
 pub const DEFAULT_CSP: &str =
     "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-/// Layers that add the headers every response carries unless a handler set its own.
-pub fn header_layers(https: bool) -> Vec<SetResponseHeaderLayer<HeaderValue>> {
-    let mut headers = vec![
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::X_FRAME_OPTIONS, "DENY"),
-        // Full URLs stay on our origin (forms without JavaScript need the Referer to come back
-        // to); other sites get nothing. The landing route, whose URL carries an authorization
-        // code, answers with `no-referrer` of its own.
-        (header::REFERRER_POLICY, "same-origin"),
-        (header::CONTENT_SECURITY_POLICY, DEFAULT_CSP),
-        // Pages and server-function answers can carry a signed-in person's data (a revealed
-        // key, say): never kept by a browser or a proxy. Built assets set their own caching.
-        (header::CACHE_CONTROL, "no-store"),
-        (
-            HeaderName::from_static("cross-origin-opener-policy"),
-            "same-origin",
-        ),
-        (
-            HeaderName::from_static("permissions-policy"),
-            "camera=(), microphone=(), geolocation=()",
-        ),
-    ];
-    if https {
-        headers.push((
-            header::STRICT_TRANSPORT_SECURITY,
-            "max-age=31536000; includeSubDomains",
-        ));
-    }
-    headers
-        .into_iter()
-        .map(|(name, value)| {
-            SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
-        })
-        .collect()
-}
+/// The headers every response carries unless its handler set its own.
+const ALWAYS: [(HeaderName, &str); 7] = [
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    // Full URLs stay on our origin (forms without JavaScript need the Referer to come back to);
+    // other sites get nothing. The landing route, whose URL carries an authorization code,
+    // answers with `no-referrer` of its own.
+    (header::REFERRER_POLICY, "same-origin"),
+    (header::CONTENT_SECURITY_POLICY, DEFAULT_CSP),
+    // Pages and server-function answers can carry a signed-in person's data (a revealed key,
+    // say): never kept by a browser or a proxy. Built assets set their own caching.
+    (header::CACHE_CONTROL, "no-store"),
+    (
+        HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    ),
+    (
+        HeaderName::from_static("permissions-policy"),
+        "camera=(), microphone=(), geolocation=()",
+    ),
+];
 
-/// The embedded settings surface is framed by Hint's app, which its own `frame-ancestors` names
-/// (see `app::page_csp`): the blanket `X-Frame-Options: DENY` would forbid it, so it goes there.
-pub async fn frameable_surface(request: Request, next: Next) -> Response {
+/// Middleware: sets the security headers in one pass over the answer (`https` adds HSTS). The
+/// embedded settings surface is framed by Hint's app, which its own `frame-ancestors` names (see
+/// `app::page_csp`), so the blanket `X-Frame-Options: DENY` is left off there.
+pub async fn headers(
+    State(https): State<bool>,
+    request: Request,
+    next: Next,
+) -> Response {
     let embedded = request.uri().path() == EMBEDDED_SETTINGS_PATH;
     let mut response = next.run(request).await;
-    if embedded {
-        response.headers_mut().remove(header::X_FRAME_OPTIONS);
+    let headers = response.headers_mut();
+    for (name, value) in &ALWAYS {
+        if embedded && *name == header::X_FRAME_OPTIONS {
+            continue;
+        }
+        if !headers.contains_key(name) {
+            headers.insert(name.clone(), HeaderValue::from_static(value));
+        }
+    }
+    if https && !headers.contains_key(header::STRICT_TRANSPORT_SECURITY) {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
     }
     response
 }
