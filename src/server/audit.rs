@@ -35,17 +35,29 @@ impl<'a> Entry<'a> {
 
 /// Appends `entry`. A failure to audit is logged loudly but does not fail the user's request.
 pub async fn record(db: &Db, entry: Entry<'_>) {
-    if let Err(error) = append(db, &entry).await {
+    if let Err(error) = append(db.pool(), &entry).await {
         tracing::error!(%error, action = entry.action.as_str(), "could not write the audit log");
     }
 }
 
 /// Appends `entry`, or fails: for actions that must not happen unrecorded (revealing a key).
 pub async fn record_or_fail(db: &Db, entry: Entry<'_>) -> Result<(), sqlx::Error> {
-    append(db, &entry).await
+    append(db.pool(), &entry).await
 }
 
-async fn append(db: &Db, entry: &Entry<'_>) -> Result<(), sqlx::Error> {
+/// Appends `entry` inside the caller's transaction: the line is written with the change it
+/// records, in the same commit, or not at all.
+pub async fn record_in(
+    transaction: &mut sqlx::AnyConnection,
+    entry: Entry<'_>,
+) -> Result<(), sqlx::Error> {
+    append(transaction, &entry).await
+}
+
+async fn append<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    entry: &Entry<'_>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO audit_log (at, actor_kind, actor_id, action, connection_id, ip, outcome, detail) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -58,7 +70,7 @@ async fn append(db: &Db, entry: &Entry<'_>) -> Result<(), sqlx::Error> {
     .bind(entry.ip)
     .bind(entry.outcome.as_str())
     .bind(entry.detail)
-    .execute(db.pool())
+    .execute(executor)
     .await?;
     Ok(())
 }

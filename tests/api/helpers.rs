@@ -355,6 +355,26 @@ impl TestApp {
         self.sandbox_stat("api_requests").await
     }
 
+    /// Whether the practice's new key gets proved against Hint: the proof runs just after the
+    /// exchange answers, so this looks for up to five seconds (a wait, not a speed limit).
+    pub async fn key_proved(&self, practice_id: &str) -> bool {
+        for _ in 0..100 {
+            let proved: Option<i64> = sqlx::query_scalar(
+                "SELECT last_verified_at FROM connections WHERE practice_id = $1",
+            )
+            .bind(practice_id)
+            .fetch_optional(self.db.pool())
+            .await
+            .unwrap()
+            .flatten();
+            if proved.is_some() {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        false
+    }
+
     async fn sandbox_stat(&self, name: &str) -> u64 {
         let stats: serde_json::Value = self
             .client

@@ -22,7 +22,7 @@ on_both_databases! {
         let text = mine.to_string();
         assert!(!text.contains("api_key") && !text.contains("access_token"), "no key reaches the browser: {text}");
 
-        let row = sqlx::query("SELECT api_key_ciphertext, api_key_last4, code_ciphertext, integration_id, last_verified_at FROM connections")
+        let row = sqlx::query("SELECT api_key_ciphertext, api_key_last4, code_ciphertext, integration_id FROM connections")
             .fetch_one(app.db.pool()).await.unwrap();
         let sealed: Vec<u8> = row.get("api_key_ciphertext");
         let last4: String = row.get("api_key_last4");
@@ -30,7 +30,7 @@ on_both_databases! {
         assert!(!String::from_utf8_lossy(&sealed).contains(&last4));
         assert!(row.get::<Option<Vec<u8>>, _>("code_ciphertext").is_none(), "a used code is not kept");
         assert!(row.get::<String, _>("integration_id").starts_with("int-"));
-        assert!(row.get::<Option<i64>, _>("last_verified_at").is_some(), "the new key was checked against Hint");
+        assert!(app.key_proved(RIVERBEND).await, "the new key was checked against Hint, moments after the answer");
         // Hint's own integration.activated webhook may land too (and is audited); the journey's steps are these.
         let actions: Vec<String> = sqlx::query("SELECT action FROM audit_log WHERE action NOT LIKE 'webhook%' ORDER BY id")
             .fetch_all(app.db.pool()).await.unwrap().iter().map(|r| r.get("action")).collect();

@@ -13,6 +13,8 @@ use crate::on_both_databases;
 async fn connect_riverbend(app: &TestApp) {
     app.ready_to_connect(RIVERBEND).await;
     assert_eq!(app.connect().await["status"], "connected");
+    // The exchange proves the new key just after answering; let it, then forget the proof.
+    assert!(app.key_proved(RIVERBEND).await);
     sqlx::query("UPDATE connections SET last_verified_at = NULL")
         .execute(app.db.pool())
         .await

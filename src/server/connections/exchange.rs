@@ -60,20 +60,34 @@ pub async fn exchange(
 ) -> Result<ConnectionSummary, AppError> {
     let row = load(state, id).await?.ok_or(AppError::NotFound)?;
     let id = row.summary.id.clone();
-    let claimed = sqlx::query(
+    // One commit wins the claim, reads the sealed code and records that the exchange started.
+    let mut tx = state.db.pool().begin().await?;
+    let claimed: Option<(Vec<u8>, String)> = sqlx::query_as(
         "UPDATE connections SET status = 'exchanging', failure = NULL, updated_at = $1 \
-         WHERE id = $2 AND status = 'pending' AND code_ciphertext IS NOT NULL",
+         WHERE id = $2 AND status = 'pending' AND code_ciphertext IS NOT NULL \
+         RETURNING code_ciphertext, code_key_id",
     )
     .bind(now())
     .bind(&id)
-    .execute(state.db.pool())
+    .fetch_optional(&mut *tx)
     .await?;
-    if claimed.rows_affected() == 0 {
+    let Some(sealed_code) = claimed else {
+        tx.rollback().await?;
         return wait_for_outcome(state, &id).await;
-    }
+    };
+    let (actor_kind, actor_id) = actor.audit();
+    let started = Entry {
+        actor_id,
+        connection_id: Some(&id),
+        ip,
+        ..Entry::new(actor_kind, AuditAction::ExchangeStarted, Outcome::Ok)
+    };
+    audit::record_in(&mut tx, started).await?;
+    tx.commit().await?;
     let task = tokio::spawn(run_claimed(
         state.clone(),
         id,
+        sealed_code,
         actor,
         activate,
         ip.map(str::to_owned),
@@ -84,10 +98,11 @@ pub async fn exchange(
     })
 }
 
-/// The exchange after its claim was won: read the code, ask Hint, store what it said.
+/// The exchange after its claim was won: open the code, ask Hint, store what it said.
 async fn run_claimed(
     state: AppState,
     id: String,
+    sealed_code: (Vec<u8>, String),
     actor: ExchangeActor,
     activate: bool,
     ip: Option<String>,
@@ -101,13 +116,7 @@ async fn run_claimed(
         detail,
         ..Entry::new(actor_kind, action, outcome)
     };
-    audit::record(
-        &state.db,
-        entry(AuditAction::ExchangeStarted, Outcome::Ok, None),
-    )
-    .await;
-
-    let code = match read_code(state, &id).await {
+    let code = match open_code(state, &id, &sealed_code) {
         Ok(code) => code,
         Err(error) => {
             release(
@@ -126,17 +135,18 @@ async fn run_claimed(
         .await
     {
         Ok(token) => {
-            let target = store_success(state, &id, token).await?;
-            let done = Entry {
-                connection_id: Some(&target),
-                ..entry(AuditAction::ExchangeSucceeded, Outcome::Ok, None)
-            };
-            audit::record(&state.db, done).await;
+            let done = entry(AuditAction::ExchangeSucceeded, Outcome::Ok, None);
+            let target = store_success(state, &id, token, done).await?;
             crate::server::metrics::exchange_finished("connected");
-            // Prove the new key at once; a failure changes nothing the key job will not see again.
-            if let Err(error) = verify_key(state, &target).await {
-                tracing::warn!(%error, connection_id = %target, "could not verify a new practice key");
-            }
+            // Prove the new key moments later, off the caller's path: the answer does not wait
+            // for a second call to Hint, and a failure changes nothing the key job will not see
+            // again.
+            let (proving, proved) = (state.clone(), target.clone());
+            tokio::spawn(async move {
+                if let Err(error) = verify_key(&proving, &proved).await {
+                    tracing::warn!(%error, connection_id = %proved, "could not verify a new practice key");
+                }
+            });
             Ok(load(state, &target)
                 .await?
                 .ok_or(AppError::Internal)?
@@ -180,15 +190,14 @@ fn classify(error: &HintError) -> (ConnectionStatus, ConnectProblem) {
     }
 }
 
-async fn read_code(state: &AppState, id: &str) -> Result<secrecy::SecretString, AppError> {
-    let (sealed, key_id): (Vec<u8>, String) =
-        sqlx::query_as("SELECT code_ciphertext, code_key_id FROM connections WHERE id = $1")
-            .bind(id)
-            .fetch_one(state.db.pool())
-            .await?;
+fn open_code(
+    state: &AppState,
+    id: &str,
+    (sealed, key_id): &(Vec<u8>, String),
+) -> Result<secrecy::SecretString, AppError> {
     state
         .keys
-        .decrypt(Purpose::AuthCode, id, &key_id, &sealed)
+        .decrypt(Purpose::AuthCode, id, key_id, sealed)
         .map_err(|error| {
             tracing::error!(%error, connection_id = %id, "could not decrypt a stored code");
             AppError::Internal
@@ -216,13 +225,15 @@ async fn release(
     Ok(())
 }
 
-/// Stores a successful exchange. A practice already stored in another row is updated there
-/// (one row per practice); this row then points at it. Returns the id of the row that holds the
-/// practice. The owner and the wizard are left alone: binding and the wizard are onboarding's.
+/// Stores a successful exchange, with its audit line `done` in the same commit. A practice
+/// already stored in another row is updated there (one row per practice); this row then points
+/// at it, and so does the audit line. Returns the id of the row that holds the practice. The
+/// owner and the wizard are left alone: binding and the wizard are onboarding's.
 async fn store_success(
     state: &AppState,
     id: &str,
     token: TokenResponse,
+    done: Entry<'_>,
 ) -> Result<String, AppError> {
     let mut tx = state.db.pool().begin().await?;
     // Write first: on SQLite a transaction that reads and then writes fails with "busy" if another
@@ -285,6 +296,11 @@ async fn store_success(
     .bind(&target)
     .execute(&mut *tx)
     .await?;
+    let done = Entry {
+        connection_id: Some(&target),
+        ..done
+    };
+    audit::record_in(&mut tx, done).await?;
     tx.commit().await?;
     Ok(target)
 }

@@ -36,6 +36,8 @@ async fn insert_pending(
     let hash = sha256_hex(code.expose());
     let id = new_id("con");
     let (sealed, key_id) = state.keys.encrypt(Purpose::AuthCode, &id, code.expose());
+    // The row and its audit line in one commit.
+    let mut tx = state.db.pool().begin().await?;
     let inserted = sqlx::query(
         "INSERT INTO connections (id, status, code_hash, code_ciphertext, code_key_id, landing_key_hash, created_at, updated_at) \
          VALUES ($1, 'pending', $2, $3, $4, $5, $6, $6) ON CONFLICT (code_hash) DO NOTHING",
@@ -46,7 +48,7 @@ async fn insert_pending(
     .bind(&key_id)
     .bind(landing_key_hash)
     .bind(now())
-    .execute(state.db.pool())
+    .execute(&mut *tx)
     .await?;
     if inserted.rows_affected() == 1 {
         let entry = Entry {
@@ -54,9 +56,11 @@ async fn insert_pending(
             ip,
             ..Entry::new(ActorKind::Anonymous, AuditAction::CodeReceived, Outcome::Ok)
         };
-        audit::record(&state.db, entry).await;
+        audit::record_in(&mut tx, entry).await?;
+        tx.commit().await?;
         return Ok((id, true));
     }
+    tx.commit().await?;
     let existing: String = sqlx::query_scalar("SELECT id FROM connections WHERE code_hash = $1")
         .bind(&hash)
         .fetch_one(state.db.pool())
