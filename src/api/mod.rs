@@ -77,33 +77,26 @@ pub(crate) mod caller {
             .unwrap_or(false)
     }
 
-    /// The caller of the running server function.
+    /// The caller of the running server function. Everything comes out of one copy of the
+    /// request's parts (each `extract` copies them, headers and extensions included).
     pub async fn caller() -> Result<Caller, AppError> {
         let state = use_context::<AppState>().ok_or(AppError::Internal)?;
-        let session = leptos_axum::extract::<Session>().await.map_err(|error| {
-            tracing::error!(%error, "no session layer in front of a server function");
+        let (session, axum::Extension(staff), client, headers) = leptos_axum::extract::<(
+            Session,
+            axum::Extension<StaffCookie>,
+            Option<axum::Extension<ClientIp>>,
+            axum::http::HeaderMap,
+        )>()
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "no session or staff session layer in front of a server function");
             AppError::Internal
         })?;
-        let staff = leptos_axum::extract::<axum::Extension<StaffCookie>>()
-            .await
-            .map_err(|error| {
-                tracing::error!(%error, "no staff session layer in front of a server function");
-                AppError::Internal
-            })?
-            .0;
-        let ip = leptos_axum::extract::<axum::Extension<ClientIp>>()
-            .await
-            .ok()
-            .map(|client| client.0 .0.to_string());
-        let user_agent = leptos_axum::extract::<axum::http::HeaderMap>()
-            .await
-            .ok()
-            .and_then(|headers| {
-                headers
-                    .get(axum::http::header::USER_AGENT)
-                    .and_then(|agent| agent.to_str().ok())
-                    .map(|agent| agent.chars().take(512).collect())
-            });
+        let ip = client.map(|client| client.0 .0.to_string());
+        let user_agent = headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|agent| agent.to_str().ok())
+            .map(|agent| agent.chars().take(512).collect());
         Ok(Caller {
             state,
             session,

@@ -6,7 +6,9 @@
 
 use std::path::Path;
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
@@ -67,6 +69,20 @@ pub enum DbError {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    last_ping: Arc<LastPing>,
+}
+
+/// The outcome of the latest ping, for callers content with an answer up to a second old.
+#[derive(Debug, Default)]
+struct LastPing {
+    /// Milliseconds since `ping_clock()` started, plus one; 0 when there was none yet.
+    at: AtomicU64,
+    answered: AtomicBool,
+}
+
+fn ping_clock() -> u64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_millis() as u64 + 1
 }
 
 impl Db {
@@ -99,7 +115,11 @@ impl Db {
             })
             .connect_with(options)
             .await?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            last_ping: Arc::default(),
+        })
     }
 
     /// Applies every pending migration of this backend.
@@ -124,7 +144,21 @@ impl Db {
 
     /// Whether the database answers a trivial query.
     pub async fn ping(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+        let answered = sqlx::query("SELECT 1").execute(&self.pool).await.is_ok();
+        self.last_ping.answered.store(answered, Ordering::Relaxed);
+        self.last_ping.at.store(ping_clock(), Ordering::Relaxed);
+        answered
+    }
+
+    /// Whether the database answered within the last second, pinging only when the last answer
+    /// is older: the public status shows this on every home page, and one ping a second serves
+    /// them all. Readiness probes use `ping`.
+    pub async fn recently_answered(&self) -> bool {
+        let at = self.last_ping.at.load(Ordering::Relaxed);
+        if at != 0 && ping_clock().saturating_sub(at) < 1000 {
+            return self.last_ping.answered.load(Ordering::Relaxed);
+        }
+        self.ping().await
     }
 
     /// Closes every connection (on shutdown).

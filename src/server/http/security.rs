@@ -38,11 +38,7 @@ const ALWAYS: [(HeaderName, &str); 7] = [
 /// Middleware: sets the security headers in one pass over the answer (`https` adds HSTS). The
 /// embedded settings surface is framed by Hint's app, which its own `frame-ancestors` names (see
 /// `app::page_csp`), so the blanket `X-Frame-Options: DENY` is left off there.
-pub async fn headers(
-    State(https): State<bool>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn headers(State(https): State<bool>, request: Request, next: Next) -> Response {
     let embedded = request.uri().path() == EMBEDDED_SETTINGS_PATH;
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
