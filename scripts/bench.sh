@@ -156,6 +156,9 @@ record storm_rss_peak_kb "$(cat "$work/run/rss-peak")"
 record healthz_storm_p99 "$(field "$(cat "$work/run/healthz-storm")" p99)"
 sleep 1
 record rss_after_kb "$(rss_kb "$app_pid")"
+# The password workers free their memory after ten quiet seconds.
+sleep 14
+record rss_quiet_kb "$(rss_kb "$app_pid")"
 kill "$app_pid"; wait "$app_pid" 2>/dev/null || true
 
 # --- PostgreSQL: connects per second against the Node peer -------------------------------------

@@ -78,7 +78,7 @@ pub async fn issue(
     rand::thread_rng().fill_bytes(&mut bytes);
     let token = URL_SAFE_NO_PAD.encode(bytes);
     let owner = purpose.owner_column();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query(&format!(
         "UPDATE account_tokens SET used_at = $1 WHERE {owner} = $2 AND purpose = $3 AND used_at IS NULL"
     ))

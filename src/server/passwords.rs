@@ -1,11 +1,12 @@
 //! Password hashing: Argon2id with OWASP's parameters (19 MiB, 2 passes, 1 lane), on a small
 //! fixed pool of worker threads (one per core) that reuse their 19 MiB of memory from hash to
-//! hash, fed by a bounded queue. A burst of logins therefore costs at most `workers × 19 MiB`
+//! hash (and free it after ten idle seconds), fed by a bounded queue. A burst of logins
+//! therefore costs at most `workers × 19 MiB`
 //! and never stalls the async workers; when the queue is full the caller is told to come back
 //! (`Busy`, answered 429) instead of queueing without end.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::rand_core::OsRng;
@@ -20,6 +21,10 @@ const DUMMY_HASH: &str =
 
 /// Hashes waiting for a worker, per worker, before callers are turned away.
 const QUEUE_PER_WORKER: usize = 8;
+
+/// How long a worker keeps its 19 MiB after its last hash: a burst reuses the memory, and a quiet
+/// server gives it back.
+const KEEP_MEMORY_IDLE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Why a password could not be hashed or checked.
 #[derive(Debug, thiserror::Error)]
@@ -157,15 +162,23 @@ impl Default for Hasher {
     }
 }
 
-/// A worker: takes jobs until the pool is dropped, with one memory buffer for its whole life.
+/// A worker: takes jobs until the pool is dropped, reusing one memory buffer from hash to hash
+/// and freeing it after `KEEP_MEMORY_IDLE` without work.
 fn work(jobs: &Mutex<Receiver<Job>>, running: &AtomicUsize, peak: &AtomicUsize) {
     let mut memory: Vec<Block> = Vec::new();
     loop {
         let job = match jobs.lock() {
-            Ok(jobs) => jobs.recv(),
+            Ok(jobs) => jobs.recv_timeout(KEEP_MEMORY_IDLE),
             Err(_) => return,
         };
-        let Ok(job) = job else { return };
+        let job = match job {
+            Ok(job) => job,
+            Err(RecvTimeoutError::Timeout) => {
+                memory = Vec::new();
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
         let now = running.fetch_add(1, Ordering::SeqCst) + 1;
         peak.fetch_max(now, Ordering::SeqCst);
         match job {

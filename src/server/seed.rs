@@ -74,7 +74,7 @@ pub async fn connections(db: &Db, count: usize) -> Result<usize, sqlx::Error> {
             });
             users.push(user);
         }
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin_write().await?;
         account::insert_seeded(&mut *tx, &users).await?;
         connections::insert_seeded(&mut *tx, &rows).await?;
         tx.commit().await?;

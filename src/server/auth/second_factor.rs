@@ -236,7 +236,7 @@ pub async fn confirm_enrolment(
 
 /// Replaces `staff_id`'s recovery codes with ten new ones.
 async fn new_recovery_codes(db: &Db, staff_id: &str) -> Result<Vec<String>, AppError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query("DELETE FROM staff_recovery_codes WHERE staff_id = $1")
         .bind(staff_id)
         .execute(&mut *tx)
@@ -326,7 +326,7 @@ pub async fn verify(
 /// Forgets `staff_id`'s authenticator and recovery codes: they set up a new one at next login.
 /// True when there was one.
 pub async fn reset(db: &Db, staff_id: &str) -> Result<bool, AppError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let removed = sqlx::query("DELETE FROM staff_factors WHERE staff_id = $1")
         .bind(staff_id)
         .execute(&mut *tx)

@@ -61,7 +61,7 @@ pub async fn exchange(
     let row = load(state, id).await?.ok_or(AppError::NotFound)?;
     let id = row.summary.id.clone();
     // One commit wins the claim, reads the sealed code and records that the exchange started.
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let claimed: Option<(Vec<u8>, String)> = sqlx::query_as(
         "UPDATE connections SET status = 'exchanging', failure = NULL, updated_at = $1 \
          WHERE id = $2 AND status = 'pending' AND code_ciphertext IS NOT NULL \
@@ -235,14 +235,7 @@ async fn store_success(
     token: TokenResponse,
     done: Entry<'_>,
 ) -> Result<String, AppError> {
-    let mut tx = state.db.pool().begin().await?;
-    // Write first: on SQLite a transaction that reads and then writes fails with "busy" if another
-    // writer committed in between; taking the write lock up front waits for it instead.
-    sqlx::query("UPDATE connections SET updated_at = $1 WHERE id = $2")
-        .bind(now())
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    let mut tx = state.db.begin_write().await?;
     let existing: Option<String> =
         sqlx::query_scalar("SELECT id FROM connections WHERE practice_id = $1 AND id <> $2")
             .bind(&token.practice.id)

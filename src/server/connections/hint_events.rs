@@ -97,7 +97,7 @@ impl Applied {
 
 /// Applies `event` once. On an error nothing is recorded, so Hint's redelivery applies it later.
 pub async fn apply(state: &AppState, event: &HintEvent) -> Result<Applied, sqlx::Error> {
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let fresh = sqlx::query(
         "INSERT INTO webhook_events (id, type, received_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
     )

@@ -142,7 +142,7 @@ pub async fn bind(
         ));
     }
     let lifetime = state.config.code_lifetime_minutes as i64 * 60;
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let bound = sqlx::query(
         "UPDATE connections SET user_id = $1, updated_at = $2 \
          WHERE id = $3 AND user_id IS NULL AND created_at >= $4",

@@ -37,7 +37,7 @@ async fn insert_pending(
     let id = new_id("con");
     let (sealed, key_id) = state.keys.encrypt(Purpose::AuthCode, &id, code.expose());
     // The row and its audit line in one commit.
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let inserted = sqlx::query(
         "INSERT INTO connections (id, status, code_hash, code_ciphertext, code_key_id, landing_key_hash, created_at, updated_at) \
          VALUES ($1, 'pending', $2, $3, $4, $5, $6, $6) ON CONFLICT (code_hash) DO NOTHING",
