@@ -57,6 +57,11 @@ export function totp(secret: Buffer, step: number): string {
 
 /** A code the server takes now: a step after the last one used, within the one step of skew allowed (waits when needed). */
 export async function nextCode(staff: Staff): Promise<string> {
+  // A code for the step before is refused once the server's clock reaches the next step: never
+  // hand one out in a step's last five seconds, when the form could arrive after the turn.
+  while (Date.now() % 30_000 > 25_000) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
   let now = Math.floor(Date.now() / 30_000);
   while (staff.lastStep + 1 > now + 1) {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
