@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::{AnyPool, ConnectOptions, Executor};
+use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -113,6 +113,10 @@ impl Db {
                     Ok(())
                 })
             })
+            // A connection that comes back still inside a transaction is closed, which rolls it
+            // back: a request dropped while a transaction began (a client hanging up) must not
+            // leave the next user of the connection inside it, holding SQLite's write lock.
+            .after_release(|conn, _meta| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
             .connect_with(options)
             .await?;
         Ok(Self {
@@ -216,6 +220,40 @@ pub fn new_id(prefix: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A connection handed back inside a transaction nobody will finish (as when a request is
+    /// dropped while its `BEGIN` is answered) must not keep SQLite's write lock for the next
+    /// user: the pool closes it, and other writes commit.
+    #[tokio::test]
+    async fn a_connection_left_inside_a_transaction_is_not_reused() {
+        let file = std::env::temp_dir().join(format!("pc-abandoned-{}.db", new_id("t")));
+        let url = format!("sqlite://{}", file.display());
+        let db = Db::connect(&url, 2).await.unwrap();
+        sqlx::query("CREATE TABLE notes (body TEXT)")
+            .execute(db.pool())
+            .await
+            .unwrap();
+        let mut abandoned = db.pool().acquire().await.unwrap();
+        let transaction = abandoned.begin_with("BEGIN IMMEDIATE").await.unwrap();
+        std::mem::forget(transaction);
+        drop(abandoned);
+        sqlx::query("INSERT INTO notes (body) VALUES ('kept')")
+            .execute(db.pool())
+            .await
+            .expect("the write lock was given back");
+        let other = Db::connect(&url, 1).await.unwrap();
+        let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notes")
+            .fetch_one(other.pool())
+            .await
+            .unwrap();
+        assert_eq!(
+            kept, 1,
+            "the insert committed, not inside the abandoned transaction"
+        );
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+        }
+    }
 
     #[test]
     fn the_backend_follows_the_url_scheme() {
