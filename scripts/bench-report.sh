@@ -58,10 +58,12 @@ peak=$(calc "$(get storm_rss_peak_kb) / 1024" 0)
 row "Memory, 32 clients logging in (RSS before → peak)" "$(calc "$(get rss_before_storm_kb) / 1024" 0) → $peak MB ($(get storm_statuses))" "<= 64 MB" "$(met "$peak" '<=' 64)"
 p99=$(get healthz_storm_p99)
 row "/healthz p99 during that storm" "$p99 ms ($(get healthz_alone_p99) ms alone)" "<= 15 ms" "$(met "$p99" '<=' 15)"
+# Percentiles do not subtract: the p50 row is the difference of the medians; the p99 row shows
+# both tails, and the goal is met when the exchange's tail is within 5 ms of Hint's own.
 added50=$(calc "$(get exchange_p50) - $(get hint_p50)" 2)
-added99=$(calc "$(get exchange_p99) - $(get hint_p99)" 2)
-ok=$(met "$added50" '<=' 1); [ "$(met "$added99" '<=' 5)" = yes ] || ok=NO
-row "Server time added to an exchange (SQLite, 1 client)" "p50 $added50, p99 $added99 ms (Hint alone $(get hint_p50) / $(get hint_p99))" "<= 1 / 5 ms" "$ok"
+tail_gap=$(calc "$(get exchange_p99) - $(get hint_p99)" 2)
+row "Exchange through the app, SQLite, 1 client: p50 added" "$added50 ms ($(get exchange_p50) vs Hint alone $(get hint_p50))" "<= 1 ms" "$(met "$added50" '<=' 1)"
+row "... and p99, the app's vs Hint's own" "$(get exchange_p99) vs $(get hint_p99) ms" "within 5 ms" "$(met "$tail_gap" '<=' 5)"
 for clients in 1 16; do
   a=$(get "connect_app_${clients}_rps"); p=$(get "connect_peer_${clients}_rps")
   if [ -z "$a" ]; then row "Headless connects/s on PostgreSQL, $clients client(s)" "skipped (no TEST_DATABASE_URL)" ">= 1.0x" "-"; continue; fi

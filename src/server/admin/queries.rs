@@ -205,17 +205,34 @@ pub async fn export(
 
 /// Counts by status, connections per day for 30 days, failed exchanges in 24 hours.
 pub async fn summary(state: &AppState) -> Result<Summary, AppError> {
-    // All rows by status (read off the status index alone), less the few merged rows (read off
-    // their partial index): much cheaper than checking `merged_into` on every row.
-    let all: Vec<(String, i64)> =
-        sqlx::query_as("SELECT status, COUNT(*) AS n FROM connections GROUP BY status")
-            .fetch_all(state.db.pool())
-            .await?;
-    let merged: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT status, COUNT(*) AS n FROM connections WHERE merged_into IS NOT NULL GROUP BY status",
-    )
-    .fetch_all(state.db.pool())
-    .await?;
+    let pool = state.db.pool();
+    let today = now().div_euclid(86_400) * 86_400;
+    let since = today - 29 * 86_400;
+    // Four independent reads, each on its own pooled connection, at once. All rows by status
+    // (read off the status index alone), less the few merged rows (read off their partial
+    // index): much cheaper than checking `merged_into` on every row.
+    let (all, merged, days, failed_last_24h) = tokio::try_join!(
+        sqlx::query_as::<_, (String, i64)>(
+            "SELECT status, COUNT(*) AS n FROM connections GROUP BY status"
+        )
+        .fetch_all(pool),
+        sqlx::query_as::<_, (String, i64)>(
+            "SELECT status, COUNT(*) AS n FROM connections WHERE merged_into IS NOT NULL GROUP BY status",
+        )
+        .fetch_all(pool),
+        sqlx::query_as::<_, (i64, i64)>(
+            "SELECT (connected_at - (connected_at % 86400)) AS day, COUNT(*) AS n FROM connections \
+             WHERE connected_at >= $1 AND id NOT IN (SELECT id FROM connections WHERE merged_into IS NOT NULL) GROUP BY (connected_at - (connected_at % 86400))",
+        )
+        .bind(since)
+        .fetch_all(pool),
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) AS n FROM audit_log WHERE action = $1 AND at >= $2"
+        )
+        .bind(AuditAction::ExchangeFailed.as_str())
+        .bind(now() - 86_400)
+        .fetch_one(pool),
+    )?;
     let mut by_status: Vec<(ConnectionStatus, i64)> =
         ConnectionStatus::ALL.iter().map(|s| (*s, 0)).collect();
     for (rows, sign) in [(all, 1), (merged, -1)] {
@@ -225,27 +242,12 @@ pub async fn summary(state: &AppState) -> Result<Summary, AppError> {
             }
         }
     }
-    let today = now().div_euclid(86_400) * 86_400;
-    let since = today - 29 * 86_400;
-    let rows: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT (connected_at - (connected_at % 86400)) AS day, COUNT(*) AS n FROM connections \
-         WHERE connected_at >= $1 AND id NOT IN (SELECT id FROM connections WHERE merged_into IS NOT NULL) GROUP BY (connected_at - (connected_at % 86400))",
-    )
-    .bind(since)
-    .fetch_all(state.db.pool())
-    .await?;
     let mut last_30_days: Vec<(i64, i64)> = (0..30).map(|i| (since + i * 86_400, 0)).collect();
-    for (day, count) in rows {
+    for (day, count) in days {
         if let Some(slot) = last_30_days.iter_mut().find(|(d, _)| *d == day) {
             slot.1 = count;
         }
     }
-    let failed_last_24h: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) AS n FROM audit_log WHERE action = $1 AND at >= $2")
-            .bind(AuditAction::ExchangeFailed.as_str())
-            .bind(now() - 86_400)
-            .fetch_one(state.db.pool())
-            .await?;
     Ok(Summary {
         by_status,
         last_30_days,
