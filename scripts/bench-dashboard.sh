@@ -47,7 +47,6 @@ bench() { # database URL, name
   local url=$1 name=$2
   backend=$name
   echo "== $name, $count connections"
-  local started=$(date +%s.%N)
   APP_ENV=development DATABASE_URL=$url DATA_DIR=$work/data "$bin" seed --connections "$count"
   echo "$password" | DATABASE_URL=$url DATA_DIR=$work/data "$bin" staff add --email bench@partner.example --role support >/dev/null
   DATABASE_URL=$url DATA_DIR=$work/data LEPTOS_SITE_ADDR=127.0.0.1:$port SANDBOX_LISTEN=127.0.0.1:$((port + 1)) \
