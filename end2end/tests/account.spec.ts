@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { PASSWORD, createAccount, logIn, signUp, uniqueEmail } from './journey';
+import { PASSWORD, createAccount, logIn, logOut, signUp, uniqueEmail } from './journey';
 import { linkIn, mailTo } from './mail';
 
 const NEW_PASSWORD = 'a-whole-new-passphrase';
@@ -12,7 +12,7 @@ test.describe('with a refused login on the way', () => {
     const email = uniqueEmail();
     await page.goto('/signup');
     await signUp(page, email);
-    await page.getByRole('button', { name: 'Log out' }).click();
+    await logOut(page);
 
     await page.goto('/login');
     await page.getByRole('link', { name: 'Forgot your password?' }).first().click();

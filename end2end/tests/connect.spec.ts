@@ -1,6 +1,6 @@
 import { test, expect, waitForHydration } from './fixtures';
 import {
-  HINT, MAPLE, PASSWORD, RIVERBEND, confirmPractice, connectFromHint, createAccount, fillWizard, logIn, mintCode,
+  HINT, MAPLE, PASSWORD, RIVERBEND, confirmPractice, connectFromHint, createAccount, fillWizard, logIn, logOut, mintCode,
   setFaults, signUp, tokenRequests, uniqueEmail,
 } from './journey';
 
@@ -34,8 +34,7 @@ test('a returning provider logs in and connects another practice @no-js', async 
   await page.goto('/signup');
   await signUp(page, email);
   await expect(page).toHaveURL(/\/practices$/);
-  await page.getByRole('button', { name: 'Log out' }).click();
-  await expect(page).toHaveURL(/\/$/);
+  await logOut(page);
 
   await connectFromHint(page, MAPLE);
   await logIn(page, email);
@@ -53,7 +52,7 @@ test.describe('refused forms', () => {
     const email = uniqueEmail();
     await page.goto('/signup');
     await signUp(page, email);
-    await page.getByRole('button', { name: 'Log out' }).click();
+    await logOut(page);
     await connectFromHint(page, RIVERBEND);
     await logIn(page, email, 'not-the-password');
     await expect(page.getByRole('alert')).toContainText('do not match an account');
@@ -65,7 +64,7 @@ test.describe('refused forms', () => {
     const email = uniqueEmail();
     await page.goto('/signup');
     await signUp(page, email);
-    await page.getByRole('button', { name: 'Log out' }).click();
+    await logOut(page);
     await page.goto('/signup');
     // Someone else tries the same email with their own password: the same "check your email".
     await createAccount(page, email, 'someone-elses-password');

@@ -33,6 +33,16 @@ export async function signUp(page: Page, email: string) {
   await logIn(page, email);
 }
 
+/**
+ * Logs out from the header and waits until the browser is back on the home page, signed out. A
+ * `goto` right after the click could cancel the log-out request before it reaches the server.
+ */
+export async function logOut(page: Page) {
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Log in' })).toBeVisible();
+}
+
 export async function logIn(page: Page, email: string, password = PASSWORD) {
   const form = page.getByRole('form', { name: 'Log in' });
   await form.getByLabel('Email').fill(email);
