@@ -5,11 +5,11 @@
 
 ## Build everything and serve the app on http://127.0.0.1:3000 (SQLite, built-in Hint sandbox).
 run: setup
-	APP_ENV=development cargo leptos serve
+	APP_ENV=development cargo leptos serve --split
 
 ## Like run, rebuilding and reloading the open pages on every save.
 watch: setup
-	APP_ENV=development cargo leptos watch
+	APP_ENV=development cargo leptos watch --split
 
 ## Every check and test: fmt, clippy, Rust tests (SQLite + PostgreSQL if TEST_DATABASE_URL), Playwright.
 test:
@@ -21,7 +21,7 @@ setup:
 
 ## Debug build of the server and the WebAssembly into target/.
 build: setup
-	cargo leptos build
+	cargo leptos build --split
 
 ## Release build (wasm-opt comes from npm into target/tools when missing).
 release: dist

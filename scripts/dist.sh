@@ -21,9 +21,9 @@ if [ "$profile" = release ]; then
     fi
     export PATH="$PWD/$tools/node_modules/.bin:$PATH"
   fi
-  cargo leptos build --release
+  cargo leptos build --release --split
 elif [ ! -x target/debug/practice-connect ] || [ ! -d target/site/pkg ]; then
-  cargo leptos build
+  cargo leptos build --split
 fi
 
 name="practice-connect-$version-$profile"

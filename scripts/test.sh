@@ -37,6 +37,11 @@ if ! scripts/setup.sh --test; then
   exit 1
 fi
 
+# The browser build has a target folder of its own (target/front), so it runs beside the checks
+# and the Rust tests, on the cores they leave idle; "cargo leptos build" below then finds it done.
+cargo leptos build --split --frontend-only > "$logs/front-build.log" 2>&1 &
+front_build=$!
+
 check "cargo fmt --check" cargo fmt --check
 check "clippy (server)" cargo clippy --all-targets --features ssr -- -D warnings
 check "clippy (browser)" cargo clippy --lib --target wasm32-unknown-unknown --features hydrate -- -D warnings
@@ -64,7 +69,8 @@ if [ -n "${TEST_DATABASE_URL:-}" ]; then
   scripts/drop-test-databases.sh || true
 fi
 
-check "cargo leptos build" cargo leptos build
+wait "$front_build" || echo "the early browser build failed (see $logs/front-build.log); building again"
+check "cargo leptos build" cargo leptos build --split
 # The bundle an operator installs, run from its own folder with production settings (from the
 # debug build just made: CI does not pay for a second, release build).
 check "release bundle serves" bash -c 'scripts/dist.sh --debug && scripts/check-dist.sh target/dist/practice-connect-*-debug.tar.gz'

@@ -17,5 +17,6 @@ pub mod server;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // Lazy: the staff pages' code is split out of the main module and loaded when they open.
+    leptos::mount::hydrate_lazy(app::App);
 }

@@ -6,7 +6,7 @@ pub mod pages;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
 
 use components::layout::Layout;
 use pages::account::{
@@ -14,9 +14,10 @@ use pages::account::{
     UnsubscribePage, VerifyEmailPage,
 };
 use pages::account_settings::AccountPage;
-use pages::admin::detail::ConnectionDetailPage;
-use pages::admin::list::AdminPage;
-use pages::admin::login::{EnrolPage, SecondFactorPage, StaffLoginPage, StaffWelcomePage};
+use pages::admin::{
+    AdminCodeRoute, AdminConnectionRoute, AdminEnrolRoute, AdminListRoute, AdminLoginRoute,
+    AdminWelcomeRoute,
+};
 use pages::embedded::HintSettingsPage;
 use pages::home::HomePage;
 use pages::not_found::NotFound;
@@ -115,12 +116,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/unsubscribe") view=UnsubscribePage />
                     <Route path=path!("/practices") view=PracticesPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin/login") view=StaffLoginPage />
-                    <Route path=path!("/admin/login/code") view=SecondFactorPage />
-                    <Route path=path!("/admin/welcome") view=StaffWelcomePage ssr=SsrMode::Async />
-                    <Route path=path!("/admin/login/enrol") view=EnrolPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin/connections/:id") view=ConnectionDetailPage ssr=SsrMode::Async />
+                    // The staff pages load their code only when opened (see `staff_page!`).
+                    <Route path=path!("/admin") view={Lazy::<AdminListRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/login") view={Lazy::<AdminLoginRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/login/code") view={Lazy::<AdminCodeRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/welcome") view={Lazy::<AdminWelcomeRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/login/enrol") view={Lazy::<AdminEnrolRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/connections/:id") view={Lazy::<AdminConnectionRoute>::new()} ssr=SsrMode::Async />
                     // Framed by Hint's app: no header or footer of ours (see `Layout`).
                     <Route path=path!("/hint/settings") view=HintSettingsPage ssr=SsrMode::Async />
                 </Routes>

@@ -5,7 +5,7 @@
 //! keep them forever (`immutable`); a new build changes the name. Everything else gets a short
 //! cache lifetime and an ETag.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::Path;
 
@@ -18,14 +18,41 @@ use sha2::{Digest, Sha256};
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const SHORT_LIVED: &str = "public, max-age=300, must-revalidate";
+/// The lazily loaded parts of a split build: a browser asks each time whether they changed, so a
+/// loader from before a deploy never looks for a main module that is gone.
+const REVALIDATE: &str = "no-cache";
 /// Files smaller than this are not worth compressing.
 const MIN_COMPRESSED_SIZE: usize = 512;
+/// The loader of the lazily loaded WebAssembly (`cargo leptos build --split`), under the name the
+/// main module imports it by.
+const SPLIT_LOADER: &str = "__wasm_split.______________________.js";
 
 struct Asset {
     body: Vec<u8>,
     gzip: Option<Vec<u8>>,
     content_type: HeaderValue,
     etag: HeaderValue,
+}
+
+impl Asset {
+    fn new(path: &str, body: Vec<u8>) -> std::io::Result<Self> {
+        let content_type = mime_guess::from_path(path).first_or_octet_stream();
+        let gzip =
+            if is_compressible(content_type.essence_str()) && body.len() >= MIN_COMPRESSED_SIZE {
+                Some(gzip(&body)?)
+            } else {
+                None
+            };
+        let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&body)[..8]));
+        Ok(Self {
+            body,
+            gzip,
+            content_type: HeaderValue::from_str(content_type.as_ref())
+                .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream")),
+            etag: HeaderValue::from_str(&etag)
+                .unwrap_or_else(|_| HeaderValue::from_static("\"0\"")),
+        })
+    }
 }
 
 /// Every file of the built site, held in memory.
@@ -40,18 +67,34 @@ impl Assets {
     /// Reads every file under `site_root`. A missing folder gives an empty store (tests and
     /// server-only runs have no built front end).
     pub fn load(site_root: &Path, pkg_dir: &str, output_name: &str) -> std::io::Result<Self> {
-        let mut files = HashMap::new();
+        let mut contents = BTreeMap::new();
         if site_root.is_dir() {
-            collect(site_root, site_root, &mut files)?;
+            collect(site_root, site_root, &mut contents)?;
         }
         let pkg_prefix = format!("/{}/", pkg_dir.trim_matches('/'));
+        // Every built file counts: a change in any lazily loaded part is a new build too.
         let mut bundle = Sha256::new();
-        for extension in ["js", "wasm", "css"] {
-            if let Some(asset) = files.get(&format!("{pkg_prefix}{output_name}.{extension}")) {
-                bundle.update(&asset.body);
+        for (path, body) in contents.range(pkg_prefix.clone()..) {
+            if !path.starts_with(&pkg_prefix) {
+                break;
             }
+            bundle.update(path.as_bytes());
+            bundle.update(body);
         }
         let build_id = hex::encode(&bundle.finalize()[..6]);
+        // The split loader imports the main module by its plain name; the page loaded it under
+        // the versioned one, and a module is one instance per URL.
+        if let Some(loader) = contents.get_mut(&format!("{pkg_prefix}{SPLIT_LOADER}")) {
+            let text = String::from_utf8_lossy(loader).replace(
+                &format!("from \"./{output_name}.js\""),
+                &format!("from \"./{output_name}.{build_id}.js\""),
+            );
+            *loader = text.into_bytes();
+        }
+        let files = contents
+            .into_iter()
+            .map(|(path, body)| Ok((path.clone(), Asset::new(&path, body)?)))
+            .collect::<std::io::Result<_>>()?;
         Ok(Self {
             files,
             pkg_prefix,
@@ -79,6 +122,7 @@ impl Assets {
     pub fn respond(&self, path: &str, request_headers: &HeaderMap) -> Option<Response> {
         let (asset, cache_control) = match self.unversioned(path) {
             Some(plain) => (self.files.get(&plain)?, IMMUTABLE),
+            None if self.is_split_part(path) => (self.files.get(path)?, REVALIDATE),
             None => (self.files.get(path)?, SHORT_LIVED),
         };
         let mut response = Response::builder()
@@ -114,9 +158,16 @@ impl Assets {
             self.pkg_prefix, self.output_name
         ))
     }
+
+    /// Whether `path` is the split loader or one of the parts it loads (`split_*`, `chunk_*`).
+    fn is_split_part(&self, path: &str) -> bool {
+        path.strip_prefix(&self.pkg_prefix).is_some_and(|name| {
+            name == SPLIT_LOADER || name.starts_with("split_") || name.starts_with("chunk_")
+        })
+    }
 }
 
-fn collect(root: &Path, dir: &Path, files: &mut HashMap<String, Asset>) -> std::io::Result<()> {
+fn collect(root: &Path, dir: &Path, files: &mut BTreeMap<String, Vec<u8>>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.is_dir() {
@@ -127,28 +178,7 @@ fn collect(root: &Path, dir: &Path, files: &mut HashMap<String, Asset>) -> std::
             continue;
         };
         let url_path = format!("/{}", relative.to_string_lossy().replace('\\', "/"));
-        let body = std::fs::read(&path)?;
-        let content_type = mime_guess::from_path(&path).first_or_octet_stream();
-        let compressible = is_compressible(content_type.essence_str());
-        let gzip = if compressible && body.len() >= MIN_COMPRESSED_SIZE {
-            Some(gzip(&body)?)
-        } else {
-            None
-        };
-        let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&body)[..8]));
-        let content_type = HeaderValue::from_str(content_type.as_ref())
-            .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
-        let etag =
-            HeaderValue::from_str(&etag).unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
-        files.insert(
-            url_path,
-            Asset {
-                body,
-                gzip,
-                content_type,
-                etag,
-            },
-        );
+        files.insert(url_path, std::fs::read(&path)?);
     }
     Ok(())
 }
@@ -273,6 +303,54 @@ mod tests {
         again.insert(header::IF_NONE_MATCH, first.headers()[header::ETAG].clone());
         let second = assets.respond("/favicon.ico", &again).expect("found");
         assert_eq!(second.status(), StatusCode::NOT_MODIFIED);
+    }
+
+    #[test]
+    fn the_split_loader_imports_the_main_module_the_page_loaded() {
+        let dir = tempdir::Dir::new();
+        std::fs::create_dir_all(dir.path().join("pkg")).unwrap();
+        std::fs::write(
+            dir.path().join("pkg/app.js"),
+            "export function initSync() {}",
+        )
+        .unwrap();
+        let loader = format!(
+            "import {{ initSync }} from \"./app.js\";\n{}",
+            "// …\n".repeat(50)
+        );
+        std::fs::write(dir.path().join("pkg").join(SPLIT_LOADER), loader).unwrap();
+        std::fs::write(
+            dir.path().join("pkg/split_admin_1.wasm"),
+            [0u8, 97, 115, 109],
+        )
+        .unwrap();
+        let assets = Assets::load(dir.path(), "pkg", "app").unwrap();
+
+        let response = assets
+            .respond(&format!("/pkg/{SPLIT_LOADER}"), &HeaderMap::new())
+            .expect("found");
+        assert_eq!(response.headers()[header::CACHE_CONTROL], REVALIDATE);
+        let body = &assets.files[&format!("/pkg/{SPLIT_LOADER}")].body;
+        let text = String::from_utf8_lossy(body);
+        let versioned = format!("from \"./{}.js\"", assets.versioned_output_name());
+        assert!(text.contains(&versioned), "{text}");
+        assert!(!text.contains("from \"./app.js\""));
+
+        let part = assets
+            .respond("/pkg/split_admin_1.wasm", &HeaderMap::new())
+            .expect("found");
+        assert_eq!(part.headers()[header::CACHE_CONTROL], REVALIDATE);
+    }
+
+    #[test]
+    fn a_change_in_any_built_file_is_a_new_build() {
+        let (dir, before) = site();
+        std::fs::write(dir.path().join("pkg/chunk_0.wasm"), [0u8, 97, 115, 109]).unwrap();
+        let after = Assets::load(dir.path(), "pkg", "app").unwrap();
+        assert_ne!(
+            before.versioned_output_name(),
+            after.versioned_output_name()
+        );
     }
 
     #[test]
