@@ -102,19 +102,20 @@ pub fn App() -> impl IntoView {
         <Title formatter=|page: String| format!("{page} · practice-connect") />
         <Router>
             <Layout>
+                // Every page renders completely before it is sent, so it is whole without
+                // JavaScript: streamed out of order, a slow read (the header's "who is signed
+                // in") could leave its fallback on screen, to be replaced only by a script.
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
-                    // Pages whose content comes from the server render it before answering, so
-                    // they work without JavaScript (no streamed fallback left on screen).
                     <Route path=path!("/onboarding") view=OnboardingPage ssr=SsrMode::Async />
-                    <Route path=path!("/signup") view=SignupPage />
-                    <Route path=path!("/login") view=LoginPage />
-                    <Route path=path!("/forgot-password") view=ForgotPasswordPage />
+                    <Route path=path!("/signup") view=SignupPage ssr=SsrMode::Async />
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async />
                     <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async />
-                    <Route path=path!("/verify-email") view=VerifyEmailPage />
-                    <Route path=path!("/confirm-email") view=ConfirmEmailPage />
+                    <Route path=path!("/verify-email") view=VerifyEmailPage ssr=SsrMode::Async />
+                    <Route path=path!("/confirm-email") view=ConfirmEmailPage ssr=SsrMode::Async />
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
-                    <Route path=path!("/unsubscribe") view=UnsubscribePage />
+                    <Route path=path!("/unsubscribe") view=UnsubscribePage ssr=SsrMode::Async />
                     <Route path=path!("/practices") view=PracticesPage ssr=SsrMode::Async />
                     // The staff pages load their code only when opened (see `staff_page!`).
                     <Route path=path!("/admin") view={Lazy::<AdminListRoute>::new()} ssr=SsrMode::Async />
