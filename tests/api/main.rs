@@ -26,4 +26,5 @@ mod production;
 mod query_plans;
 mod sandbox;
 mod staff_security;
+mod tallies;
 mod webhooks;

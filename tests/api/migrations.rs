@@ -15,10 +15,15 @@ const DIALECT: [(&str, &str); 2] = [
     ),
 ];
 
-/// Migrations that differ by design: each backend's own substring index (SQLite's FTS5 trigram
-/// tables with their triggers, PostgreSQL's `pg_trgm` GIN indexes). Both still exist, under the
-/// same version, and the dashboard's query-plan test proves each one is used.
-const BACKEND_SPECIFIC: [&str; 1] = ["20261130000005_search_index.sql"];
+/// Migrations that differ by design, each under the same version on both backends:
+/// - each backend's own substring index (SQLite's FTS5 trigram tables with their triggers,
+///   PostgreSQL's `pg_trgm` GIN indexes), which the dashboard's query-plan test proves are used;
+/// - the summary's tallies, kept by SQLite triggers and by a PL/pgSQL function that also spreads
+///   PostgreSQL's writers over slots; the tally test proves both keep exact counts.
+const BACKEND_SPECIFIC: [&str; 2] = [
+    "20261130000005_search_index.sql",
+    "20261130000006_connection_tallies.sql",
+];
 
 /// Statements that shape the schema; trigger and function bodies are compared apart.
 const SCHEMA_STATEMENTS: [&str; 6] = [

@@ -208,21 +208,15 @@ pub async fn summary(state: &AppState) -> Result<Summary, AppError> {
     let pool = state.db.pool();
     let today = now().div_euclid(86_400) * 86_400;
     let since = today - 29 * 86_400;
-    // Four independent reads, each on its own pooled connection, at once. All rows by status
-    // (read off the status index alone), less the few merged rows (read off their partial
-    // index): much cheaper than checking `merged_into` on every row.
-    let (all, merged, days, failed_last_24h) = tokio::try_join!(
+    // The counts come from the tallies the database keeps with every change (migration
+    // `connection_tallies`): a few hundred small rows, however many connections there are.
+    let (by_status_rows, days, failed_last_24h) = tokio::try_join!(
         sqlx::query_as::<_, (String, i64)>(
-            "SELECT status, COUNT(*) AS n FROM connections GROUP BY status"
-        )
-        .fetch_all(pool),
-        sqlx::query_as::<_, (String, i64)>(
-            "SELECT status, COUNT(*) AS n FROM connections WHERE merged_into IS NOT NULL GROUP BY status",
+            "SELECT status, CAST(SUM(n) AS BIGINT) AS n FROM connection_tallies GROUP BY status"
         )
         .fetch_all(pool),
         sqlx::query_as::<_, (i64, i64)>(
-            "SELECT (connected_at - (connected_at % 86400)) AS day, COUNT(*) AS n FROM connections \
-             WHERE connected_at >= $1 AND id NOT IN (SELECT id FROM connections WHERE merged_into IS NOT NULL) GROUP BY (connected_at - (connected_at % 86400))",
+            "SELECT day, CAST(SUM(n) AS BIGINT) AS n FROM connection_tallies WHERE day >= $1 GROUP BY day"
         )
         .bind(since)
         .fetch_all(pool),
@@ -235,11 +229,9 @@ pub async fn summary(state: &AppState) -> Result<Summary, AppError> {
     )?;
     let mut by_status: Vec<(ConnectionStatus, i64)> =
         ConnectionStatus::ALL.iter().map(|s| (*s, 0)).collect();
-    for (rows, sign) in [(all, 1), (merged, -1)] {
-        for (status, count) in rows {
-            if let Some(slot) = by_status.iter_mut().find(|(s, _)| s.as_str() == status) {
-                slot.1 += sign * count;
-            }
+    for (status, count) in by_status_rows {
+        if let Some(slot) = by_status.iter_mut().find(|(s, _)| s.as_str() == status) {
+            slot.1 = count;
         }
     }
     let mut last_30_days: Vec<(i64, i64)> = (0..30).map(|i| (since + i * 86_400, 0)).collect();
