@@ -61,6 +61,8 @@ for (const scripts of ['hydrated', 'server-rendered'] as const) test.describe(`a
   });
 
   test('every wizard step and the practices page', async ({ page }) => {
+    // Seven pages, each in three looks, after a whole journey: near the default 30 seconds.
+    test.slow();
     const found: string[] = [];
     await connectFromHint(page, RIVERBEND);
     found.push(...(await violations(page)));

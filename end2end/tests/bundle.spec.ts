@@ -6,16 +6,22 @@ import { staffLogIn } from './staff';
 // The build is split (`cargo leptos build --split`): the staff pages' WebAssembly lives in files
 // of their own, which a provider's browser must never download.
 
-/** The WebAssembly files the staff pages need, read from the split build's manifest. */
+/**
+ * The WebAssembly files only the staff pages need, read from the split build's manifest: each
+ * staff page's own file, and the parts shared among staff pages alone (a part a provider's page
+ * needs too is not staff code).
+ */
 async function staffFiles(request: APIRequestContext): Promise<Set<string>> {
   const response = await request.get('/pkg/__wasm_split_manifest.json');
   expect(response.ok(), 'the build must be split: cargo leptos build --split').toBeTruthy();
   const manifest: Record<string, string[]> = await response.json();
-  const files = new Set<string>();
+  const staff = new Set<string>();
+  const providers = new Set<string>();
   for (const [split, parts] of Object.entries(manifest)) {
-    if (split.includes('admin')) parts.forEach((part) => files.add(`${part}.wasm`));
+    parts.forEach((part) => (split.includes('admin') ? staff : providers).add(`${part}.wasm`));
   }
-  return files;
+  providers.forEach((part) => staff.delete(part));
+  return staff;
 }
 
 /** Records the name of every WebAssembly file the page asks for. */

@@ -9,20 +9,18 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, Lazy, SsrMode};
 
 use components::layout::Layout;
-use pages::account::{
-    ConfirmEmailPage, ForgotPasswordPage, LoginPage, ResetPasswordPage, SignupPage,
-    UnsubscribePage, VerifyEmailPage,
-};
-use pages::account_settings::AccountPage;
+use pages::account::{ForgotPasswordPage, LoginPage, SignupPage};
 use pages::admin::{
     AdminCodeRoute, AdminConnectionRoute, AdminEnrolRoute, AdminListRoute, AdminLoginRoute,
     AdminWelcomeRoute,
 };
-use pages::embedded::HintSettingsPage;
 use pages::home::HomePage;
 use pages::not_found::NotFound;
 use pages::onboarding::OnboardingPage;
-use pages::practices::PracticesPage;
+use pages::{
+    AccountRoute, ConfirmEmailRoute, HintSettingsRoute, PracticesRoute, ResetPasswordRoute,
+    UnsubscribeRoute, VerifyEmailRoute,
+};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -111,13 +109,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/signup") view=SignupPage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async />
-                    <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async />
-                    <Route path=path!("/verify-email") view=VerifyEmailPage ssr=SsrMode::Async />
-                    <Route path=path!("/confirm-email") view=ConfirmEmailPage ssr=SsrMode::Async />
-                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
-                    <Route path=path!("/unsubscribe") view=UnsubscribePage ssr=SsrMode::Async />
-                    <Route path=path!("/practices") view=PracticesPage ssr=SsrMode::Async />
-                    // The staff pages load their code only when opened (see `staff_page!`).
+                    <Route path=path!("/reset-password") view={Lazy::<ResetPasswordRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/verify-email") view={Lazy::<VerifyEmailRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/confirm-email") view={Lazy::<ConfirmEmailRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/unsubscribe") view={Lazy::<UnsubscribeRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/practices") view={Lazy::<PracticesRoute>::new()} ssr=SsrMode::Async />
+                    // The staff pages load their code only when opened (see `lazy_pages!`).
                     <Route path=path!("/admin") view={Lazy::<AdminListRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/login") view={Lazy::<AdminLoginRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/login/code") view={Lazy::<AdminCodeRoute>::new()} ssr=SsrMode::Async />
@@ -125,7 +123,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/login/enrol") view={Lazy::<AdminEnrolRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/connections/:id") view={Lazy::<AdminConnectionRoute>::new()} ssr=SsrMode::Async />
                     // Framed by Hint's app: no header or footer of ours (see `Layout`).
-                    <Route path=path!("/hint/settings") view=HintSettingsPage ssr=SsrMode::Async />
+                    <Route path=path!("/hint/settings") view={Lazy::<HintSettingsRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>

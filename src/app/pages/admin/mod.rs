@@ -5,7 +5,6 @@ pub mod list;
 pub mod login;
 
 use leptos::prelude::*;
-use leptos_router::{lazy_route, LazyRoute};
 
 use crate::domain::AppError;
 use detail::ConnectionDetailPage;
@@ -34,28 +33,9 @@ pub fn AccessProblem(error: AppError) -> impl IntoView {
     }
 }
 
-/// Declares a staff page as a lazy route. A `cargo leptos build --split` moves the page's code
-/// into its own WebAssembly file, which the browser downloads only when it opens the page, so a
-/// provider's browser never downloads the dashboard.
-macro_rules! staff_page {
-    ($($route:ident => $page:ident),* $(,)?) => {$(
-        #[doc = concat!("The lazy route of [`", stringify!($page), "`].")]
-        pub struct $route;
-
-        #[lazy_route]
-        impl LazyRoute for $route {
-            fn data() -> Self {
-                Self
-            }
-
-            fn view(_this: Self) -> AnyView {
-                view! { <$page /> }.into_any()
-            }
-        }
-    )*};
-}
-
-staff_page! {
+// The staff pages, each in WebAssembly of its own (see `lazy_pages!`): a provider's browser never
+// downloads the dashboard.
+lazy_pages! {
     AdminListRoute => AdminPage,
     AdminConnectionRoute => ConnectionDetailPage,
     AdminLoginRoute => StaffLoginPage,
