@@ -37,8 +37,8 @@ row "Landing, random codes (SQLite) vs a bare axum route" "$r ($(calc "$(get lan
 if [ -n "$(get wasm_gzip_bytes)" ]; then
   gz=$(calc "$(get wasm_gzip_bytes) / 1024" 0)
   row "Release WebAssembly a provider loads, gzip -9 (raw)" "$gz KB ($(calc "$(get wasm_raw_bytes) / 1024" 0) KB)" "<= 250 KB" "$(met "$gz" '<=' 250)"
-  if [ -n "$(get wasm_staff_gzip_bytes)" ]; then
-    row "Staff pages' own WebAssembly, gzip -9" "$(calc "$(get wasm_staff_gzip_bytes) / 1024" 0) KB" "loaded only by staff pages" "-"
+  if [ -n "$(get wasm_lazy_gzip_bytes)" ]; then
+    row "... and the lazy pages' parts, all together" "$(calc "$(get wasm_lazy_gzip_bytes) / 1024" 0) KB" "loaded when opened" "-"
   fi
 else
   row "Release WebAssembly, gzip -9" "not built" "<= 250 KB" "-"

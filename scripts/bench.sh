@@ -195,17 +195,17 @@ else
 fi
 
 # --- WebAssembly as served ---------------------------------------------------------------------
-# A provider's first page loads the main module only; the staff pages' parts (split_*, chunk_*)
-# load when a staff page opens.
+# A provider's first page loads the main module only; the lazy pages' parts (split_*, chunk_*:
+# the staff pages, and a provider's pages off the way in) load when such a page opens.
 pkg=target/site/pkg
 if [ -f "$pkg/practice-connect.wasm" ]; then
   record wasm_raw_bytes "$(stat -c %s "$pkg/practice-connect.wasm")"
   record wasm_gzip_bytes "$(gzip -9 -c "$pkg/practice-connect.wasm" | wc -c)"
-  staff=0
+  lazy=0
   for part in "$pkg"/split_*.wasm "$pkg"/chunk_*.wasm; do
-    [ -f "$part" ] && staff=$((staff + $(gzip -9 -c "$part" | wc -c)))
+    [ -f "$part" ] && lazy=$((lazy + $(gzip -9 -c "$part" | wc -c)))
   done
-  record wasm_staff_gzip_bytes "$staff"
+  record wasm_lazy_gzip_bytes "$lazy"
 fi
 
 # --- the dashboard at 1,000 and $big rows ------------------------------------------------------

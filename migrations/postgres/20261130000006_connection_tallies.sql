@@ -12,32 +12,29 @@ CREATE TABLE connection_tallies (
     PRIMARY KEY (status, day, slot)
 );
 
-CREATE FUNCTION connection_tally_add(tally_status TEXT, connected BIGINT, connection_id TEXT, delta BIGINT)
-RETURNS void LANGUAGE sql AS $$
-    INSERT INTO connection_tallies (status, day, slot, n)
-    VALUES (tally_status, COALESCE(connected - connected % 86400, -1), hashtext(connection_id) & 15, delta)
-    ON CONFLICT (status, day, slot) DO UPDATE SET n = connection_tallies.n + delta;
-$$;
-
 CREATE FUNCTION connection_tallies_follow() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    counted_before BOOLEAN := TG_OP <> 'INSERT' AND OLD.merged_into IS NULL;
-    counted_after BOOLEAN := TG_OP <> 'DELETE' AND NEW.merged_into IS NULL;
+    change RECORD;
 BEGIN
-    -- Two tally rows change in one transaction: always lock them in key order, so two
-    -- transactions moving connections in opposite directions cannot deadlock.
-    IF counted_before AND counted_after
-       AND (NEW.status, COALESCE(NEW.connected_at, -1)) < (OLD.status, COALESCE(OLD.connected_at, -1)) THEN
-        PERFORM connection_tally_add(NEW.status, NEW.connected_at, NEW.id, 1);
-        PERFORM connection_tally_add(OLD.status, OLD.connected_at, OLD.id, -1);
-    ELSE
-        IF counted_before THEN
-            PERFORM connection_tally_add(OLD.status, OLD.connected_at, OLD.id, -1);
-        END IF;
-        IF counted_after THEN
-            PERFORM connection_tally_add(NEW.status, NEW.connected_at, NEW.id, 1);
-        END IF;
-    END IF;
+    -- The row before the change leaves its tally, the row after it joins its own (a merged row
+    -- counts in none). Two tally rows can change in one transaction: they are locked in key
+    -- order, so two transactions moving connections in opposite directions cannot deadlock.
+    FOR change IN
+        SELECT moved.status, COALESCE(moved.connected_at - moved.connected_at % 86400, -1) AS day,
+               moved.delta
+        FROM (VALUES
+            (CASE WHEN TG_OP <> 'INSERT' AND OLD.merged_into IS NULL THEN OLD.status END,
+             OLD.connected_at, -1),
+            (CASE WHEN TG_OP <> 'DELETE' AND NEW.merged_into IS NULL THEN NEW.status END,
+             NEW.connected_at, 1)
+        ) AS moved (status, connected_at, delta)
+        WHERE moved.status IS NOT NULL
+        ORDER BY 1, 2
+    LOOP
+        INSERT INTO connection_tallies (status, day, slot, n)
+        VALUES (change.status, change.day, hashtext(COALESCE(NEW.id, OLD.id)) & 15, change.delta)
+        ON CONFLICT (status, day, slot) DO UPDATE SET n = connection_tallies.n + change.delta;
+    END LOOP;
     RETURN NULL;
 END $$;
 
