@@ -74,10 +74,10 @@ impl Assets {
         let pkg_prefix = format!("/{}/", pkg_dir.trim_matches('/'));
         // Every built file counts: a change in any lazily loaded part is a new build too.
         let mut bundle = Sha256::new();
-        for (path, body) in contents.range(pkg_prefix.clone()..) {
-            if !path.starts_with(&pkg_prefix) {
-                break;
-            }
+        for (path, body) in contents
+            .iter()
+            .filter(|(path, _)| path.starts_with(&pkg_prefix))
+        {
             bundle.update(path.as_bytes());
             bundle.update(body);
         }
