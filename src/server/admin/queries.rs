@@ -100,9 +100,18 @@ fn filters(query: &ListQuery, backend: Backend) -> (String, Vec<String>) {
     } else if term.contains('@') {
         values.push(pattern());
         clauses.push(email_match(values.len()));
+    } else if term.chars().count() >= 3 && backend == Backend::Postgres {
+        // One bitmap scan ORs the practice-name trigram index with the provider ids
+        // whose email matches (found first through the email trigram index), so the matched
+        // rows are read once and never joined back to `connections`.
+        values.push(pattern());
+        let n = values.len();
+        clauses.push(format!(
+            "(c.practice_name ILIKE ${n} ESCAPE '\\' \
+             OR c.user_id = ANY(ARRAY(SELECT id FROM users WHERE email LIKE ${n} ESCAPE '\\')))"
+        ));
     } else if !term.is_empty() {
-        // PostgreSQL's trigram GIN indexes serve ILIKE and LIKE of three characters or more (one
-        // sub-query, so each side can use its own index); shorter terms are read off the rows.
+        // Shorter than a trigram: no index can serve it, so the rows are read.
         values.push(pattern());
         let n = values.len();
         // SQLite's LIKE ignores ASCII case; PostgreSQL needs ILIKE. Emails are stored lower-cased.
@@ -155,21 +164,28 @@ pub fn page_sql(query: &ListQuery, backend: Backend) -> (String, Vec<String>) {
     (sql, values)
 }
 
+/// The statement that counts the rows a view matches, and its bound values. Counting stops past
+/// the deepest page offered: beyond it the list says "more than".
+pub fn count_sql(query: &ListQuery, backend: Backend) -> (String, Vec<String>) {
+    let (where_clause, values) = filters(query, backend);
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM connections c {where_clause} LIMIT {}) AS counted",
+        MAX_OFFSET + PAGE_SIZE + 1
+    );
+    (sql, values)
+}
+
 /// One page of the list.
 pub async fn list(state: &AppState, query: &ListQuery) -> Result<ConnectionPage, AppError> {
-    let (where_clause, values) = filters(query, state.db.backend());
+    let backend = state.db.backend();
     let page = query.page();
-    let (sql, _) = page_sql(query, state.db.backend());
+    let (sql, values) = page_sql(query, backend);
     let mut rows_query = sqlx::query_as::<_, ListRow>(&sql);
     for value in &values {
         rows_query = rows_query.bind(value);
     }
     let rows = rows_query.fetch_all(state.db.pool()).await?;
-    // Counting stops past the deepest page offered: beyond it the list says "more than".
-    let count_sql = format!(
-        "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM connections c {where_clause} LIMIT {}) AS counted",
-        MAX_OFFSET + PAGE_SIZE + 1
-    );
+    let (count_sql, values) = count_sql(query, backend);
     let mut count_query = sqlx::query_scalar::<_, i64>(&count_sql);
     for value in &values {
         count_query = count_query.bind(value);
