@@ -60,3 +60,59 @@ async fn an_unknown_address_gets_the_not_found_page_with_404() {
     assert_eq!(response.status(), 404);
     assert!(response.text().await.unwrap().contains("Page not found"));
 }
+
+/// Every page reads who is signed in while it renders, and is sent only once that is known. Many
+/// at once, from a signed-in and an anonymous browser, on a server with two worker threads: each
+/// must arrive whole, header included (a page left waiting would end in the 408 of the request
+/// timeout instead).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_pages_at_once_all_arrive_whole() {
+    let app = TestApp::spawn(TestDb::Sqlite).await;
+    let email = app.sign_up().await;
+    let stranger = app.another_browser();
+    let paths = [
+        "/",
+        "/login",
+        "/account",
+        "/practices",
+        "/verify-email?token=x",
+        "/forgot-password",
+    ];
+    let mut pages = tokio::task::JoinSet::new();
+    for round in 0..40 {
+        for path in paths {
+            let (client, signed_in) = if round % 2 == 0 {
+                (app.client.clone(), true)
+            } else {
+                (stranger.client.clone(), false)
+            };
+            let url = format!("{}{path}", app.address);
+            pages.spawn(async move {
+                let response = client.get(&url).send().await.expect("answered");
+                (
+                    path,
+                    signed_in,
+                    response.status(),
+                    response.text().await.unwrap_or_default(),
+                )
+            });
+        }
+    }
+    let mut whole = 0;
+    while let Some(page) = pages.join_next().await {
+        let (path, signed_in, status, body) = page.unwrap();
+        assert_eq!(status, 200, "{path}");
+        assert!(body.contains("</html>"), "{path} ends: {body}");
+        let header = if signed_in {
+            email.as_str()
+        } else {
+            "Log in</a></nav>"
+        };
+        assert!(
+            body.contains(header),
+            "{path} header for signed_in={signed_in}: {body}"
+        );
+        whole += 1;
+    }
+    assert_eq!(whole, 40 * paths.len());
+}

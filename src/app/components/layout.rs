@@ -48,28 +48,26 @@ pub fn Layout(children: Children) -> impl IntoView {
         move || (location.pathname.get(), changed.get()),
         |_| whoami(),
     );
+    // One Suspense reads the identity for the header and the banner together: a resource read
+    // under two Suspense boundaries could leave one of them waiting after the other resolved,
+    // and the page hanging on the server.
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
-        <header class="site-header">
-            <a class="brand" href="/">
-                <span class="brand-mark" aria-hidden="true">"pc"</span>
-                <span>"practice-connect"</span>
-            </a>
-            <Suspense fallback=|| view! { <nav aria-label="Main"><a href="/">"Home"</a></nav> }>
-                {move || Suspend::new(async move {
-                    let identity = identity.await.unwrap_or_default();
-                    view! { <Navigation identity /> }
-                })}
-            </Suspense>
-        </header>
-        <Suspense fallback=|| ()>
+        <Suspense fallback=|| view! {
+            <SiteHeader><nav aria-label="Main"><a href="/">"Home"</a></nav></SiteHeader>
+        }>
             {move || Suspend::new(async move {
-                identity.await.ok().filter(|i| i.development).map(|_| view! {
-                    <p class="sandbox-banner" role="note">
-                        "Development mode: this is a local sandbox, not connected to the real Hint. "
-                        <a href="/">"What is this?"</a>
-                    </p>
-                })
+                let identity = identity.await.unwrap_or_default();
+                let development = identity.development;
+                view! {
+                    <SiteHeader><Navigation identity /></SiteHeader>
+                    {development.then(|| view! {
+                        <p class="sandbox-banner" role="note">
+                            "Development mode: this is a local sandbox, not connected to the real Hint. "
+                            <a href="/">"What is this?"</a>
+                        </p>
+                    })}
+                }
             })}
         </Suspense>
         <main id="main" class="site-main">
@@ -81,6 +79,20 @@ pub fn Layout(children: Children) -> impl IntoView {
         </footer>
     }
     .into_any()
+}
+
+/// The header: the product's name and mark, then `children` (the navigation).
+#[component]
+fn SiteHeader(children: Children) -> impl IntoView {
+    view! {
+        <header class="site-header">
+            <a class="brand" href="/">
+                <span class="brand-mark" aria-hidden="true">"pc"</span>
+                <span>"practice-connect"</span>
+            </a>
+            {children()}
+        </header>
+    }
 }
 
 /// The header's links: who is signed in and a log-out button, or a way to log in.
