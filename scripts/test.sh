@@ -10,6 +10,8 @@ export PATH="$HOME/.cargo/bin:$PATH"
 passed=0 failed=0 skipped=0
 failures=()
 logs=target/test-logs
+# A run's logs are its own (target/ may be a build cache kept between runs).
+rm -rf "$logs"
 mkdir -p "$logs"
 
 stage() { printf '\n\033[1;34m==> %s\033[0m\n' "$*"; }
