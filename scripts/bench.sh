@@ -144,13 +144,15 @@ r=$(load 1 1 "$seconds" get.lua "http://127.0.0.1:$app/healthz"); record healthz
 record rss_before_storm_kb "$(rss_kb "$app_pid")"
 ( peak=0; while kill -0 "$app_pid" 2>/dev/null; do
     now=$(rss_kb "$app_pid" 2>/dev/null || echo 0); [ "${now:-0}" -gt "$peak" ] && peak=$now
-    echo "$peak" > "$work/run/rss-peak"; sleep 0.1; done ) &
+    echo "$peak" > "$work/run/rss-peak.new" && mv "$work/run/rss-peak.new" "$work/run/rss-peak"
+    sleep 0.1; done ) &
 sampler=$!
 load 1 2 "$seconds" get.lua "http://127.0.0.1:$app/healthz" > "$work/run/healthz-storm" &
 beside=$!
 r=$(load 2 32 "$seconds" login.lua "http://127.0.0.1:$app")
 wait "$beside"
 kill "$sampler" 2>/dev/null || true
+wait "$sampler" 2>/dev/null || true
 record storm_rps "$(field "$r" rps)"; record storm_statuses "$(field "$r" statuses)"
 record storm_rss_peak_kb "$(cat "$work/run/rss-peak")"
 record healthz_storm_p99 "$(field "$(cat "$work/run/healthz-storm")" p99)"
