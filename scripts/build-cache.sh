@@ -15,11 +15,12 @@ max_gb=${BUILD_CACHE_MAX_GB:-40}
 [ -e target ] || [ -L target ] && { echo "build cache: target/ is already here, left alone"; exit 0; }
 
 mkdir -p "$cache"
-size_gb=$(du -s --block-size=1G "$cache" | cut -f1)
-if [ "$size_gb" -gt "$max_gb" ]; then
-  echo "build cache: ${size_gb} GB is over ${max_gb} GB, starting empty"
+size_mb=$(du -sm "$cache" | cut -f1)
+if [ "$size_mb" -gt $((max_gb * 1024)) ]; then
+  echo "build cache: ${size_mb} MB is over ${max_gb} GB, starting empty"
   rm -rf "$cache"
   mkdir -p "$cache"
+  size_mb=0
 fi
 ln -s "$cache" target
-echo "build cache: target/ -> $cache (${size_gb} GB)"
+echo "build cache: target/ -> $cache (${size_mb} MB)"
