@@ -148,9 +148,13 @@ fn order_by(query: &ListQuery) -> String {
 /// the join to order at all, so that one sort reads joined rows throughout.)
 pub fn page_sql(query: &ListQuery, backend: Backend) -> (String, Vec<String>) {
     let (where_clause, values) = filters(query, backend);
+    (page_statement(query, &where_clause), values)
+}
+
+fn page_statement(query: &ListQuery, where_clause: &str) -> String {
     let order = order_by(query);
     let offset = (query.page() - 1) * PAGE_SIZE;
-    let sql = if query.sort_column() == "provider_email" {
+    if query.sort_column() == "provider_email" {
         format!(
             "SELECT {LIST_COLUMNS} {FROM} {where_clause} {order} LIMIT {PAGE_SIZE} OFFSET {offset}"
         )
@@ -160,32 +164,34 @@ pub fn page_sql(query: &ListQuery, backend: Backend) -> (String, Vec<String>) {
              LIMIT {PAGE_SIZE} OFFSET {offset}) AS page \
              JOIN connections c ON c.id = page.id LEFT JOIN users u ON u.id = c.user_id {order}"
         )
-    };
-    (sql, values)
+    }
 }
 
 /// The statement that counts the rows a view matches, and its bound values. Counting stops past
 /// the deepest page offered: beyond it the list says "more than".
 pub fn count_sql(query: &ListQuery, backend: Backend) -> (String, Vec<String>) {
     let (where_clause, values) = filters(query, backend);
-    let sql = format!(
+    (count_statement(&where_clause), values)
+}
+
+fn count_statement(where_clause: &str) -> String {
+    format!(
         "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM connections c {where_clause} LIMIT {}) AS counted",
         MAX_OFFSET + PAGE_SIZE + 1
-    );
-    (sql, values)
+    )
 }
 
 /// One page of the list.
 pub async fn list(state: &AppState, query: &ListQuery) -> Result<ConnectionPage, AppError> {
-    let backend = state.db.backend();
+    let (where_clause, values) = filters(query, state.db.backend());
     let page = query.page();
-    let (sql, values) = page_sql(query, backend);
+    let sql = page_statement(query, &where_clause);
     let mut rows_query = sqlx::query_as::<_, ListRow>(&sql);
     for value in &values {
         rows_query = rows_query.bind(value);
     }
     let rows = rows_query.fetch_all(state.db.pool()).await?;
-    let (count_sql, values) = count_sql(query, backend);
+    let count_sql = count_statement(&where_clause);
     let mut count_query = sqlx::query_scalar::<_, i64>(&count_sql);
     for value in &values {
         count_query = count_query.bind(value);
