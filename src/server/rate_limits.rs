@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use governor::clock::{Clock, DefaultClock};
+use governor::clock::Clock;
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota};
 
 /// The doors with a limit of their own.
@@ -52,14 +52,16 @@ impl Limits {
 
     /// `Err(wait)` when `door` is over its limit for `ip`.
     pub fn check(&self, door: Door, ip: IpAddr) -> Result<(), Duration> {
-        let clock = DefaultClock::default();
+        // The limiters' own clock: making a new one calibrates it, which cost about 1% of a
+        // landing's CPU time when it was done on every request.
+        let now = || self.per_client.clock().now();
         self.per_client
             .check_key(&(door, ip))
-            .map_err(|not_until| not_until.wait_time_from(clock.now()))?;
+            .map_err(|not_until| not_until.wait_time_from(now()))?;
         if door == Door::Headless {
             self.headless_hint_calls
                 .check()
-                .map_err(|not_until| not_until.wait_time_from(clock.now()))?;
+                .map_err(|not_until| not_until.wait_time_from(now()))?;
         }
         Ok(())
     }

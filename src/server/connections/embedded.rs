@@ -92,7 +92,7 @@ pub async fn save_preferences(
     .bind(now())
     .bind(&row.id)
     .bind(&session.practice_id)
-    .execute(state.db.pool())
+    .execute(state.db.writer())
     .await?;
     let detail = format!(
         "alerts by email {}, weekly summary {}",

@@ -65,9 +65,17 @@ pub enum DbError {
 }
 
 /// A connection pool and the backend behind it.
+///
+/// Reads go through `pool()`, writes through `writer()`. On PostgreSQL both are the same pool.
+/// SQLite lets one connection write at a time, and a connection that finds the lock taken sleeps
+/// in SQLite's busy handler (a millisecond at first, then longer) before it tries again; under
+/// load most of a write's time went to those sleeps. So on SQLite `writer()` is a pool of one
+/// connection: writes queue for it in the app, each starts the moment the previous one ends,
+/// and reads carry on beside them (WAL).
 #[derive(Debug, Clone)]
 pub struct Db {
     pool: AnyPool,
+    writer: AnyPool,
     backend: Backend,
     last_ping: Arc<LastPing>,
 }
@@ -96,31 +104,16 @@ impl Db {
         };
         // Statement logging would print bound values at debug level; keep it off.
         let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
-        let pool = AnyPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(10))
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        // WAL lets readers run beside the one writer; waiting on a busy lock
-                        // beats failing; foreign keys are off by default in SQLite.
-                        conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
-                        )
-                        .await?;
-                    }
-                    Ok(())
-                })
-            })
-            // A connection that comes back still inside a transaction is closed, which rolls it
-            // back: a request dropped while a transaction began (a client hanging up) must not
-            // leave the next user of the connection inside it, holding SQLite's write lock.
-            .after_release(|conn, _meta| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
-            .connect_with(options)
+        let pool = pool_options(backend, max_connections)
+            .connect_with(options.clone())
             .await?;
+        let writer = match backend {
+            Backend::Sqlite => pool_options(backend, 1).connect_with(options).await?,
+            Backend::Postgres => pool.clone(),
+        };
         Ok(Self {
             pool,
+            writer,
             backend,
             last_ping: Arc::default(),
         })
@@ -132,13 +125,19 @@ impl Db {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrator.run(&self.pool).await?;
+        migrator.run(&self.writer).await?;
         Ok(())
     }
 
-    /// The pool, for queries.
+    /// The pool, for reads (and for writes inside a transaction from `begin_write`).
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Where a write outside a transaction goes: on SQLite, the one writing connection (see
+    /// `Db`); on PostgreSQL, the pool.
+    pub fn writer(&self) -> &AnyPool {
+        &self.writer
     }
 
     /// The backend behind the pool.
@@ -151,8 +150,8 @@ impl Db {
     /// is locked" when it reaches its first write after someone else committed.
     pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
         match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.writer.begin().await,
         }
     }
 
@@ -178,7 +177,33 @@ impl Db {
     /// Closes every connection (on shutdown).
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
+}
+
+/// A pool's settings: its size, and on SQLite the pragmas every connection starts with.
+fn pool_options(backend: Backend, max_connections: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    // WAL lets readers run beside the one writer; waiting on a busy lock
+                    // beats failing; foreign keys are off by default in SQLite.
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                    )
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+        // A connection that comes back still inside a transaction is closed, which rolls it
+        // back: a request dropped while a transaction began (a client hanging up) must not
+        // leave the next user of the connection inside it, holding SQLite's write lock.
+        .after_release(|conn, _meta| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
 }
 
 /// Creates the SQLite file's folder and asks sqlx to create the file itself when missing.
