@@ -200,6 +200,8 @@ pub struct SeedConnection {
     pub user_id: String,
     pub created_at: i64,
     pub connected_at: Option<i64>,
+    /// When the key health job last proved the key (and it was good).
+    pub verified_at: Option<i64>,
 }
 
 /// Adds made-up connections in one statement (for `seed`), their wizards finished.
@@ -210,12 +212,12 @@ where
     if rows.is_empty() {
         return Ok(());
     }
-    const COLUMNS: usize = 8;
+    const COLUMNS: usize = 9;
     let placeholders: Vec<String> = (0..rows.len())
         .map(|i| {
             let p = |k: usize| format!("${}", i * COLUMNS + k);
             format!(
-                "({}, {}, {}, {}, {}, {}, {done}, '{{}}', {}, {}, {}, {})",
+                "({}, {}, {}, {}, {}, {}, {done}, '{{}}', {}, {}, {}, {}, {})",
                 p(1),
                 p(2),
                 p(3),
@@ -225,14 +227,16 @@ where
                 p(7),
                 p(7),
                 p(8),
-                p(8),
+                p(9),
+                p(9),
                 done = WizardStep::Done.index(),
             )
         })
         .collect();
     let sql = format!(
         "INSERT INTO connections (id, status, practice_id, practice_name, integration_id, user_id, \
-         wizard_step, wizard_data, created_at, updated_at, connected_at, last_verified_at) VALUES {}",
+         wizard_step, wizard_data, created_at, updated_at, connected_at, last_verified_at, \
+         key_checked_at) VALUES {}",
         placeholders.join(", ")
     );
     let mut query = sqlx::query(&sql);
@@ -245,7 +249,8 @@ where
             .bind(&row.integration_id)
             .bind(&row.user_id)
             .bind(row.created_at)
-            .bind(row.connected_at);
+            .bind(row.connected_at)
+            .bind(row.verified_at);
     }
     query.execute(executor).await?;
     Ok(())
