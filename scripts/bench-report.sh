@@ -33,7 +33,7 @@ for page in home:/ login:/login onboarding:/onboarding; do
   row "${page#*:} vs the minimal Leptos page" "$r ($(calc "$(get "${page%%:*}_rps")" 0) vs $(calc "$(get page_rps)" 0) req/s)" ">= 0.8" "$(met "$r" '>=' 0.8)"
 done
 r=$(ratio landing_rps plain_rps)
-row "Landing, random codes (SQLite) vs a bare axum route" "$r ($(calc "$(get landing_rps)" 0) req/s; $(get landing_statuses))" ">= 0.05" "$(met "$r" '>=' 0.05)"
+row "Landing, random codes (SQLite) vs a bare axum route" "$r ($(calc "$(get landing_rps)" 0) req/s, p99 $(get landing_p99) ms; $(get landing_statuses))" ">= 0.05" "$(met "$r" '>=' 0.05)"
 if [ -n "$(get wasm_gzip_bytes)" ]; then
   gz=$(calc "$(get wasm_gzip_bytes) / 1024" 0)
   row "Release WebAssembly a provider loads, gzip -9 (raw)" "$gz KB ($(calc "$(get wasm_raw_bytes) / 1024" 0) KB)" "<= 250 KB" "$(met "$gz" '<=' 250)"
@@ -77,6 +77,7 @@ row "Cold start with migrations (SQLite)" "$(get cold_start_ms) ms" "<= 1000 ms"
 after=$(calc "$(get rss_after_kb) / 1024" 0)
 quiet=$(calc "$(get rss_quiet_kb) / 1024" 0)
 row "RSS after the load: at once, 15 s later (at start)" "$after MB, $quiet MB ($(calc "$(get rss_idle_kb) / 1024" 0) MB)" "<= 32 MB" "$(met "$quiet" '<=' 32)"
+row "... of which anonymous (the rest is mapped code and database pages): 15 s later (at start)" "$(calc "$(get anon_quiet_kb) / 1024" 0) MB ($(calc "$(get anon_idle_kb) / 1024" 0) MB)" "-" "-"
 echo
 echo "Status counts, for checking that every request did what it should:"
 grep -E '_statuses|_over_399|peer_tokens' "$results" | sed 's/^/  /'

@@ -74,6 +74,9 @@ load() { # threads, connections, seconds, script, url, [script args...]
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; } # result, key
 
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+# The part of the RSS that is the program's own memory (the rest is mapped code and database pages,
+# which the system shares and can drop).
+anon_kb() { awk '/^RssAnon/ {print $2}' "/proc/$1/status"; }
 
 export APP_ENV=development RUST_LOG=warn
 # Limits that would otherwise stop a load from one address after a few requests; the login
@@ -117,6 +120,7 @@ say "app on SQLite"
 start_app "sqlite://$work/run/app.db" sqlite
 record cold_start_ms "$cold_ms"
 record rss_idle_kb "$(rss_kb "$app_pid")"
+record anon_idle_kb "$(anon_kb "$app_pid")"
 
 say "throughput: /healthz and the pages against the baselines (wrk -t2 -c32, ${seconds}s each)"
 r=$(load 2 32 "$seconds" get.lua "http://127.0.0.1:$base/plain");  record plain_rps "$(field "$r" rps)"
@@ -129,6 +133,7 @@ for page in home:/ login:/login onboarding:/onboarding; do
 done
 r=$(load 2 32 "$seconds" landing.lua "http://127.0.0.1:$app")
 record landing_rps "$(field "$r" rps)"; record landing_statuses "$(field "$r" statuses)"
+record landing_p99 "$(field "$r" p99)"
 
 say "exchange: Hint alone, then through the app's headless connect (1 client, ${seconds}s each)"
 mint 20000 "$work/run/codes-direct"
@@ -161,6 +166,7 @@ record rss_after_kb "$(rss_kb "$app_pid")"
 # The password workers free their memory after ten quiet seconds.
 sleep 14
 record rss_quiet_kb "$(rss_kb "$app_pid")"
+record anon_quiet_kb "$(anon_kb "$app_pid")"
 kill "$app_pid"; wait "$app_pid" 2>/dev/null || true
 
 # --- PostgreSQL: connects per second against the Node peer -------------------------------------

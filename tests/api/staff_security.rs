@@ -407,6 +407,7 @@ async fn hint_s_error_text_never_reaches_a_staff_page() {
         user_id,
         created_at: 0,
         connected_at: Some(0),
+        verified_at: Some(0),
     };
     practice_connect::server::connections::insert_seeded(app.db.pool(), &[connection])
         .await

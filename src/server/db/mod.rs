@@ -285,6 +285,58 @@ mod tests {
         }
     }
 
+    /// On SQLite a second write waits in the app for the one writing connection, not in SQLite's
+    /// busy handler, and reads go on beside an open write transaction (they must never wait for
+    /// it: code that reads while holding a transaction would otherwise deadlock).
+    #[tokio::test]
+    async fn sqlite_writes_take_turns_and_reads_go_on_beside_them() {
+        let file = std::env::temp_dir().join(format!("pc-writer-{}.db", new_id("t")));
+        let url = format!("sqlite://{}", file.display());
+        let db = Db::connect(&url, 2).await.unwrap();
+        sqlx::query("CREATE TABLE notes (body TEXT)")
+            .execute(db.writer())
+            .await
+            .unwrap();
+        let mut first = db.begin_write().await.unwrap();
+        sqlx::query("INSERT INTO notes (body) VALUES ('first')")
+            .execute(&mut *first)
+            .await
+            .unwrap();
+        let seen: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notes")
+            .fetch_one(db.pool())
+            .await
+            .expect("a read does not wait for the open write");
+        assert_eq!(
+            seen, 0,
+            "the read sees what was committed, not the open write"
+        );
+        let second = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                sqlx::query("INSERT INTO notes (body) VALUES ('second')")
+                    .execute(db.writer())
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!second.is_finished(), "the second write waits its turn");
+        assert_eq!(db.writer().size(), 1, "one connection writes");
+        first.commit().await.unwrap();
+        second
+            .await
+            .unwrap()
+            .expect("the second write runs once the first is done");
+        let notes: Vec<String> = sqlx::query_scalar("SELECT body FROM notes ORDER BY rowid")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(notes, ["first", "second"]);
+        db.close().await;
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+        }
+    }
+
     #[test]
     fn the_backend_follows_the_url_scheme() {
         assert_eq!(
