@@ -12,6 +12,7 @@ pub mod outbox;
 pub mod request_id;
 pub mod security;
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -21,16 +22,26 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::{shell, App};
 use crate::server::state::AppState;
 
+/// The app's routes, listed once per process. Listing them renders the app with every
+/// resource's loading suspended process-wide (a global flag in `leptos_server`), and a page
+/// whose resource first polled in that window on another thread waited forever: the tests,
+/// which build many apps in one process, saw pages end in the request timeout. Listed once,
+/// before the first router exists, no page can be rendering while it happens.
+fn routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// Builds the whole router over `state`.
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = routes();
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
