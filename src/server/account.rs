@@ -58,7 +58,7 @@ pub async fn sign_up(
     .bind(name.as_str())
     .bind(&hash)
     .bind(at)
-    .execute(db.writer())
+    .execute(db.pool())
     .await?;
     if inserted.rows_affected() == 0 {
         let owner = by_email(db, email).await?.ok_or(AppError::Internal)?;
@@ -123,7 +123,7 @@ pub async fn mark_verified(db: &Db, id: &str, email: &str, at: i64) -> Result<bo
     .bind(at)
     .bind(id)
     .bind(email)
-    .execute(db.writer())
+    .execute(db.pool())
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -134,7 +134,7 @@ pub async fn set_password_hash(db: &Db, id: &str, hash: &str, at: i64) -> Result
         .bind(hash)
         .bind(at)
         .bind(id)
-        .execute(db.writer())
+        .execute(db.pool())
         .await?;
     Ok(())
 }
@@ -155,7 +155,7 @@ pub async fn set_verified_email(db: &Db, id: &str, email: &str, at: i64) -> Resu
     .bind(email)
     .bind(at)
     .bind(id)
-    .execute(db.writer())
+    .execute(db.pool())
     .await;
     match done {
         Ok(done) => Ok(done.rows_affected() == 1),

@@ -123,7 +123,7 @@ pub async fn redeem(
     .bind(now)
     .bind(hash(token))
     .bind(purpose.as_str())
-    .fetch_optional(db.writer())
+    .fetch_optional(db.pool())
     .await?;
     Ok(row.map(|(owner_id, email)| Redeemed { owner_id, email }))
 }
@@ -154,7 +154,7 @@ pub async fn is_live(
 pub async fn forget_expired(db: &Db, before: i64) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("DELETE FROM account_tokens WHERE expires_at < $1")
         .bind(before)
-        .execute(db.writer())
+        .execute(db.pool())
         .await?;
     Ok(done.rows_affected())
 }

@@ -35,14 +35,14 @@ impl<'a> Entry<'a> {
 
 /// Appends `entry`. A failure to audit is logged loudly but does not fail the user's request.
 pub async fn record(db: &Db, entry: Entry<'_>) {
-    if let Err(error) = append(db.writer(), &entry).await {
+    if let Err(error) = append(db.pool(), &entry).await {
         tracing::error!(%error, action = entry.action.as_str(), "could not write the audit log");
     }
 }
 
 /// Appends `entry`, or fails: for actions that must not happen unrecorded (revealing a key).
 pub async fn record_or_fail(db: &Db, entry: Entry<'_>) -> Result<(), sqlx::Error> {
-    append(db.writer(), &entry).await
+    append(db.pool(), &entry).await
 }
 
 /// Appends `entry` inside the caller's transaction: the line is written with the change it

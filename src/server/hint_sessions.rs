@@ -120,7 +120,7 @@ pub async fn mint(
     .bind(handshake.user.name.as_deref())
     .bind(now)
     .bind(now + KEY_LIFETIME_SECONDS)
-    .execute(state.db.writer())
+    .execute(state.db.pool())
     .await?;
     if inserted.rows_affected() == 0 {
         return Ok(Err(Refused::Replayed));
@@ -147,7 +147,7 @@ pub async fn find(state: &AppState, key: &str) -> Result<Option<HintSession>, Ap
 pub async fn forget_old(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("DELETE FROM hint_sessions WHERE created_at < $1")
         .bind(now - REPLAY_MEMORY_SECONDS)
-        .execute(db.writer())
+        .execute(db.pool())
         .await?;
     Ok(done.rows_affected())
 }

@@ -116,7 +116,7 @@ pub async fn unsubscribe(
             .bind(data)
             .bind(state.clock.now())
             .bind(&id)
-            .execute(state.db.writer())
+            .execute(state.db.pool())
             .await?;
     }
     let detail = match topic {
@@ -152,7 +152,7 @@ pub async fn connection_needs_attention(
     )
     .bind(status.as_str())
     .bind(id)
-    .fetch_optional(state.db.writer())
+    .fetch_optional(state.db.pool())
     .await?;
     let Some((Some(user_id), practice, data)) = claimed else {
         return Ok(());
@@ -212,7 +212,7 @@ pub async fn send_weekly_summaries(state: &AppState) -> Result<u64, AppError> {
         .bind(now)
         .bind(&user_id)
         .bind(due_before)
-        .execute(state.db.writer())
+        .execute(state.db.pool())
         .await?;
         if claimed.rows_affected() == 0 {
             continue;

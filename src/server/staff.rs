@@ -91,7 +91,7 @@ async fn insert(
     .bind(role.as_str())
     .bind(password_hash)
     .bind(now())
-    .execute(db.writer())
+    .execute(db.pool())
     .await?;
     if inserted.rows_affected() == 0 {
         return Err(AppError::invalid(
@@ -112,7 +112,7 @@ pub async fn disable(db: &Db, email: &Email) -> Result<bool, AppError> {
         sqlx::query("UPDATE staff SET disabled_at = $1 WHERE email = $2 AND disabled_at IS NULL")
             .bind(now())
             .bind(email.as_str())
-            .execute(db.writer())
+            .execute(db.pool())
             .await?;
     if let Some(id) = id_of(db, email).await? {
         auth::staff_session::end_all(db, &id).await?;
@@ -223,7 +223,7 @@ pub async fn enable(db: &Db, email: &Email) -> Result<bool, AppError> {
         "UPDATE staff SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL",
     )
     .bind(&member.id)
-    .execute(db.writer())
+    .execute(db.pool())
     .await?;
     let changed = done.rows_affected() == 1;
     if changed {
@@ -244,7 +244,7 @@ pub async fn set_role(db: &Db, email: &Email, role: StaffRole) -> Result<StaffMe
     sqlx::query("UPDATE staff SET role = $1 WHERE id = $2")
         .bind(role.as_str())
         .bind(&member.id)
-        .execute(db.writer())
+        .execute(db.pool())
         .await?;
     let detail = format!(
         "{} to {} from the command line",
@@ -263,7 +263,7 @@ pub async fn clear_password(db: &Db, email: &Email) -> Result<StaffMember, AppEr
     sqlx::query("UPDATE staff SET password_hash = $1 WHERE id = $2")
         .bind(NO_PASSWORD)
         .bind(&member.id)
-        .execute(db.writer())
+        .execute(db.pool())
         .await?;
     auth::staff_session::end_all(db, &member.id).await?;
     audit_cli(
@@ -281,7 +281,7 @@ pub async fn set_password_hash(db: &Db, id: &str, hash: &str) -> Result<(), AppE
     sqlx::query("UPDATE staff SET password_hash = $1 WHERE id = $2")
         .bind(hash)
         .bind(id)
-        .execute(db.writer())
+        .execute(db.pool())
         .await?;
     Ok(())
 }

@@ -126,7 +126,7 @@ async fn refresh_status(act: &Acting<'_>) -> ActionResult {
                 hint_status: Some(&word),
                 ..StatusChange::to(ConnectionStatus::from_hint(Some(&word)))
             };
-            set_status(state.db.writer(), Target::Id(id), change).await?;
+            set_status(state.db.pool(), Target::Id(id), change).await?;
             act.record(AuditAction::StatusRefreshed, Outcome::Ok, Some(&word))
                 .await;
             Ok(format!("Hint says the integration is {word}."))
@@ -167,7 +167,7 @@ async fn switch_integration(act: &Acting<'_>, on: bool) -> ActionResult {
                 hint_status: info.status.as_deref(),
                 ..StatusChange::to(status)
             };
-            set_status(state.db.writer(), Target::Id(id), change).await?;
+            set_status(state.db.pool(), Target::Id(id), change).await?;
             act.record(action, Outcome::Ok, None).await;
             Ok(done.into())
         }

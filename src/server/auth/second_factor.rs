@@ -142,7 +142,7 @@ pub async fn enrolment(state: &AppState, member: &StaffMember) -> Result<Enrolme
             .bind(&member.id)
             .bind(sealed)
             .bind(key_id)
-            .execute(state.db.writer())
+            .execute(state.db.pool())
             .await?;
             secret
         }
@@ -209,7 +209,7 @@ async fn use_code(
     )
     .bind(step)
     .bind(&member.id)
-    .execute(state.db.writer())
+    .execute(state.db.pool())
     .await?;
     Ok(used.rows_affected() == 1)
 }
@@ -229,7 +229,7 @@ pub async fn confirm_enrolment(
     )
     .bind(state.clock.now())
     .bind(&member.id)
-    .execute(state.db.writer())
+    .execute(state.db.pool())
     .await?;
     Ok(())
 }
@@ -312,7 +312,7 @@ pub async fn verify(
     .bind(state.clock.now())
     .bind(&member.id)
     .bind(recovery_hash(code))
-    .execute(state.db.writer())
+    .execute(state.db.pool())
     .await?;
     if used.rows_affected() != 1 {
         return Err(AppError::invalid(

@@ -26,7 +26,7 @@ impl DbSessionStore {
     pub async fn delete_expired(&self) -> std::result::Result<u64, sqlx::Error> {
         let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(now())
-            .execute(self.db.writer())
+            .execute(self.db.pool())
             .await?;
         Ok(done.rows_affected())
     }
@@ -96,7 +96,7 @@ pub async fn end_of_user(
     let done = sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")
         .bind(handle)
         .bind(user_id)
-        .execute(db.writer())
+        .execute(db.pool())
         .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -110,7 +110,7 @@ pub async fn end_all_of_user(
     let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
         .bind(user_id)
         .bind(keep.unwrap_or(""))
-        .execute(db.writer())
+        .execute(db.pool())
         .await?;
     Ok(done.rows_affected())
 }
@@ -142,7 +142,7 @@ impl SessionStore for DbSessionStore {
             .bind(owner.ip)
             .bind(owner.created_at)
             .bind(owner.last_seen_at)
-            .execute(self.db.writer())
+            .execute(self.db.pool())
             .await
             .map_err(backend)?;
             if inserted.rows_affected() == 1 {
@@ -170,7 +170,7 @@ impl SessionStore for DbSessionStore {
         .bind(owner.ip)
         .bind(owner.created_at)
         .bind(owner.last_seen_at)
-        .execute(self.db.writer())
+        .execute(self.db.pool())
         .await
         .map_err(backend)?;
         Ok(())
@@ -199,7 +199,7 @@ impl SessionStore for DbSessionStore {
     async fn delete(&self, id: &Id) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE id = $1")
             .bind(session_key(id))
-            .execute(self.db.writer())
+            .execute(self.db.pool())
             .await
             .map_err(backend)?;
         Ok(())

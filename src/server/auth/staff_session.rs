@@ -174,7 +174,7 @@ pub async fn start(
     .bind(stage.as_str())
     .bind(now)
     .bind(stepped_up_at)
-    .execute(state.db.writer())
+    .execute(state.db.pool())
     .await?;
     cookie.issue(token, id);
     Ok(())
@@ -214,7 +214,7 @@ pub async fn current(
         sqlx::query("UPDATE staff_sessions SET last_seen_at = $1 WHERE id = $2")
             .bind(now)
             .bind(&id)
-            .execute(state.db.writer())
+            .execute(state.db.pool())
             .await?;
     }
     Ok(Some(StaffSession {
@@ -236,7 +236,7 @@ pub async fn stepped_up(state: &AppState, cookie: &StaffCookie) -> Result<(), Ap
             .bind(&id)
             .bind(state.clock.now())
             .bind(&old)
-            .execute(state.db.writer())
+            .execute(state.db.pool())
             .await?;
     if renewed.rows_affected() != 1 {
         return Err(AppError::Unauthenticated);
@@ -261,7 +261,7 @@ pub async fn show_key_once(
         .bind(connection_id)
         .bind(state.clock.now() + SHOWN_KEY_SECONDS)
         .bind(&id)
-        .execute(state.db.writer())
+        .execute(state.db.pool())
         .await?;
     Ok(())
 }
@@ -281,7 +281,7 @@ pub async fn take_shown_key(
     .bind(&id)
     .bind(connection_id)
     .bind(state.clock.now())
-    .execute(state.db.writer())
+    .execute(state.db.pool())
     .await?;
     Ok(taken.rows_affected() == 1)
 }
@@ -291,7 +291,7 @@ pub async fn end(db: &Db, cookie: &StaffCookie) -> Result<(), AppError> {
     if let Some(id) = cookie.id() {
         sqlx::query("DELETE FROM staff_sessions WHERE id = $1")
             .bind(&id)
-            .execute(db.writer())
+            .execute(db.pool())
             .await?;
         cookie.clear();
     }
@@ -302,7 +302,7 @@ pub async fn end(db: &Db, cookie: &StaffCookie) -> Result<(), AppError> {
 pub async fn end_all(db: &Db, staff_id: &str) -> Result<u64, AppError> {
     let done = sqlx::query("DELETE FROM staff_sessions WHERE staff_id = $1")
         .bind(staff_id)
-        .execute(db.writer())
+        .execute(db.pool())
         .await?;
     Ok(done.rows_affected())
 }
@@ -311,7 +311,7 @@ pub async fn end_all(db: &Db, staff_id: &str) -> Result<u64, AppError> {
 pub async fn delete_expired(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("DELETE FROM staff_sessions WHERE created_at < $1")
         .bind(now - ABSOLUTE_SECONDS)
-        .execute(db.writer())
+        .execute(db.pool())
         .await?;
     Ok(done.rows_affected())
 }

@@ -59,7 +59,7 @@ async fn reserve(db: &Db, key: &str, free: i64) -> Result<Result<(), u64>, sqlx:
     .bind(key)
     .bind(at)
     .bind(at - WINDOW_SECONDS)
-    .fetch_one(db.writer())
+    .fetch_one(db.pool())
     .await?;
     if failures <= free && locked_until <= at {
         return Ok(Ok(()));
@@ -75,7 +75,7 @@ async fn reserve(db: &Db, key: &str, free: i64) -> Result<Result<(), u64>, sqlx:
     .bind(next)
     .bind(key)
     .bind(at)
-    .execute(db.writer())
+    .execute(db.pool())
     .await?;
     if claimed.rows_affected() == 1 {
         Ok(Ok(()))
@@ -107,13 +107,13 @@ pub async fn reserve_attempt(db: &Db, keys: &LoginKeys) -> Result<(), AppError> 
 pub async fn succeeded(db: &Db, keys: &LoginKeys) -> Result<(), AppError> {
     sqlx::query("DELETE FROM login_attempts WHERE key = $1")
         .bind(&keys.account)
-        .execute(db.writer())
+        .execute(db.pool())
         .await?;
     sqlx::query(
         "UPDATE login_attempts SET failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END WHERE key = $1",
     )
     .bind(&keys.client)
-    .execute(db.writer())
+    .execute(db.pool())
     .await?;
     Ok(())
 }
@@ -125,7 +125,7 @@ pub async fn forget_stale(db: &Db) -> Result<u64, sqlx::Error> {
         sqlx::query("DELETE FROM login_attempts WHERE window_start < $1 AND locked_until < $2")
             .bind(at - WINDOW_SECONDS)
             .bind(at)
-            .execute(db.writer())
+            .execute(db.pool())
             .await?;
     Ok(done.rows_affected())
 }

@@ -92,7 +92,7 @@ pub async fn save_preferences(
     .bind(now())
     .bind(&row.id)
     .bind(&session.practice_id)
-    .execute(state.db.writer())
+    .execute(state.db.pool())
     .await?;
     let detail = format!(
         "alerts by email {}, weekly summary {}",

@@ -220,7 +220,7 @@ async fn release(
     .bind(now())
     .bind(i64::from(wipe_code))
     .bind(id)
-    .execute(state.db.writer())
+    .execute(state.db.pool())
     .await?;
     Ok(())
 }
@@ -322,7 +322,7 @@ pub async fn release_stranded(state: &AppState, deadline_seconds: u64) -> Result
     .bind(ConnectProblem::NoAnswer.as_str())
     .bind(now())
     .bind(now() - deadline_seconds as i64)
-    .fetch_all(state.db.writer())
+    .fetch_all(state.db.pool())
     .await?;
     for id in &ids {
         let entry = Entry {

@@ -66,7 +66,7 @@ pub async fn check_due_keys(state: &AppState, every: Duration) -> Result<Report,
         .bind(now())
         .bind(&id)
         .bind(cutoff)
-        .execute(state.db.writer())
+        .execute(state.db.pool())
         .await?;
         if claimed.rows_affected() == 0 {
             continue;

@@ -55,7 +55,7 @@ pub(crate) fn unix_seconds(text: &str) -> Option<i64> {
 pub async fn forget_seen_before(state: &AppState, before: i64) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("DELETE FROM webhook_events WHERE received_at < $1")
         .bind(before)
-        .execute(state.db.writer())
+        .execute(state.db.pool())
         .await?;
     Ok(done.rows_affected())
 }

@@ -60,7 +60,7 @@ pub async fn verify_key(state: &AppState, id: &str) -> Result<Verdict, AppError>
             .bind(now())
             .bind(&profile.name)
             .bind(id)
-            .execute(state.db.writer())
+            .execute(state.db.pool())
             .await?;
             Ok(Verdict::Works {
                 practice_name: profile.name,
@@ -68,7 +68,7 @@ pub async fn verify_key(state: &AppState, id: &str) -> Result<Verdict, AppError>
         }
         Err(HintError::Unauthorized { status: 401, .. }) => {
             let change = StatusChange::to(ConnectionStatus::NeedsReconnect);
-            set_status(state.db.writer(), Target::Id(id), change).await?;
+            set_status(state.db.pool(), Target::Id(id), change).await?;
             let what = crate::server::mail::templates::Attention::KeyRejected;
             if let Err(error) =
                 crate::server::notifications::connection_needs_attention(state, id, what).await
@@ -158,7 +158,7 @@ pub async fn rotate(db: &Db, keys: &Keyring) -> Result<Rotated, RotationError> {
             .bind(&new_key)
             .bind(&id)
             .bind(&old_key)
-            .execute(db.writer())
+            .execute(db.pool())
             .await?;
             if updated.rows_affected() == 1 {
                 match purpose {

@@ -65,17 +65,9 @@ pub enum DbError {
 }
 
 /// A connection pool and the backend behind it.
-///
-/// Reads go through `pool()`, writes through `writer()`. On PostgreSQL both are the same pool.
-/// SQLite lets one connection write at a time, and a connection that finds the lock taken sleeps
-/// in SQLite's busy handler (a millisecond at first, then longer) before it tries again; under
-/// load most of a write's time went to those sleeps. So on SQLite `writer()` is a pool of one
-/// connection: writes queue for it in the app, each starts the moment the previous one ends,
-/// and reads carry on beside them (WAL).
 #[derive(Debug, Clone)]
 pub struct Db {
     pool: AnyPool,
-    writer: AnyPool,
     backend: Backend,
     last_ping: Arc<LastPing>,
 }
@@ -105,15 +97,10 @@ impl Db {
         // Statement logging would print bound values at debug level; keep it off.
         let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
         let pool = pool_options(backend, max_connections)
-            .connect_with(options.clone())
+            .connect_with(options)
             .await?;
-        let writer = match backend {
-            Backend::Sqlite => pool_options(backend, 1).connect_with(options).await?,
-            Backend::Postgres => pool.clone(),
-        };
         Ok(Self {
             pool,
-            writer,
             backend,
             last_ping: Arc::default(),
         })
@@ -125,19 +112,13 @@ impl Db {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrator.run(&self.writer).await?;
+        migrator.run(&self.pool).await?;
         Ok(())
     }
 
-    /// The pool, for reads (and for writes inside a transaction from `begin_write`).
+    /// The pool, for queries.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
-    }
-
-    /// Where a write outside a transaction goes: on SQLite, the one writing connection (see
-    /// `Db`); on PostgreSQL, the pool.
-    pub fn writer(&self) -> &AnyPool {
-        &self.writer
     }
 
     /// The backend behind the pool.
@@ -150,8 +131,8 @@ impl Db {
     /// is locked" when it reaches its first write after someone else committed.
     pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
         match self.backend {
-            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.writer.begin().await,
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
         }
     }
 
@@ -177,7 +158,6 @@ impl Db {
     /// Closes every connection (on shutdown).
     pub async fn close(&self) {
         self.pool.close().await;
-        self.writer.close().await;
     }
 }
 
@@ -280,58 +260,6 @@ mod tests {
             kept, 1,
             "the insert committed, not inside the abandoned transaction"
         );
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
-        }
-    }
-
-    /// On SQLite a second write waits in the app for the one writing connection, not in SQLite's
-    /// busy handler, and reads go on beside an open write transaction (they must never wait for
-    /// it: code that reads while holding a transaction would otherwise deadlock).
-    #[tokio::test]
-    async fn sqlite_writes_take_turns_and_reads_go_on_beside_them() {
-        let file = std::env::temp_dir().join(format!("pc-writer-{}.db", new_id("t")));
-        let url = format!("sqlite://{}", file.display());
-        let db = Db::connect(&url, 2).await.unwrap();
-        sqlx::query("CREATE TABLE notes (body TEXT)")
-            .execute(db.writer())
-            .await
-            .unwrap();
-        let mut first = db.begin_write().await.unwrap();
-        sqlx::query("INSERT INTO notes (body) VALUES ('first')")
-            .execute(&mut *first)
-            .await
-            .unwrap();
-        let seen: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notes")
-            .fetch_one(db.pool())
-            .await
-            .expect("a read does not wait for the open write");
-        assert_eq!(
-            seen, 0,
-            "the read sees what was committed, not the open write"
-        );
-        let second = {
-            let db = db.clone();
-            tokio::spawn(async move {
-                sqlx::query("INSERT INTO notes (body) VALUES ('second')")
-                    .execute(db.writer())
-                    .await
-            })
-        };
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        assert!(!second.is_finished(), "the second write waits its turn");
-        assert_eq!(db.writer().size(), 1, "one connection writes");
-        first.commit().await.unwrap();
-        second
-            .await
-            .unwrap()
-            .expect("the second write runs once the first is done");
-        let notes: Vec<String> = sqlx::query_scalar("SELECT body FROM notes ORDER BY rowid")
-            .fetch_all(db.pool())
-            .await
-            .unwrap();
-        assert_eq!(notes, ["first", "second"]);
-        db.close().await;
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
         }

@@ -164,7 +164,7 @@ impl Outbox<'_> {
         .bind(key_id)
         .bind(status)
         .bind(self.now)
-        .execute(self.db.writer())
+        .execute(self.db.pool())
         .await?;
         tracing::info!(message = %id, kind = email.kind.as_str(), "mail queued");
         Ok(())
@@ -212,7 +212,7 @@ pub async fn send_due(state: &AppState) -> Result<Round, sqlx::Error> {
                 )
                 .bind(state.clock.now())
                 .bind(&message.id)
-                .execute(state.db.writer())
+                .execute(state.db.pool())
                 .await?;
                 tracing::info!(message = %message.id, kind = %message.kind, "mail sent");
                 super::metrics::mail("sent");
@@ -233,7 +233,7 @@ pub async fn send_due(state: &AppState) -> Result<Round, sqlx::Error> {
                 .bind(next)
                 .bind(failure.kind)
                 .bind(&message.id)
-                .execute(state.db.writer())
+                .execute(state.db.pool())
                 .await?;
                 tracing::warn!(
                     message = %message.id,
@@ -277,7 +277,7 @@ async fn claim(db: &Db, now: i64) -> Result<Option<Claimed>, sqlx::Error> {
         .bind(now + LEASE_SECONDS)
         .bind(&id)
         .bind(now)
-        .fetch_optional(db.writer())
+        .fetch_optional(db.pool())
         .await?;
         if claimed.is_some() {
             return Ok(claimed);
@@ -430,7 +430,7 @@ pub async fn forget_before(db: &Db, before: i64) -> Result<u64, sqlx::Error> {
         "DELETE FROM mail_outbox WHERE status IN ('sent', 'failed') AND created_at < $1",
     )
     .bind(before)
-    .execute(db.writer())
+    .execute(db.pool())
     .await?;
     Ok(done.rows_affected())
 }

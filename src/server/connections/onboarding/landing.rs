@@ -103,7 +103,7 @@ pub async fn land(
     .bind(now())
     .bind(&id)
     .bind(now() - lifetime)
-    .execute(state.db.writer())
+    .execute(state.db.pool())
     .await?;
     if taken.rows_affected() == 1 {
         return Ok(Landing::Kept(id));
@@ -133,7 +133,7 @@ pub async fn forget_expired_codes(
          AND practice_id IS NULL AND created_at < $1",
     )
     .bind(now() - lifetime_seconds as i64)
-    .execute(state.db.writer())
+    .execute(state.db.pool())
     .await?;
     Ok(done.rows_affected())
 }
@@ -146,7 +146,7 @@ pub async fn forget_refused(state: &AppState, id: &str) -> Result<(), AppError> 
          AND landing_key_hash IS NULL AND practice_id IS NULL",
     )
     .bind(id)
-    .execute(state.db.writer())
+    .execute(state.db.pool())
     .await?;
     Ok(())
 }

@@ -28,7 +28,7 @@ async fn save_wizard(
     .bind(data)
     .bind(now())
     .bind(&row.summary.id)
-    .execute(state.db.writer())
+    .execute(state.db.pool())
     .await?;
     Ok(())
 }
@@ -105,7 +105,7 @@ pub async fn complete(
     .bind(WizardStep::Done.index())
     .bind(now())
     .bind(id)
-    .execute(state.db.writer())
+    .execute(state.db.pool())
     .await?;
     if claimed.rows_affected() == 1 {
         let activate = state.config.activate_on_exchange
@@ -134,7 +134,7 @@ pub async fn complete(
                     .bind(WizardStep::Review.index())
                     .bind(problem.as_str())
                     .bind(id)
-                    .execute(state.db.writer())
+                    .execute(state.db.pool())
                     .await?;
                 audit::record(&state.db, entry(Outcome::Failed, Some(problem.as_str()))).await;
             }
@@ -175,7 +175,7 @@ async fn activate_at_hint(state: &AppState, id: &str) -> Result<(), ConnectProbl
                 hint_status: info.status.as_deref(),
                 ..StatusChange::to(ConnectionStatus::from_hint(info.status.as_deref()))
             };
-            set_status(state.db.writer(), Target::Id(id), change)
+            set_status(state.db.pool(), Target::Id(id), change)
                 .await
                 .map_err(|_| ConnectProblem::HintUnavailable)?;
             Ok(())
