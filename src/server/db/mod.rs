@@ -96,7 +96,32 @@ impl Db {
         };
         // Statement logging would print bound values at debug level; keep it off.
         let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
-        let pool = pool_options(backend, max_connections)
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the one writer; waiting on a busy lock
+                        // beats failing; foreign keys are off by default in SQLite. Reads map the
+                        // file (up to 256 MiB) instead of copying its pages into each connection's
+                        // own 2 MiB cache: every connection shares the pages the system already
+                        // holds, so a search that reads thousands of rows does not start cold on
+                        // whichever connection it gets.
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
+                             PRAGMA mmap_size = 268435456;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            // A connection that comes back still inside a transaction is closed, which rolls it
+            // back: a request dropped while a transaction began (a client hanging up) must not
+            // leave the next user of the connection inside it, holding SQLite's write lock.
+            .after_release(|conn, _meta| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
             .connect_with(options)
             .await?;
         Ok(Self {
@@ -159,36 +184,6 @@ impl Db {
     pub async fn close(&self) {
         self.pool.close().await;
     }
-}
-
-/// A pool's settings: its size, and on SQLite the pragmas every connection starts with.
-fn pool_options(backend: Backend, max_connections: u32) -> AnyPoolOptions {
-    AnyPoolOptions::new()
-        .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(10))
-        .after_connect(move |conn, _meta| {
-            Box::pin(async move {
-                if backend == Backend::Sqlite {
-                    // WAL lets readers run beside the one writer; waiting on a busy lock
-                    // beats failing; foreign keys are off by default in SQLite. Reads map the
-                    // file (up to 256 MiB) instead of copying its pages into each connection's
-                    // own 2 MiB cache: every connection shares the pages the system already
-                    // holds, so a search that reads thousands of rows does not start cold on
-                    // whichever connection it gets.
-                    conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
-                         PRAGMA mmap_size = 268435456;",
-                    )
-                    .await?;
-                }
-                Ok(())
-            })
-        })
-        // A connection that comes back still inside a transaction is closed, which rolls it
-        // back: a request dropped while a transaction began (a client hanging up) must not
-        // leave the next user of the connection inside it, holding SQLite's write lock.
-        .after_release(|conn, _meta| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
 }
 
 /// Creates the SQLite file's folder and asks sqlx to create the file itself when missing.
