@@ -25,11 +25,14 @@ pub async fn sign_up(name: String, email: String, password: String) -> Result<()
         caller.ip.as_deref(),
     )
     .await?;
-    // The wizard (when Hint's code landed in this browser) or the log-in page, with a notice.
-    match crate::server::auth::session_connection(&caller.session).await? {
-        Some(_) => leptos_axum::redirect("/onboarding?account=created"),
-        None => leptos_axum::redirect("/login?account=created"),
-    }
+    // The wizard (when Hint's code landed in this browser) or the log-in page, with a notice and
+    // the email they typed filled in: the same answer whether the address was new or taken.
+    let page = match crate::server::auth::session_connection(&caller.session).await? {
+        Some(_) => "/onboarding",
+        None => "/login",
+    };
+    let email = crate::domain::urls::encode_component(email.as_str());
+    leptos_axum::redirect(&format!("{page}?account=created&email={email}"));
     Ok(())
 }
 
@@ -78,7 +81,7 @@ pub async fn whoami() -> Result<crate::domain::account::Identity, AppError> {
     Ok(crate::domain::account::Identity {
         provider: auth::current_user(&caller.state, &caller.session).await?,
         staff: auth::current_staff(&caller.state, &caller.staff).await?,
-        development: caller.state.config.is_development(),
+        development: caller.state.settings.is_development(),
     })
 }
 

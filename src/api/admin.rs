@@ -3,14 +3,13 @@
 
 use leptos::prelude::*;
 
-use crate::domain::admin::{
-    ConnectionDetail, ConnectionPage, ListQuery, StaffAction, StaffMember, Summary,
-};
+use crate::domain::dashboard::{ConnectionDetail, ConnectionPage, ListQuery, Summary};
+use crate::domain::staff::{StaffAction, StaffMember};
 use crate::domain::AppError;
 
 #[cfg(feature = "ssr")]
 async fn staff(
-    role: crate::domain::admin::StaffRole,
+    role: crate::domain::staff::StaffRole,
 ) -> Result<(super::caller::Caller, StaffMember), AppError> {
     let caller = super::caller::caller().await?;
     let member = crate::server::auth::require_staff(&caller.state, caller.browser(), role).await?;
@@ -40,23 +39,23 @@ async fn stepped_up_admin(
 /// The logged-in staff member.
 #[server(prefix = "/api", endpoint = "admin/me")]
 pub async fn staff_me() -> Result<StaffMember, AppError> {
-    Ok(staff(crate::domain::admin::StaffRole::Support).await?.1)
+    Ok(staff(crate::domain::staff::StaffRole::Support).await?.1)
 }
 
 /// One page of connections.
 #[server(prefix = "/api", endpoint = "admin/connections")]
 pub async fn admin_connections(query: ListQuery) -> Result<ConnectionPage, AppError> {
-    let (caller, _member) = staff(crate::domain::admin::StaffRole::Support).await?;
+    let (caller, _member) = staff(crate::domain::staff::StaffRole::Support).await?;
     crate::server::admin::queries::list(&caller.state, &query).await
 }
 
 /// What to register with Hint and whether this setup works with it (`practice-connect check`).
 #[server(prefix = "/api", endpoint = "admin/setup")]
 pub async fn admin_setup_check() -> Result<Vec<crate::domain::status::CheckLine>, AppError> {
-    let (caller, _member) = staff(crate::domain::admin::StaffRole::Support).await?;
+    let (caller, _member) = staff(crate::domain::staff::StaffRole::Support).await?;
     let state = &caller.state;
     Ok(crate::server::setup_check::run(
-        &state.config,
+        &state.settings,
         &state.public_base_url,
         state.hint_mode.is_sandbox(),
     ))
@@ -65,7 +64,7 @@ pub async fn admin_setup_check() -> Result<Vec<crate::domain::status::CheckLine>
 /// The numbers above the list.
 #[server(prefix = "/api", endpoint = "admin/summary")]
 pub async fn admin_summary() -> Result<Summary, AppError> {
-    let (caller, _member) = staff(crate::domain::admin::StaffRole::Support).await?;
+    let (caller, _member) = staff(crate::domain::staff::StaffRole::Support).await?;
     crate::server::admin::queries::summary(&caller.state).await
 }
 
@@ -73,9 +72,9 @@ pub async fn admin_summary() -> Result<Summary, AppError> {
 /// JavaScript).
 #[server(prefix = "/api", endpoint = "admin/connection")]
 pub async fn admin_connection(id: String) -> Result<ConnectionDetail, AppError> {
-    use crate::server::auth::staff_session;
+    use crate::server::staff::session;
 
-    let (caller, _member) = staff(crate::domain::admin::StaffRole::Support).await?;
+    let (caller, _member) = staff(crate::domain::staff::StaffRole::Support).await?;
     let mut detail = crate::server::admin::queries::detail(&caller.state, &id).await?;
     if staff_session::take_shown_key(&caller.state, &caller.staff, &id).await? {
         let key = crate::server::connections::keys::practice_key(&caller.state, &id).await?;
@@ -96,14 +95,14 @@ pub async fn admin_action(
     let (caller, member) = if action.needs_step_up() {
         stepped_up_admin(password, code).await?
     } else {
-        staff(crate::domain::admin::StaffRole::Admin).await?
+        staff(crate::domain::staff::StaffRole::Admin).await?
     };
     let ip = caller.ip.as_deref();
     let message =
         crate::server::admin::actions::run(&caller.state, &member, &id, action, ip).await?;
     if action == StaffAction::Reveal && super::caller::from_plain_form().await {
         // The browser cannot show this answer: the page it goes back to shows the key, once.
-        crate::server::auth::staff_session::show_key_once(&caller.state, &caller.staff, &id)
+        crate::server::staff::session::show_key_once(&caller.state, &caller.staff, &id)
             .await?;
         leptos_axum::redirect(&format!("/admin/connections/{id}"));
     }

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::domain::admin::Enrolment;
+use crate::domain::staff::Enrolment;
 use crate::domain::AppError;
 
 /// The first step: email and password. Sends the browser to the second factor, to setting up an
@@ -73,7 +73,7 @@ pub async fn staff_log_out() -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "staff/welcome_link")]
 pub async fn staff_link_works(token: String) -> Result<bool, AppError> {
     let caller = super::caller::caller().await?;
-    crate::server::auth::staff_links::works(&caller.state, &token).await
+    crate::server::staff::links::works(&caller.state, &token).await
 }
 
 /// Chooses a staff member's password from their invitation or password link; they log in next
@@ -84,7 +84,7 @@ pub async fn choose_staff_password(token: String, password: String) -> Result<()
 
     let caller = super::caller::caller().await?;
     let password = NewPassword::parse(&password).map_err(AppError::Invalid)?;
-    crate::server::auth::staff_links::choose_password(
+    crate::server::staff::links::choose_password(
         &caller.state,
         &token,
         &password,
@@ -97,8 +97,8 @@ pub async fn choose_staff_password(token: String, password: String) -> Result<()
 
 /// Every staff member, for admins.
 #[server(prefix = "/api", endpoint = "staff/list")]
-pub async fn staff_list() -> Result<Vec<crate::domain::admin::StaffListing>, AppError> {
-    use crate::domain::admin::StaffRole;
+pub async fn staff_list() -> Result<Vec<crate::domain::staff::StaffListing>, AppError> {
+    use crate::domain::staff::StaffRole;
 
     let caller = super::caller::caller().await?;
     crate::server::auth::require_staff(&caller.state, caller.browser(), StaffRole::Admin).await?;

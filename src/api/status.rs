@@ -14,7 +14,7 @@ pub async fn get_system_status() -> Result<SystemStatus, AppError> {
     let state = &caller.state;
     let staff = crate::server::auth::current_staff(state, &caller.staff).await?;
     let sandbox_marketplace = match &state.hint_mode {
-        HintMode::BuiltInSandbox { marketplace_url } if state.config.is_development() => {
+        HintMode::BuiltInSandbox { marketplace_url } if state.settings.is_development() => {
             Some(marketplace_url.clone())
         }
         _ => None,

@@ -2,9 +2,14 @@
 
 pub mod components;
 pub mod pages;
+pub mod shell;
+
+pub use shell::shell;
+#[cfg(feature = "ssr")]
+pub use shell::PagePolicy;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Title};
+use leptos_meta::{provide_meta_context, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, Lazy, SsrMode};
 
@@ -21,70 +26,6 @@ use pages::{
     AccountRoute, ConfirmEmailRoute, HintSettingsRoute, PracticesRoute, ResetPasswordRoute,
     UnsubscribeRoute, VerifyEmailRoute,
 };
-
-/// The HTML document around the app, rendered on the server only.
-pub fn shell(options: LeptosOptions) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    set_page_security_policy();
-    let stylesheet = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
-    view! {
-        <!DOCTYPE html>
-        <html lang="en">
-            <head>
-                <meta charset="utf-8" />
-                <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <meta name="color-scheme" content="light dark" />
-                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                <link rel="stylesheet" href=stylesheet />
-                // Only under `cargo leptos watch` (it sets LEPTOS_WATCH): reloads on a rebuild.
-                <AutoReload options=options.clone() />
-                <HydrationScripts options />
-                <MetaTags />
-            </head>
-            <body>
-                <App />
-            </body>
-        </html>
-    }
-}
-
-#[cfg(feature = "ssr")]
-/// The Content-Security-Policy of a rendered page, allowing only our own files and the inline
-/// hydration script that carries `nonce`.
-pub fn page_csp(nonce: &str, frame_ancestors: &str, live_reload: bool) -> String {
-    // cargo-leptos's live reload talks over a WebSocket on its own port (development only).
-    let connect = if live_reload { "'self' ws:" } else { "'self'" };
-    format!(
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-         style-src 'self'; img-src 'self' data:; connect-src {connect}; font-src 'self'; \
-         object-src 'none'; frame-ancestors {frame_ancestors}; base-uri 'none'; form-action 'self'"
-    )
-}
-
-/// Sets this response's Content-Security-Policy with the nonce the hydration script carries.
-#[cfg(feature = "ssr")]
-fn set_page_security_policy() {
-    use leptos::nonce::use_nonce;
-    use leptos_axum::ResponseOptions;
-
-    if let (Some(nonce), Some(response)) = (use_nonce(), use_context::<ResponseOptions>()) {
-        // Only the embedded settings surface may be framed, and only by Hint's app.
-        let embedded = use_context::<axum::http::request::Parts>().is_some_and(|parts| {
-            parts.uri.path() == crate::server::http::security::EMBEDDED_SETTINGS_PATH
-        });
-        let state = use_context::<crate::server::state::AppState>();
-        let frame_ancestors = match &state {
-            Some(state) if embedded => state.frame_ancestors.to_string(),
-            _ => "'none'".to_owned(),
-        };
-        let live_reload = state.is_some_and(|state| state.config.is_development())
-            && std::env::var_os("LEPTOS_WATCH").is_some();
-        let policy = page_csp(&nonce, &frame_ancestors, live_reload);
-        if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
-            response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
-        }
-    }
-}
 
 /// The app: its routes inside the shared layout.
 #[component]
@@ -127,18 +68,5 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </Layout>
         </Router>
-    }
-}
-
-#[cfg(all(test, feature = "ssr"))]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_page_policy_allows_only_the_nonce_script() {
-        let csp = page_csp("abc123", "'none'", false);
-        assert!(csp.contains("'nonce-abc123'"));
-        assert!(!csp.contains("unsafe-inline"));
-        assert!(csp.contains("frame-ancestors 'none'"));
     }
 }

@@ -36,14 +36,16 @@ macro_rules! stored_words {
 }
 
 pub mod account;
-pub mod admin;
 pub mod audit;
 pub mod connection;
+pub mod dashboard;
 pub mod dates;
 pub mod embedded;
 pub mod error;
 pub mod onboarding;
+pub mod staff;
 pub mod status;
+pub mod urls;
 
 pub use error::AppError;
 pub use status::SystemStatus;

@@ -198,7 +198,7 @@ iframe{{width:100%;height:40rem;border:1px solid #ccc;border-radius:10px;backgro
     );
     let policy = format!(
         "default-src 'none'; style-src 'unsafe-inline'; frame-src {}; form-action *",
-        crate::server::origin_of(&embedding.app_url)
+        crate::domain::urls::origin_of(&embedding.app_url)
     );
     ([(header::CONTENT_SECURITY_POLICY, policy)], Html(html)).into_response()
 }

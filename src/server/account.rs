@@ -1,6 +1,6 @@
 //! Provider accounts: the `users` table and its only writer.
 
-use super::db::{new_id, now, Db};
+use super::db::{new_id, Db};
 use super::passwords::Hasher;
 use crate::domain::account::{CurrentUser, Email, NewPassword, PersonName};
 use crate::domain::AppError;
@@ -48,7 +48,7 @@ pub async fn sign_up(
 ) -> Result<SignedUp, AppError> {
     let hash = passwords.hash(password.expose().to_owned()).await?;
     let id = new_id("usr");
-    let at = now();
+    let at = db.now();
     let inserted = sqlx::query(
         "INSERT INTO users (id, email, name, password_hash, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (email) DO NOTHING",

@@ -2,7 +2,8 @@
 //! This module is the `audit_log` table's only writer; the words it stores are the enums of
 //! `domain::audit`.
 
-use super::db::{now, Db};
+use crate::server::clock::system_now;
+use super::db::Db;
 pub use crate::domain::audit::{ActorKind, AuditAction, Outcome};
 
 /// One line of the audit log.
@@ -62,7 +63,7 @@ async fn append<'e>(
         "INSERT INTO audit_log (at, actor_kind, actor_id, action, connection_id, ip, outcome, detail) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
-    .bind(now())
+    .bind(system_now())
     .bind(entry.actor.as_str())
     .bind(entry.actor_id)
     .bind(entry.action.as_str())

@@ -1,5 +1,7 @@
-//! The time the session and second-factor rules read. It is the system's time; tests move it
-//! forward (`advance`) to see a session expire or a confirmation go stale without waiting.
+//! The app's one clock: every lifetime (sessions, codes, links, throttles, webhook windows) is
+//! decided on it. It is the system's time; tests move it forward (`advance`) to see a session
+//! expire or a code go stale without waiting. A running app has one, shared by its state and its
+//! database handle (`Db::now`), so whatever reads the time reads the same one.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -13,13 +15,22 @@ pub struct Clock {
 impl Clock {
     /// Now, in unix seconds.
     pub fn now(&self) -> i64 {
-        super::db::now() + self.offset_seconds.load(Ordering::Relaxed)
+        system_now() + self.offset_seconds.load(Ordering::Relaxed)
     }
 
     /// Moves this app's time forward by `seconds` (tests only: the server never calls it).
     pub fn advance(&self, seconds: i64) {
         self.offset_seconds.fetch_add(seconds, Ordering::Relaxed);
     }
+}
+
+/// The system's time in unix seconds, for the few places outside a running app (the command
+/// line) that have no app clock to read.
+pub fn system_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs() as i64)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

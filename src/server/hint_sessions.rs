@@ -103,7 +103,7 @@ pub async fn mint(
     signature: &str,
 ) -> Result<Result<String, Refused>, AppError> {
     let now = state.clock.now();
-    if let Err(refused) = handshake.check(now, state.config.webhook_max_age_seconds) {
+    if let Err(refused) = handshake.check(now, state.settings.hint.webhook_max_age_seconds) {
         return Ok(Err(refused));
     }
     let mut bytes = [0u8; 32];

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use super::auth::session_store::DbSessionStore;
 use super::connections::{exchange, hint_events, onboarding};
-use super::db::now;
 use super::state::AppState;
 
 /// How often the chores run.
@@ -29,25 +28,25 @@ pub struct Report {
 
 /// Runs every chore once (sessions apart).
 pub async fn run_once(state: &AppState) -> Report {
-    let config = &state.config;
+    let settings = &state.settings;
     let mut report = Report::default();
-    match exchange::release_stranded(state, config.exchange_deadline_seconds).await {
+    match exchange::release_stranded(state, settings.connect.exchange_deadline_seconds).await {
         Ok(count) => report.stranded_exchanges = count,
         Err(error) => tracing::warn!(%error, "could not release stranded exchanges"),
     }
-    match onboarding::landing::forget_expired_codes(state, config.code_lifetime_minutes * 60).await
+    match onboarding::landing::forget_expired_codes(state, settings.connect.code_lifetime_minutes * 60).await
     {
         Ok(count) => report.expired_codes = count,
         Err(error) => tracing::warn!(%error, "could not forget expired codes"),
     }
     // Twice the window: an event is accepted up to the window either side of its time.
-    let keep = 2 * config.webhook_max_age_seconds as i64;
-    match hint_events::forget_seen_before(state, now() - keep).await {
+    let keep = 2 * settings.hint.webhook_max_age_seconds as i64;
+    match hint_events::forget_seen_before(state, state.clock.now() - keep).await {
         Ok(count) => report.webhook_ids = count,
         Err(error) => tracing::warn!(%error, "could not forget old webhook ids"),
     }
     state.limits.forget_idle();
-    match super::auth::throttle::forget_stale(&state.db).await {
+    match super::throttle::forget_stale(&state.db).await {
         Ok(count) => report.login_counters = count,
         Err(error) => tracing::warn!(%error, "could not forget old login counters"),
     }
@@ -72,7 +71,7 @@ pub async fn run_once(state: &AppState) -> Report {
 pub async fn run(state: AppState) {
     let store = DbSessionStore::new(state.db.clone());
     // The first round comes one period after start: a fresh server has nothing to sweep yet.
-    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + EVERY, EVERY);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::state.clock.now() + EVERY, EVERY);
     let mut round: u32 = 0;
     loop {
         tick.tick().await;
@@ -92,7 +91,7 @@ pub async fn run(state: AppState) {
                 Ok(count) => tracing::info!(count, "forgot old Hint surface sessions"),
                 Err(error) => tracing::warn!(%error, "could not forget old Hint surface sessions"),
             }
-            match crate::server::auth::staff_session::delete_expired(&state.db, now).await {
+            match crate::server::staff::session::delete_expired(&state.db, now).await {
                 Ok(0) => {}
                 Ok(count) => tracing::info!(count, "deleted expired staff sessions"),
                 Err(error) => tracing::warn!(%error, "could not delete expired staff sessions"),

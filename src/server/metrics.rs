@@ -10,16 +10,15 @@
 //!   scraped.
 //!
 //! The recorder is installed once per process; every app in it (tests start many) shares it.
+//! A leaf: it imports nothing of the app; `http::metrics` serves what it records.
 
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-
-use super::state::AppState;
 
 /// Latency buckets in seconds, from a cached page to a slow Hint.
 const BUCKETS: [f64; 12] = [
@@ -85,28 +84,4 @@ pub fn mail(result: &'static str) {
 /// The key-health job's lag after a round.
 pub fn key_check_lag(seconds: i64) {
     metrics::gauge!("key_check_lag_seconds").set(seconds.max(0) as f64);
-}
-
-/// `GET /metrics` on the metrics listener: the text format, with the queue depths read now.
-pub async fn render(State(state): State<AppState>) -> Response {
-    metrics::gauge!("password_hashes_in_flight").set(state.passwords.in_flight() as f64);
-    let pool = state.db.pool();
-    let idle = pool.num_idle() as f64;
-    metrics::gauge!("database_connections", "state" => "idle").set(idle);
-    metrics::gauge!("database_connections", "state" => "busy").set(f64::from(pool.size()) - idle);
-    (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4",
-        )],
-        handle().render(),
-    )
-        .into_response()
-}
-
-/// The metrics listener's router.
-pub fn router(state: AppState) -> axum::Router {
-    axum::Router::new()
-        .route("/metrics", axum::routing::get(render))
-        .with_state(state)
 }

@@ -174,7 +174,7 @@ pub async fn connection_needs_attention(
         what,
         &unsubscribe_link(state, &topic),
     );
-    mail::send(state, &user.email, email).await?;
+    mail::queue(state, &user.email, email).await?;
     let entry = Entry {
         connection_id: Some(id),
         detail: Some(status.as_str()),
@@ -253,7 +253,7 @@ pub async fn send_weekly_summaries(state: &AppState) -> Result<u64, AppError> {
             &format!("{}/practices", state.public_base_url),
             &unsubscribe_link(state, &topic),
         );
-        mail::send(state, &user.email, email).await?;
+        mail::queue(state, &user.email, email).await?;
         queued += 1;
     }
     Ok(queued)

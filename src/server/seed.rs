@@ -3,7 +3,7 @@
 
 use super::account::{self, SeedUser};
 use super::connections::{self, SeedConnection};
-use super::db::{new_id, now, Db};
+use super::db::{new_id, Db};
 use crate::domain::connection::ConnectionStatus;
 
 const NAMES: [&str; 12] = [
@@ -26,7 +26,7 @@ const KINDS: [&str; 4] = ["Direct Primary Care", "Family Medicine", "DPC", "Heal
 /// are written by their tables' own modules (`account`, `connections`).
 pub async fn connections(db: &Db, count: usize) -> Result<usize, sqlx::Error> {
     const BATCH: usize = 250;
-    let started_at = now();
+    let started_at = db.now();
     let mut added = 0;
     while added < count {
         let size = BATCH.min(count - added);

@@ -5,9 +5,9 @@
 
 use axum::http::Uri;
 
-use super::config::Config;
+use crate::settings::Settings;
 use super::http::landing::landing_code;
-use super::http::security::{EMBEDDED_SETTINGS_PATH, HANDSHAKE_PATH, WEBHOOKS_PATH};
+use crate::domain::urls::{EMBEDDED_SETTINGS_PATH, HANDSHAKE_PATH, WEBHOOKS_PATH};
 use crate::domain::status::{CheckLine, Verdict};
 
 /// A made-up code of the shape Hint sends.
@@ -22,14 +22,14 @@ fn line(verdict: Verdict, text: impl Into<String>) -> CheckLine {
 
 /// What `practice-connect check` prints: every check, and outside development each setting
 /// production still lacks.
-pub fn for_command(config: &Config) -> Vec<CheckLine> {
-    let base = config.public_base_url();
-    if config.is_development() {
-        return run(config, &base, config.hint_api_base_url.is_none());
+pub fn for_command(settings: &Settings) -> Vec<CheckLine> {
+    let base = settings.http.public_base_url();
+    if settings.is_development() {
+        return run(settings, &base, settings.hint.api_base_url.is_none());
     }
     // Production's own list covers HTTPS and the secrets, and more.
-    let mut lines = urls_and_landing(config, &base);
-    let problems = config.production_problems();
+    let mut lines = urls_and_landing(settings, &base);
+    let problems = settings.production_problems();
     if problems.is_empty() {
         lines.push(line(Verdict::Ok, "every production setting is there"));
     }
@@ -53,10 +53,10 @@ pub fn log(lines: &[CheckLine]) {
 
 /// Every check, in order, for the app reached at `base`. `on_sandbox`: the built-in sandbox
 /// plays Hint.
-pub fn run(config: &Config, base: &str, on_sandbox: bool) -> Vec<CheckLine> {
-    let mut lines = urls_and_landing(config, base);
+pub fn run(settings: &Settings, base: &str, on_sandbox: bool) -> Vec<CheckLine> {
+    let mut lines = urls_and_landing(settings, base);
     lines.push(
-        match (base.starts_with("https://"), config.is_development()) {
+        match (base.starts_with("https://"), settings.is_development()) {
             (true, _) => line(Verdict::Ok, "the public base URL is HTTPS"),
             (false, true) => line(
                 Verdict::Note,
@@ -68,16 +68,16 @@ pub fn run(config: &Config, base: &str, on_sandbox: bool) -> Vec<CheckLine> {
             ),
         },
     );
-    lines.extend(secrets_check(config, on_sandbox));
+    lines.extend(secrets_check(settings, on_sandbox));
     lines
 }
 
 /// The URLs to register with Hint, and whether a code appended to the redirect URL lands.
-fn urls_and_landing(config: &Config, base: &str) -> Vec<CheckLine> {
+fn urls_and_landing(settings: &Settings, base: &str) -> Vec<CheckLine> {
     let mut lines = vec![
         line(
             Verdict::Note,
-            format!("redirect URL to register with Hint: {base}{}", config.redirect_path),
+            format!("redirect URL to register with Hint: {base}{}", settings.connect.redirect_path),
         ),
         line(
             Verdict::Note,
@@ -88,7 +88,7 @@ fn urls_and_landing(config: &Config, base: &str) -> Vec<CheckLine> {
             format!("handshake URL: {base}{HANDSHAKE_PATH}; settings anchor: {base}{EMBEDDED_SETTINGS_PATH}"),
         ),
     ];
-    lines.push(landing_check(base, &config.redirect_path));
+    lines.push(landing_check(base, &settings.connect.redirect_path));
     lines
 }
 
@@ -130,8 +130,8 @@ fn landing_check(base: &str, redirect_path: &str) -> CheckLine {
     }
 }
 
-fn secrets_check(config: &Config, on_sandbox: bool) -> Vec<CheckLine> {
-    if on_sandbox || (config.is_development() && config.hint_api_base_url.is_none()) {
+fn secrets_check(settings: &Settings, on_sandbox: bool) -> Vec<CheckLine> {
+    if on_sandbox || (settings.is_development() && settings.hint.api_base_url.is_none()) {
         return vec![line(
             Verdict::Note,
             "the built-in Hint sandbox plays Hint (development mode)",
@@ -150,9 +150,9 @@ fn secrets_check(config: &Config, on_sandbox: bool) -> Vec<CheckLine> {
     vec![
         set(
             "HINT_PARTNER_API_KEY",
-            config.hint_partner_api_key.is_some(),
+            settings.hint.partner_api_key.is_some(),
         ),
-        set("HINT_WEBHOOK_SECRET", config.hint_webhook_secret.is_some()),
+        set("HINT_WEBHOOK_SECRET", settings.hint.webhook_secret.is_some()),
     ]
 }
 

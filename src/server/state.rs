@@ -8,7 +8,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use super::assets::Assets;
-use super::config::Config;
+use crate::settings::Settings;
 use super::crypto::Keyring;
 use super::db::Db;
 use super::hint::HintClient;
@@ -49,7 +49,7 @@ pub struct Shared {
     /// The database pool.
     pub db: Db,
     /// Settings as parsed at start-up.
-    pub config: Arc<Config>,
+    pub settings: Arc<Settings>,
     /// Built assets held in memory.
     pub assets: Arc<Assets>,
     /// Where Hint calls go (for display; the Hint client holds the credentials).
@@ -73,6 +73,6 @@ pub struct Shared {
     /// Who may frame the embedded settings surface: a CSP `frame-ancestors` source (Hint's app
     /// origin, or `'none'`).
     pub frame_ancestors: Arc<str>,
-    /// Outgoing email (queued in the database, sent by `mail::run`).
-    pub mail: Arc<super::mail::Mailer>,
+    /// Outgoing email (queued in the database, sent by `mail::worker`).
+    pub mail: Arc<super::smtp::Mailer>,
 }

@@ -4,7 +4,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
 
-use super::config::LogFormat;
+use crate::settings::LogFormat;
 
 /// Installs the global log subscriber. `RUST_LOG` picks what is shown (default: `info`).
 /// Calling it twice (as tests do) keeps the first subscriber.

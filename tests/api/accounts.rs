@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use practice_connect::domain::admin::StaffRole;
+use practice_connect::domain::staff::StaffRole;
 use serde_json::{json, Value};
 
 use crate::helpers::{unique_name, TestApp, TestDb, PASSWORD, RIVERBEND, SANDBOX_PARTNER_KEY};
@@ -272,13 +272,13 @@ async fn a_mail_server_that_is_down_then_up_delivers_the_message_exactly_once(db
     let mail = MailCatcher::start_on(port).await;
     app.state
         .clock
-        .advance(practice_connect::server::mail::FIRST_RETRY_SECONDS + 1);
+        .advance(practice_connect::server::mail::worker::FIRST_RETRY_SECONDS + 1);
     app.state.mail.wake();
     mail.wait_for(&email, 1).await;
     // More wake-ups and a second worker pass find nothing left to send.
     for _ in 0..3 {
         app.state.mail.wake();
-        practice_connect::server::mail::send_due(&app.state)
+        practice_connect::server::mail::worker::send_due(&app.state)
             .await
             .unwrap();
     }
@@ -519,7 +519,7 @@ async fn a_new_password_and_a_new_email_from_the_account_page(db: TestDb) {
 
 async fn an_invited_staff_member_chooses_a_password_then_sets_up_an_authenticator(db: TestDb) {
     use practice_connect::domain::account::{Email, PersonName};
-    use practice_connect::server::auth::staff_links::{self, StaffLink};
+    use practice_connect::server::staff::links::{self, StaffLink};
     use practice_connect::server::mail::Outbox;
 
     let (app, mail) = app_with_mail(db).await;

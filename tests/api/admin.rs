@@ -2,7 +2,7 @@
 //! sandbox, including Hint failing during an action.
 
 use practice_connect::domain::account::Email;
-use practice_connect::domain::admin::StaffRole;
+use practice_connect::domain::staff::StaffRole;
 use serde_json::{json, Value};
 use sqlx::Row;
 

@@ -223,7 +223,7 @@ async fn concurrent_wrong_passwords_reach_the_hash_at_most_the_free_attempts(app
         "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'login' AND outcome = 'denied' AND detail IS NULL",
     )
     .await;
-    let free = practice_connect::server::auth::throttle::FREE_PER_ACCOUNT;
+    let free = practice_connect::server::throttle::FREE_PER_ACCOUNT;
     assert!(
         checked <= free + 1,
         "{checked} of 50 reached the password check"

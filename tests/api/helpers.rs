@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use clap::Parser;
-use practice_connect::server::config::Cli;
+use practice_connect::settings::Cli;
 use practice_connect::server::db::Db;
 use practice_connect::server::Application;
 use tokio::sync::oneshot;
@@ -125,9 +125,9 @@ impl TestApp {
         let cli = Cli::try_parse_from(args).expect("test arguments parse");
         // Logs are shown (and kept by scripts/test.sh for the secrets scan) when TEST_LOG is set.
         if std::env::var_os("TEST_LOG").is_some() {
-            practice_connect::server::telemetry::init(cli.config.log_format);
+            practice_connect::server::telemetry::init(cli.settings.log_format);
         }
-        let app = Application::build(cli.config).await.expect("app starts");
+        let app = Application::build(cli.settings).await.expect("app starts");
         let address = format!("http://{}", app.local_addr().expect("bound"));
         let metrics = app
             .metrics_addr()
@@ -529,7 +529,7 @@ fn secret_of(enrolment: &serde_json::Value) -> Vec<u8> {
 
 impl TestApp {
     /// Adds a staff member of `role` (password `PASSWORD`) and returns their email.
-    pub async fn add_staff(&self, role: practice_connect::domain::admin::StaffRole) -> String {
+    pub async fn add_staff(&self, role: practice_connect::domain::staff::StaffRole) -> String {
         use practice_connect::domain::account::{Email, NewPassword, PersonName};
 
         let email = format!("{}@partner.example", unique_name("staff"));
@@ -550,7 +550,7 @@ impl TestApp {
     /// the way (as the enrolment page asks at a first login).
     pub async fn log_in_staff(
         &self,
-        role: practice_connect::domain::admin::StaffRole,
+        role: practice_connect::domain::staff::StaffRole,
     ) -> StaffLogin {
         let email = self.add_staff(role).await;
         self.first_staff_login(&email).await

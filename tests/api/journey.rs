@@ -429,7 +429,7 @@ async fn another_providers_session_cannot_take_over_a_claimed_connection() {
 async fn repeated_wrong_passwords_are_slowed_down_and_the_wait_is_said() {
     let app = TestApp::spawn(TestDb::Sqlite).await;
     let email = app.sign_up().await;
-    for _ in 0..practice_connect::server::auth::throttle::FREE_PER_ACCOUNT {
+    for _ in 0..practice_connect::server::throttle::FREE_PER_ACCOUNT {
         let wrong = app
             .call(
                 "log_in",

@@ -3,7 +3,7 @@
 //! indexes (SQLite's FTS5 tables, PostgreSQL's `pg_trgm` GIN indexes) instead of reading every
 //! row. Plans, not timings: the planner's choice is what a test can hold still.
 
-use practice_connect::domain::admin::ListQuery;
+use practice_connect::domain::dashboard::ListQuery;
 use practice_connect::server::admin::queries::{count_sql, page_sql};
 use practice_connect::server::db::Backend;
 use sqlx::Row;

@@ -3,7 +3,7 @@
 //! Time is moved with the app's test clock, never waited for.
 
 use practice_connect::domain::account::Email;
-use practice_connect::domain::admin::StaffRole;
+use practice_connect::domain::staff::StaffRole;
 use serde_json::{json, Value};
 
 use crate::helpers::{totp_code, TestApp, TestDb, PASSWORD, RIVERBEND};

@@ -59,12 +59,19 @@ pub fn SignUpForm(action: ServerAction<SignUp>) -> impl IntoView {
 pub fn LogInForm(action: ServerAction<LogIn>) -> impl IntoView {
     refresh_identity_after(action);
     let pending = action.pending();
+    // Right after "Create account" the address carries the email they typed: it is filled in
+    // and the password, the one thing left to type, has the focus.
+    let typed_email = leptos_router::hooks::use_query_map()
+        .read_untracked()
+        .get("email")
+        .unwrap_or_default();
+    let password_next = !typed_email.is_empty();
     view! {
         <ActionForm action attr:class="form" attr:aria-label="Log in">
             <label for="login-email">"Email"</label>
-            <input id="login-email" name="email" type="email" autocomplete="username" required />
+            <input id="login-email" name="email" type="email" autocomplete="username" required value=typed_email />
             <label for="login-password">"Password"</label>
-            <input id="login-password" name="password" type="password" autocomplete="current-password" required />
+            <input id="login-password" name="password" type="password" autocomplete="current-password" required autofocus=password_next />
             <ActionError action />
             <button type="submit" disabled=move || pending.get()>
                 {move || if pending.get() { "Logging in…" } else { "Log in" }}

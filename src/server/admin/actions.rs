@@ -2,7 +2,7 @@
 //! `StaffAction`, each audited) and the manual connect of Hint's manual flow. The role needed is
 //! checked by the caller (`api::admin`) before anything here runs.
 
-use crate::domain::admin::{StaffAction, StaffMember};
+use crate::domain::staff::{StaffAction, StaffMember};
 use crate::domain::audit::{ActorKind, AuditAction, Outcome};
 use crate::domain::connection::{AuthCode, ConnectionStatus};
 use crate::domain::AppError;
@@ -216,7 +216,7 @@ pub async fn manual_connect(
         state,
         &id,
         ExchangeActor::Staff(staff.id.clone()),
-        state.config.activate_on_exchange,
+        state.settings.connect.activate_on_exchange,
         ip,
     )
     .await?;

@@ -1,14 +1,11 @@
 //! The dashboard's queries: the list (search, filter, sort, pages), the CSV export's rows, the
 //! summary, and one connection's detail with its timeline. Read only.
 
-use crate::domain::admin::{
-    ConnectionDetail, ConnectionPage, ConnectionRowView, ListQuery, Summary, TimelineEntry,
-    MAX_OFFSET, PAGE_SIZE,
-};
+use crate::domain::dashboard::{ConnectionDetail, ConnectionPage, ConnectionRowView, ListQuery, Summary, TimelineEntry, MAX_OFFSET, PAGE_SIZE};
 use crate::domain::audit::{ActorKind, AuditAction, Outcome};
 use crate::domain::connection::{ConnectProblem, ConnectionStatus};
 use crate::domain::AppError;
-use crate::server::db::{now, Backend};
+use crate::server::db::Backend;
 use crate::server::state::AppState;
 
 const LIST_COLUMNS: &str =
@@ -232,7 +229,7 @@ pub async fn export(
 /// Counts by status, connections per day for 30 days, failed exchanges in 24 hours.
 pub async fn summary(state: &AppState) -> Result<Summary, AppError> {
     let pool = state.db.pool();
-    let today = now().div_euclid(86_400) * 86_400;
+    let today = state.clock.now().div_euclid(86_400) * 86_400;
     let since = today - 29 * 86_400;
     // The counts come from the tallies the database keeps with every change (migration
     // `connection_tallies`): a few hundred small rows, however many connections there are.
@@ -250,7 +247,7 @@ pub async fn summary(state: &AppState) -> Result<Summary, AppError> {
             "SELECT COUNT(*) AS n FROM audit_log WHERE action = $1 AND at >= $2"
         )
         .bind(AuditAction::ExchangeFailed.as_str())
-        .bind(now() - 86_400)
+        .bind(state.clock.now() - 86_400)
         .fetch_one(pool),
     )?;
     let mut by_status: Vec<(ConnectionStatus, i64)> =
@@ -346,6 +343,6 @@ pub async fn detail(state: &AppState, id: &str) -> Result<ConnectionDetail, AppE
         updated_at: row.updated_at,
         timeline,
         revealed_key: None,
-        now: now(),
+        now: state.clock.now(),
     })
 }

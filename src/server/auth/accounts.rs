@@ -3,7 +3,7 @@
 //! see and end their sessions. Every change is audited, and every link goes by email.
 
 use super::session_store::{self, session_key};
-use super::throttle::{self, LoginKeys};
+use crate::server::throttle::{self, LoginKeys};
 use super::Browser;
 use crate::domain::account::{AccountSession, CurrentUser, Email, NewPassword, PersonName};
 use crate::domain::audit::{ActorKind, AuditAction, Outcome};
@@ -72,7 +72,7 @@ pub async fn sign_up(
                 &link(state, "/login", None),
                 &link(state, "/forgot-password", None),
             );
-            mail::send(state, &owner.email, notice).await?;
+            mail::queue(state, &owner.email, notice).await?;
             audit_provider(
                 state,
                 None,
@@ -121,7 +121,7 @@ async fn one_time_link(
 
 /// Emails `user` a link that proves their address (the older links stop working).
 pub async fn send_verification(state: &AppState, user: &CurrentUser) -> Result<(), AppError> {
-    let hours = state.config.verify_link_hours;
+    let hours = state.settings.mail.verify_link_hours;
     let lifetime = hours as i64 * 3600;
     let url = one_time_link(
         state,
@@ -133,7 +133,7 @@ pub async fn send_verification(state: &AppState, user: &CurrentUser) -> Result<(
     )
     .await?;
     let email = templates::verify_email(&user.name, &url, hours);
-    mail::send(state, &user.email, email).await
+    mail::queue(state, &user.email, email).await
 }
 
 /// Uses a verification link: `Ok(true)` if the account's email is now verified.
@@ -197,7 +197,7 @@ pub async fn forgot_password(
         .await;
         return Ok(());
     };
-    let minutes = state.config.reset_link_minutes;
+    let minutes = state.settings.mail.reset_link_minutes;
     let lifetime = minutes as i64 * 60;
     let url = one_time_link(
         state,
@@ -209,7 +209,7 @@ pub async fn forgot_password(
     )
     .await?;
     let message = templates::password_reset(&user.name, &url, minutes);
-    mail::send(state, &user.email, message).await?;
+    mail::queue(state, &user.email, message).await?;
     audit_provider(
         state,
         Some(user.id.as_str()),
@@ -277,7 +277,7 @@ pub async fn reset_password(
     if let Some(user) = account::find(&state.db, &used.owner_id).await? {
         let notice =
             templates::password_changed(&user.name, &link(state, "/forgot-password", None));
-        mail::send(state, &user.email, notice).await?;
+        mail::queue(state, &user.email, notice).await?;
     }
     Ok(())
 }
@@ -328,7 +328,7 @@ pub async fn change_password(
     )
     .await;
     let notice = templates::password_changed(&user.name, &link(state, "/forgot-password", None));
-    mail::send(state, &user.email, notice).await
+    mail::queue(state, &user.email, notice).await
 }
 
 /// Starts a change of email: the new address gets a link, and the old one stays until it is
@@ -346,7 +346,7 @@ pub async fn request_email_change(
         return Err(AppError::invalid("That is already your email."));
     }
     if account::by_email(&state.db, new_email).await?.is_none() {
-        let hours = state.config.verify_link_hours;
+        let hours = state.settings.mail.verify_link_hours;
         let lifetime = hours as i64 * 3600;
         let to = new_email.as_str();
         let url = one_time_link(
@@ -359,7 +359,7 @@ pub async fn request_email_change(
         )
         .await?;
         let message = templates::change_email(&user.name, &url, hours);
-        mail::send(state, new_email.as_str(), message).await?;
+        mail::queue(state, new_email.as_str(), message).await?;
     }
     audit_provider(
         state,
@@ -421,7 +421,7 @@ pub async fn confirm_email_change(
         &used.email,
         &link(state, "/forgot-password", None),
     );
-    mail::send(state, &before.email, notice).await?;
+    mail::queue(state, &before.email, notice).await?;
     Ok(true)
 }
 

@@ -3,11 +3,11 @@
 //! the throttled ones), and a success starts a session under a new id. A staff login then waits
 //! for its second factor (`staff_login`).
 
-use super::second_factor;
-use super::throttle::{self, LoginKeys};
+use crate::server::staff::second_factor;
+use crate::server::throttle::{self, LoginKeys};
 use super::{start_login, start_staff_login, Browser};
 use crate::domain::account::{CurrentUser, Email};
-use crate::domain::admin::{StaffMember, StaffStage};
+use crate::domain::staff::{StaffMember, StaffStage};
 use crate::domain::audit::{ActorKind, AuditAction, Outcome};
 use crate::domain::AppError;
 use crate::server::audit::{self, Entry};
@@ -107,7 +107,7 @@ pub async fn log_in(
         LoggedIn::Staff(member, stage) => {
             *stage = if second_factor::is_enrolled(&state.db, &member.id).await? {
                 StaffStage::SecondFactor
-            } else if state.config.second_factor_required(member.role) {
+            } else if state.settings.security.second_factor_required(member.role) {
                 StaffStage::Enrol
             } else {
                 StaffStage::SignedIn

@@ -1,22 +1,19 @@
 //! Who is calling: a provider's session (tower-sessions, cookie `pc_session`) and a staff
-//! session (its own cookie and table, `staff_session`), never the two in one; what a provider
+//! session (its own cookie and table, `staff::session`), never the two in one; what a provider
 //! session carries (typed keys, in one place); and the checks every server function starts from
 //! (`require_user`, `require_staff`, `require_step_up`: where staff roles and the second factor
 //! are enforced).
 //!
-//! `login` is the one login flow for providers and staff; `second_factor` is the staff
-//! authenticator; `throttle` slows password and code guessing; `session_store` keeps provider
-//! sessions in the database. Hashing is `server::passwords`, shared with the account tables'
+//! `login` is the one login flow for providers and staff (`staff_login`: its staff-only steps);
+//! `session_store` keeps provider sessions in the database. Staff accounts, their sessions,
+//! authenticators and links live in `server::staff`; `server::throttle` slows password and
+//! code guessing. Hashing is `server::passwords`, shared with the account tables'
 //! modules. Every timeout reads the app's `Clock`, so tests can move time on.
 
 pub mod accounts;
 pub mod login;
-pub mod second_factor;
 pub mod session_store;
-pub mod staff_links;
 pub mod staff_login;
-pub mod staff_session;
-pub mod throttle;
 
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
@@ -24,10 +21,11 @@ use tower_sessions::{Expiry, Session, SessionManagerLayer};
 use super::db::Db;
 use super::state::AppState;
 use crate::domain::account::CurrentUser;
-use crate::domain::admin::{StaffMember, StaffRole, StaffStage};
+use crate::domain::staff::{StaffMember, StaffRole, StaffStage};
 use crate::domain::AppError;
 use session_store::DbSessionStore;
-pub use staff_session::StaffCookie;
+use crate::server::staff::session as staff_session;
+pub use crate::server::staff::session::StaffCookie;
 
 /// The provider session cookie's name: with the `__Host-` prefix whenever cookies are `Secure`.
 pub fn cookie_name(secure: bool) -> &'static str {
@@ -271,7 +269,7 @@ pub async fn staff_of(
     let Some(session) = staff_session::current(state, cookie).await? else {
         return Ok(None);
     };
-    match super::staff::find_enabled(&state.db, &session.staff_id).await? {
+    match crate::server::staff::find_enabled(&state.db, &session.staff_id).await? {
         Some(member) => Ok(Some((member, session))),
         None => {
             staff_session::end(&state.db, cookie).await?;
@@ -326,7 +324,7 @@ pub async fn require_step_up(
     browser: Browser<'_>,
 ) -> Result<StaffMember, AppError> {
     let (member, session) = staff_with_session(state, browser, StaffRole::Admin).await?;
-    let window = state.config.step_up_minutes as i64 * 60;
+    let window = state.settings.security.step_up_minutes as i64 * 60;
     match session.stepped_up_at {
         Some(at) if state.clock.now() - at <= window => Ok(member),
         _ => Err(AppError::StepUpNeeded),

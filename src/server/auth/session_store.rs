@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{Error, Result, SessionStore};
 
-use crate::server::db::{now, Db};
+use crate::server::db::Db;
 
 /// Sessions in the `sessions` table.
 #[derive(Debug, Clone)]
@@ -25,7 +25,7 @@ impl DbSessionStore {
     /// Deletes expired sessions; returns how many went.
     pub async fn delete_expired(&self) -> std::result::Result<u64, sqlx::Error> {
         let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-            .bind(now())
+            .bind(self.db.now())
             .execute(self.db.pool())
             .await?;
         Ok(done.rows_affected())
@@ -181,7 +181,7 @@ impl SessionStore for DbSessionStore {
             "SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2",
         )
         .bind(session_key(id))
-        .bind(now())
+        .bind(self.db.now())
         .fetch_optional(self.db.pool())
         .await
         .map_err(backend)?;

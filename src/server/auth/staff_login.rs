@@ -4,10 +4,11 @@
 //! password (six digits would otherwise fall to a quick guesser) and audited.
 
 use super::login::{check_password, LoggedIn, Principal};
-use super::second_factor::{self, Proof};
-use super::throttle::{self, LoginKeys};
-use super::{pending_staff, staff_session, Browser, StaffCookie};
-use crate::domain::admin::{Enrolment, StaffMember, StaffStage};
+use crate::server::staff::second_factor::{self, Proof};
+use crate::server::throttle::{self, LoginKeys};
+use super::{pending_staff, Browser, StaffCookie};
+use crate::server::staff::session as staff_session;
+use crate::domain::staff::{Enrolment, StaffMember, StaffStage};
 use crate::domain::audit::{ActorKind, AuditAction, Outcome};
 use crate::domain::AppError;
 use crate::server::audit::{self, Entry};
@@ -128,7 +129,7 @@ pub async fn step_up(
     ip: Option<&str>,
 ) -> Result<(), AppError> {
     let member =
-        super::require_staff(state, browser, crate::domain::admin::StaffRole::Support).await?;
+        super::require_staff(state, browser, crate::domain::staff::StaffRole::Support).await?;
     let action = AuditAction::StaffSteppedUp;
     let keys = LoginKeys::new(Principal::Staff.throttle_name(), &member.email, ip);
     throttle::reserve_attempt(&state.db, &keys).await?;

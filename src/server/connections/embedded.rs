@@ -8,7 +8,6 @@ use crate::domain::embedded::{EmbeddedView, PracticeSettings};
 use crate::domain::onboarding::WizardAnswers;
 use crate::domain::AppError;
 use crate::server::audit::{self, Entry};
-use crate::server::db::now;
 use crate::server::hint_sessions::HintSession;
 use crate::server::state::AppState;
 
@@ -89,7 +88,7 @@ pub async fn save_preferences(
         "UPDATE connections SET wizard_data = $1, updated_at = $2 WHERE id = $3 AND practice_id = $4",
     )
     .bind(data)
-    .bind(now())
+    .bind(state.clock.now())
     .bind(&row.id)
     .bind(&session.practice_id)
     .execute(state.db.pool())

@@ -17,7 +17,6 @@ use crate::domain::connection::{ConnectProblem, ConnectionStatus, ConnectionSumm
 use crate::domain::AppError;
 use crate::server::audit::{self, Entry};
 use crate::server::crypto::Purpose;
-use crate::server::db::now;
 use crate::server::hint::{HintError, TokenResponse};
 use crate::server::state::AppState;
 
@@ -67,7 +66,7 @@ pub async fn exchange(
          WHERE id = $2 AND status = 'pending' AND code_ciphertext IS NOT NULL \
          RETURNING code_ciphertext, code_key_id",
     )
-    .bind(now())
+    .bind(state.clock.now())
     .bind(&id)
     .fetch_optional(&mut *tx)
     .await?;
@@ -217,7 +216,7 @@ async fn release(
     )
     .bind(status.as_str())
     .bind(problem.as_str())
-    .bind(now())
+    .bind(state.clock.now())
     .bind(i64::from(wipe_code))
     .bind(id)
     .execute(state.db.pool())
@@ -254,7 +253,7 @@ async fn store_success(
         .rev()
         .collect();
     let status = ConnectionStatus::from_hint(token.status.as_deref());
-    let at = now();
+    let at = state.clock.now();
     if existing.is_some() {
         // This row gives up its code; the practice's row takes the new key.
         sqlx::query(
@@ -300,7 +299,7 @@ async fn store_success(
 
 /// Waits while another request holds the claim, then reports how it ended.
 async fn wait_for_outcome(state: &AppState, id: &str) -> Result<ConnectionSummary, AppError> {
-    let started = std::time::Instant::now();
+    let started = std::time::Instant::state.clock.now();
     loop {
         let row = load(state, id).await?.ok_or(AppError::NotFound)?;
         if row.summary.status != ConnectionStatus::Exchanging || started.elapsed() > WAIT_FOR_WINNER
@@ -320,8 +319,8 @@ pub async fn release_stranded(state: &AppState, deadline_seconds: u64) -> Result
          WHERE status = 'exchanging' AND updated_at < $3 RETURNING id",
     )
     .bind(ConnectProblem::NoAnswer.as_str())
-    .bind(now())
-    .bind(now() - deadline_seconds as i64)
+    .bind(state.clock.now())
+    .bind(state.clock.now() - deadline_seconds as i64)
     .fetch_all(state.db.pool())
     .await?;
     for id in &ids {

@@ -11,7 +11,6 @@ use tokio::sync::Semaphore;
 use super::keys::{verify_key, Verdict};
 use crate::domain::audit::{ActorKind, AuditAction, Outcome};
 use crate::server::audit::{self, Entry};
-use crate::server::db::now;
 use crate::server::state::AppState;
 
 /// Calls to Hint in flight at once.
@@ -42,7 +41,7 @@ pub struct Report {
 /// Checks the connected keys not checked within `every`, the longest-waiting first, up to a
 /// round's share (`round_size`). Records the stalest key's wait as the lag metric.
 pub async fn check_due_keys(state: &AppState, every: Duration) -> Result<Report, sqlx::Error> {
-    let cutoff = now() - every.as_secs() as i64;
+    let cutoff = state.clock.now() - every.as_secs() as i64;
     let connected: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM connections WHERE status = 'connected' AND merged_into IS NULL",
     )
@@ -63,7 +62,7 @@ pub async fn check_due_keys(state: &AppState, every: Duration) -> Result<Report,
         let claimed = sqlx::query(
             "UPDATE connections SET key_checked_at = $1 WHERE id = $2 AND (key_checked_at IS NULL OR key_checked_at <= $3)",
         )
-        .bind(now())
+        .bind(state.clock.now())
         .bind(&id)
         .bind(cutoff)
         .execute(state.db.pool())
@@ -98,7 +97,7 @@ async fn record_lag(state: &AppState) -> Result<(), sqlx::Error> {
     )
     .fetch_one(state.db.pool())
     .await?;
-    crate::server::metrics::key_check_lag(oldest.map_or(0, |at| now() - at));
+    crate::server::metrics::key_check_lag(oldest.map_or(0, |at| state.clock.now() - at));
     Ok(())
 }
 

@@ -10,7 +10,6 @@ use super::{set_status, StatusChange, Target};
 use crate::domain::audit::{ActorKind, AuditAction, Outcome};
 use crate::domain::connection::ConnectionStatus;
 use crate::server::audit::{self, Entry};
-use crate::server::db::now;
 use crate::server::state::AppState;
 
 /// A webhook's envelope.
@@ -103,7 +102,7 @@ pub async fn apply(state: &AppState, event: &HintEvent) -> Result<Applied, sqlx:
     )
     .bind(&event.id)
     .bind(&event.kind)
-    .bind(now())
+    .bind(state.clock.now())
     .execute(&mut *tx)
     .await?;
     if fresh.rows_affected() == 0 {
@@ -155,7 +154,7 @@ pub async fn apply(state: &AppState, event: &HintEvent) -> Result<Applied, sqlx:
                  WHERE practice_id = $3 AND merged_into IS NULL RETURNING id",
             )
             .bind(event.object.get("name").and_then(Value::as_str))
-            .bind(now())
+            .bind(state.clock.now())
             .bind(practice_id)
             .fetch_all(&mut *tx)
             .await?;

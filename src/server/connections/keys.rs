@@ -9,7 +9,7 @@ use super::{set_status, StatusChange, Target};
 use crate::domain::connection::ConnectionStatus;
 use crate::domain::AppError;
 use crate::server::crypto::{CryptoError, Keyring, Purpose};
-use crate::server::db::{now, Db};
+use crate::server::db::Db;
 use crate::server::hint::HintError;
 use crate::server::state::AppState;
 
@@ -57,7 +57,7 @@ pub async fn verify_key(state: &AppState, id: &str) -> Result<Verdict, AppError>
             sqlx::query(
                 "UPDATE connections SET last_verified_at = $1, practice_name = $2 WHERE id = $3",
             )
-            .bind(now())
+            .bind(state.clock.now())
             .bind(&profile.name)
             .bind(id)
             .execute(state.db.pool())

@@ -18,7 +18,7 @@ pub mod hint_events;
 pub mod keys;
 pub mod onboarding;
 
-use super::db::now;
+use crate::server::clock::system_now;
 use super::state::AppState;
 use crate::domain::connection::{ConnectProblem, ConnectionStatus, ConnectionSummary};
 use crate::domain::onboarding::{WizardAnswers, WizardStep};
@@ -183,7 +183,7 @@ where
     ))
     .bind(change.to.as_str())
     .bind(change.hint_status)
-    .bind(now())
+    .bind(system_now())
     .bind(value)
     .bind(change.only_from.map_or("", ConnectionStatus::as_str))
     .fetch_all(executor)

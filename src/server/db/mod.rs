@@ -14,6 +14,8 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 
+use super::clock::Clock;
+
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -70,6 +72,8 @@ pub struct Db {
     pool: AnyPool,
     backend: Backend,
     last_ping: Arc<LastPing>,
+    /// The app's clock, so every query that stamps or compares a time reads the one clock.
+    clock: Clock,
 }
 
 /// The outcome of the latest ping, for callers content with an answer up to a second old.
@@ -128,6 +132,7 @@ impl Db {
             pool,
             backend,
             last_ping: Arc::default(),
+            clock: Clock::default(),
         })
     }
 
@@ -139,6 +144,16 @@ impl Db {
         };
         migrator.run(&self.pool).await?;
         Ok(())
+    }
+
+    /// Now, in unix seconds, on the app's clock: the one timestamp format in the schema.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// The clock this handle reads (the app's state shares it).
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// The pool, for queries.
@@ -204,14 +219,6 @@ fn prepare_sqlite_url(url: &str) -> Result<String, DbError> {
     } else {
         format!("{url}?mode=rwc")
     })
-}
-
-/// Seconds since the Unix epoch: the one timestamp format in the schema.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_secs() as i64)
-        .unwrap_or_default()
 }
 
 /// A new random id with a readable prefix, e.g. `con_5f1c…` (128 random bits).

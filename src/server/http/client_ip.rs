@@ -50,7 +50,7 @@ pub async fn client_ip(
         .iter()
         .filter_map(|value| value.to_str().ok())
         .collect();
-    let ip = resolve(peer, &forwarded, &state.config.trusted_proxies);
+    let ip = resolve(peer, &forwarded, &state.settings.http.trusted_proxies);
     request.extensions_mut().insert(ClientIp(ip));
     next.run(request).await
 }

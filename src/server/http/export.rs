@@ -5,7 +5,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
-use crate::domain::admin::{ListQuery, StaffRole};
+use crate::domain::dashboard::ListQuery;
+use crate::domain::staff::StaffRole;
 use crate::domain::audit::{ActorKind, AuditAction, Outcome};
 use crate::domain::dates::iso_date;
 use crate::domain::AppError;

@@ -22,7 +22,6 @@ use crate::server::audit::{self, Entry};
 use crate::server::connections::exchange::{self, ExchangeActor};
 use crate::server::connections::hint_events::{self, HintEvent};
 use crate::server::connections::onboarding::landing;
-use crate::server::db::now;
 use crate::server::hint_sessions::{self, Handshake, Refused};
 use crate::server::state::AppState;
 
@@ -146,7 +145,7 @@ async fn receive_webhook(
             answer(StatusCode::BAD_REQUEST, "not a webhook envelope"),
         );
     };
-    if !event.is_fresh(now(), state.config.webhook_max_age_seconds) {
+    if !event.is_fresh(state.clock.now(), state.settings.hint.webhook_max_age_seconds) {
         tracing::warn!(event_id = %event.id, "refused a webhook outside the freshness window");
         return (
             "stale",
@@ -172,7 +171,7 @@ async fn receive_webhook(
 /// `POST /hint/connect/{code}`: Hint's headless install, server to server. The code is
 /// exchanged with the same exactly-once machinery; the connection waits for a provider to claim it.
 pub async fn headless_connect(State(state): State<AppState>, Path(raw): Path<String>) -> Response {
-    if !state.config.headless_connect {
+    if !state.settings.connect.headless_connect {
         return (
             StatusCode::NOT_FOUND,
             Json(json!({ "status": 404, "message": "headless connect is off" })),
@@ -192,7 +191,7 @@ pub async fn headless_connect(State(state): State<AppState>, Path(raw): Path<Str
             &state,
             &id,
             ExchangeActor::Hint,
-            state.config.activate_on_exchange,
+            state.settings.connect.activate_on_exchange,
             None,
         )
         .await

@@ -59,7 +59,7 @@ pub async fn landing(
     // Only a top-level GET lands: a landing stores a code for this browser and nothing more.
     let is_get = matches!(*request.method(), Method::GET | Method::HEAD);
     let code = is_get
-        .then(|| landing_code(&state.config.redirect_path, request.uri()))
+        .then(|| landing_code(&state.settings.connect.redirect_path, request.uri()))
         .flatten();
     let Some(raw) = code else {
         return next.run(request).await;

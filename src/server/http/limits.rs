@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::client_ip::ClientIp;
 use super::landing::landing_code;
-use super::security::HEADLESS_PREFIX;
+use crate::domain::urls::HEADLESS_PREFIX;
 use crate::domain::AppError;
 use crate::server::rate_limits::Door;
 use crate::server::state::AppState;
@@ -35,7 +35,7 @@ fn door(state: &AppState, request: &Request) -> Option<Door> {
         Method::POST if path == "/api/log_in" || path == "/api/staff/log_in" => Some(Door::LogIn),
         Method::POST if path.starts_with(HEADLESS_PREFIX) => Some(Door::Headless),
         Method::GET | Method::HEAD
-            if landing_code(&state.config.redirect_path, request.uri()).is_some() =>
+            if landing_code(&state.settings.connect.redirect_path, request.uri()).is_some() =>
         {
             Some(Door::Landing)
         }

@@ -1,5 +1,5 @@
-//! The HTTP side, axum only: the router (Leptos pages and server functions, health probes,
-//! assets, middleware) and the handlers that are not server functions. No business rules here:
+//! The HTTP side, axum only: the router (health probes, Hint's inbound calls, middleware around
+//! the pages that `crate::startup` mounts) and the handlers that are not server functions. No business rules here:
 //! each handler calls a service.
 
 pub mod client_ip;
@@ -8,11 +8,11 @@ pub mod hint_inbound;
 pub mod landing;
 pub mod limits;
 pub mod listener;
+pub mod metrics;
 pub mod outbox;
 pub mod request_id;
 pub mod security;
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -21,36 +21,17 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::app::{shell, App};
 use crate::server::state::AppState;
 
-/// The app's routes, listed once per process. Listing them renders the app with every
-/// resource's loading suspended process-wide (a global flag in `leptos_server`), and a page
-/// whose resource first polled in that window on another thread waited forever: the tests,
-/// which build many apps in one process, saw pages end in the request timeout. Listed once,
-/// before the first router exists, no page can be rendering while it happens.
-fn routes() -> Vec<AxumRouteListing> {
-    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
-    ROUTES.get_or_init(|| generate_route_list(App)).clone()
-}
-
-/// Builds the whole router over `state`.
-pub fn router(state: AppState) -> Router {
-    let routes = routes();
-    let context = {
-        let state = state.clone();
-        move || provide_context(state.clone())
-    };
-    let app = {
-        let options = state.leptos_options.clone();
-        move || shell(options.clone())
-    };
-    let redirect_path = state.config.redirect_path.clone();
+/// Builds the whole router over `state`: our own routes and middleware around `pages`, the
+/// router that serves the Leptos app and its server functions (mounted by `crate::startup`,
+/// the one place where the server meets the pages), which also answers every path nobody else
+/// does.
+pub fn router(state: AppState, pages: Router<AppState>) -> Router {
+    let redirect_path = state.settings.connect.redirect_path.clone();
     let trace = TraceLayer::new_for_http()
         .make_span_with(move |request: &Request| {
             // The route's template where there is one, else a redacted path; never the query
@@ -76,7 +57,7 @@ pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .route("/admin/export.csv", get(export::connections_csv))
         .route(
-            security::WEBHOOKS_PATH,
+            crate::domain::urls::WEBHOOKS_PATH,
             axum::routing::post(hint_inbound::receive),
         )
         .route(
@@ -84,12 +65,11 @@ pub fn router(state: AppState) -> Router {
             axum::routing::post(hint_inbound::headless_connect),
         )
         .route(
-            security::HANDSHAKE_PATH,
+            crate::domain::urls::HANDSHAKE_PATH,
             axum::routing::post(hint_inbound::handshake),
         )
-        .leptos_routes_with_context(&state, routes, context, app)
-        .fallback(asset_or_not_found);
-    if state.config.is_development() {
+        .merge(pages);
+    if state.settings.is_development() {
         router = router.route("/dev/outbox", get(outbox::page));
     }
     router = router
@@ -107,11 +87,11 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(crate::server::auth::session_layer(
             state.db.clone(),
-            state.config.secure_cookies(),
+            state.settings.http.secure_cookies(),
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            crate::server::auth::staff_session::layer,
+            crate::server::staff::session::layer,
         ))
         // Limits run before a session is loaded, on the address `client_ip` resolved.
         .layer(axum::middleware::from_fn_with_state(
@@ -124,7 +104,7 @@ pub fn router(state: AppState) -> Router {
         ));
     router = router.layer(TimeoutLayer::with_status_code(
         StatusCode::REQUEST_TIMEOUT,
-        Duration::from_secs(state.config.request_timeout_seconds),
+        Duration::from_secs(state.settings.http.request_timeout_seconds),
     ));
     // The probes need no client address, limit, session or metrics: a load balancer polls them
     // often, so they skip the layers above and keep the ones below (request id, log line,
@@ -136,7 +116,7 @@ pub fn router(state: AppState) -> Router {
     // Outside the timeout, so its 408 carries the security headers too.
     router
         .layer(axum::middleware::from_fn_with_state(
-            state.config.secure_cookies(),
+            state.settings.http.secure_cookies(),
             security::headers,
         ))
         .layer(trace)
@@ -196,26 +176,4 @@ async fn readyz(State(state): State<AppState>) -> Response {
         tracing::warn!("readiness check failed: the database does not answer");
         (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
     }
-}
-
-/// A built asset when one exists at this path; otherwise the app's own "not found" page.
-async fn asset_or_not_found(State(state): State<AppState>, request: Request<Body>) -> Response {
-    if let Some(response) = state
-        .assets
-        .respond(request.uri().path(), request.headers())
-    {
-        return response;
-    }
-    let context = {
-        let state = state.clone();
-        move || provide_context(state.clone())
-    };
-    let options = state.leptos_options.clone();
-    // Rendered whole before answering, like the app's other pages (`SsrMode::Async`): the page
-    // waits for its data (who is signed in, the reference) instead of streaming around it.
-    let render =
-        leptos_axum::render_app_async_with_context(context, move || shell(options.clone()));
-    let mut response = render(request).await;
-    *response.status_mut() = StatusCode::NOT_FOUND;
-    response
 }

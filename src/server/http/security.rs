@@ -6,10 +6,11 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode}
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::domain::urls::{EMBEDDED_SETTINGS_PATH, HANDSHAKE_PATH, HEADLESS_PREFIX, WEBHOOKS_PATH};
 use crate::server::state::AppState;
 
 /// The Content-Security-Policy for everything that does not set its own (rendered pages set one
-/// with a per-response nonce; see `app::page_csp`).
+/// with a per-response nonce; see `app::shell::page_csp`).
 pub const DEFAULT_CSP: &str =
     "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
@@ -37,7 +38,7 @@ const ALWAYS: [(HeaderName, &str); 7] = [
 
 /// Middleware: sets the security headers in one pass over the answer (`https` adds HSTS). The
 /// embedded settings surface is framed by Hint's app, which its own `frame-ancestors` names (see
-/// `app::page_csp`), so the blanket `X-Frame-Options: DENY` is left off there.
+/// `app::shell::page_csp`), so the blanket `X-Frame-Options: DENY` is left off there.
 pub async fn headers(State(https): State<bool>, request: Request, next: Next) -> Response {
     let embedded = request.uri().path() == EMBEDDED_SETTINGS_PATH;
     let mut response = next.run(request).await;
@@ -58,15 +59,6 @@ pub async fn headers(State(https): State<bool>, request: Request, next: Next) ->
     }
     response
 }
-
-/// Where Hint's headless installs arrive, with the code as the last segment.
-pub const HEADLESS_PREFIX: &str = "/hint/connect/";
-/// Where Hint's signed webhooks arrive.
-pub const WEBHOOKS_PATH: &str = "/hint/webhooks";
-/// Where Hint's signed handshake arrives.
-pub const HANDSHAKE_PATH: &str = "/hint/handshake";
-/// The embedded settings surface: the one page Hint may frame.
-pub const EMBEDDED_SETTINGS_PATH: &str = "/hint/settings";
 
 /// Whether a request may change state: reads always may; writes must come from a page of ours
 /// (`Sec-Fetch-Site: same-origin`, or, from a browser that does not send it, an `Origin` equal

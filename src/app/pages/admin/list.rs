@@ -13,9 +13,8 @@ use crate::api::admin::{
 };
 use crate::app::components::form_error::ActionError;
 use crate::app::components::status_badge::StatusBadge;
-use crate::domain::admin::{
-    ConnectionPage, ListQuery, StaffRole, Summary, MAX_OFFSET, SORT_COLUMNS,
-};
+use crate::domain::dashboard::{ConnectionPage, ListQuery, Summary, MAX_OFFSET, SORT_COLUMNS};
+use crate::domain::staff::StaffRole;
 use crate::domain::connection::ConnectionStatus;
 use crate::domain::dates::iso_date;
 

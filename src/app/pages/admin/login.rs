@@ -15,7 +15,7 @@ use crate::api::staff::{
 use crate::app::components::account_forms::NewPasswordField;
 use crate::app::components::form_error::ActionError;
 use crate::app::components::layout::refresh_identity_after;
-use crate::domain::admin::Enrolment;
+use crate::domain::staff::Enrolment;
 
 /// The staff login form.
 #[component]

@@ -15,7 +15,6 @@ use crate::domain::AppError;
 use crate::server::audit::{self, Entry};
 use crate::server::connections::exchange::{self, ExchangeActor};
 use crate::server::connections::{load, ConnectionRow};
-use crate::server::db::now;
 use crate::server::state::AppState;
 
 /// The row a code landed as, before following a merge: it carries the landing's binding.
@@ -105,7 +104,7 @@ pub async fn preview(
 }
 
 fn within_lifetime(state: &AppState, row: &ConnectionRow) -> bool {
-    row.created_at >= now() - state.config.code_lifetime_minutes as i64 * 60
+    row.created_at >= state.clock.now() - state.settings.connect.code_lifetime_minutes as i64 * 60
 }
 
 /// Binds the connection this session landed (`landed_id`, as the confirmation page showed it) to
@@ -141,16 +140,16 @@ pub async fn bind(
             "Hint has not told us which practice this is yet. Reload this page to try again.",
         ));
     }
-    let lifetime = state.config.code_lifetime_minutes as i64 * 60;
+    let lifetime = state.settings.connect.code_lifetime_minutes as i64 * 60;
     let mut tx = state.db.begin_write().await?;
     let bound = sqlx::query(
         "UPDATE connections SET user_id = $1, updated_at = $2 \
          WHERE id = $3 AND user_id IS NULL AND created_at >= $4",
     )
     .bind(&user.id)
-    .bind(now())
+    .bind(state.clock.now())
     .bind(landed_id)
-    .bind(now() - lifetime)
+    .bind(state.clock.now() - lifetime)
     .execute(&mut *tx)
     .await?;
     if bound.rows_affected() == 0 {
@@ -173,7 +172,7 @@ pub async fn bind(
     )
     .bind(&user.id)
     .bind(WizardStep::Practice.index())
-    .bind(now())
+    .bind(state.clock.now())
     .bind(i64::from(new_owner))
     .bind(&practice_row)
     .execute(&mut *tx)

@@ -8,7 +8,7 @@ use crate::domain::connection::AuthCode;
 use crate::domain::AppError;
 use crate::server::audit::{self, Entry};
 use crate::server::crypto::Purpose;
-use crate::server::db::{new_id, now};
+use crate::server::db::new_id;
 use crate::server::state::AppState;
 
 /// SHA-256, hex: how a code (or a session's landing key) is looked up without being stored.
@@ -47,7 +47,7 @@ async fn insert_pending(
     .bind(sealed)
     .bind(&key_id)
     .bind(landing_key_hash)
-    .bind(now())
+    .bind(state.clock.now())
     .execute(&mut *tx)
     .await?;
     if inserted.rows_affected() == 1 {
@@ -93,16 +93,16 @@ pub async fn land(
     if new {
         return Ok(Landing::Kept(id));
     }
-    let lifetime = state.config.code_lifetime_minutes as i64 * 60;
+    let lifetime = state.settings.connect.code_lifetime_minutes as i64 * 60;
     let taken = sqlx::query(
         "UPDATE connections SET landing_key_hash = $1, updated_at = $2 WHERE id = $3 \
          AND (landing_key_hash = $1 \
               OR (landing_key_hash IS NULL AND user_id IS NULL AND created_at >= $4))",
     )
     .bind(&key_hash)
-    .bind(now())
+    .bind(state.clock.now())
     .bind(&id)
-    .bind(now() - lifetime)
+    .bind(state.clock.now() - lifetime)
     .execute(state.db.pool())
     .await?;
     if taken.rows_affected() == 1 {
@@ -132,7 +132,7 @@ pub async fn forget_expired_codes(
         "DELETE FROM connections WHERE status = 'pending' AND user_id IS NULL \
          AND practice_id IS NULL AND created_at < $1",
     )
-    .bind(now() - lifetime_seconds as i64)
+    .bind(state.clock.now() - lifetime_seconds as i64)
     .execute(state.db.pool())
     .await?;
     Ok(done.rows_affected())

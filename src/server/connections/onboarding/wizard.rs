@@ -10,7 +10,6 @@ use crate::domain::onboarding::{PracticeAnswers, ProfileAnswers, WizardAnswers, 
 use crate::domain::AppError;
 use crate::server::audit::{self, Entry};
 use crate::server::connections::{load, set_status, ConnectionRow, StatusChange, Target};
-use crate::server::db::now;
 use crate::server::hint::HintError;
 use crate::server::state::AppState;
 
@@ -26,7 +25,7 @@ async fn save_wizard(
     )
     .bind(step.index())
     .bind(data)
-    .bind(now())
+    .bind(state.clock.now())
     .bind(&row.summary.id)
     .execute(state.db.pool())
     .await?;
@@ -103,12 +102,12 @@ pub async fn complete(
          WHERE id = $3 AND wizard_step < $1",
     )
     .bind(WizardStep::Done.index())
-    .bind(now())
+    .bind(state.clock.now())
     .bind(id)
     .execute(state.db.pool())
     .await?;
     if claimed.rows_affected() == 1 {
-        let activate = state.config.activate_on_exchange
+        let activate = state.settings.connect.activate_on_exchange
             && row.summary.status == ConnectionStatus::AwaitingActivation;
         let outcome = if activate {
             activate_at_hint(state, id).await
@@ -146,10 +145,10 @@ pub async fn complete(
 /// The connection's state once no other request is activating it (a second press of Connect
 /// waits for the first one's outcome, within reason).
 async fn wait_for_activation(state: &AppState, id: &str) -> Result<ConnectionSummary, AppError> {
-    let started = std::time::Instant::now();
+    let started = std::time::Instant::state.clock.now();
     loop {
         let row = load(state, id).await?.ok_or(AppError::NotFound)?;
-        let activating = state.config.activate_on_exchange
+        let activating = state.settings.connect.activate_on_exchange
             && row.step == WizardStep::Done
             && row.summary.status == ConnectionStatus::AwaitingActivation
             && row.summary.problem.is_none();

@@ -1,13 +1,18 @@
-//! Partner staff: the `staff` table and its only writer. Accounts are made from the command
+//! Partner staff, in one place: the `staff` table and its only writer (this file), their
+//! sessions (`session`), authenticators (`second_factor`) and emailed password links (`links`). Accounts are made from the command
 //! line (`staff add` with a password, or `staff invite`, which emails a one-time link to choose
 //! one); they log in at `/admin/login` through `auth::login`. Every change from the command line
 //! is audited.
 
-use super::db::{new_id, now, Db};
-use super::passwords::Hasher;
-use super::{audit, auth};
+pub mod links;
+pub mod second_factor;
+pub mod session;
+
+use crate::server::audit;
+use crate::server::db::{new_id, Db};
+use crate::server::passwords::Hasher;
 use crate::domain::account::{Email, NewPassword, PersonName};
-use crate::domain::admin::{StaffListing, StaffMember, StaffRole};
+use crate::domain::staff::{StaffListing, StaffMember, StaffRole};
 use crate::domain::audit::{ActorKind, AuditAction, Outcome};
 use crate::domain::AppError;
 
@@ -90,7 +95,7 @@ async fn insert(
     .bind(name.as_str())
     .bind(role.as_str())
     .bind(password_hash)
-    .bind(now())
+    .bind(db.now())
     .execute(db.pool())
     .await?;
     if inserted.rows_affected() == 0 {
@@ -110,12 +115,12 @@ async fn insert(
 pub async fn disable(db: &Db, email: &Email) -> Result<bool, AppError> {
     let done =
         sqlx::query("UPDATE staff SET disabled_at = $1 WHERE email = $2 AND disabled_at IS NULL")
-            .bind(now())
+            .bind(db.now())
             .bind(email.as_str())
             .execute(db.pool())
             .await?;
     if let Some(id) = id_of(db, email).await? {
-        auth::staff_session::end_all(db, &id).await?;
+        session::end_all(db, &id).await?;
         if done.rows_affected() == 1 {
             audit_cli(
                 db,
@@ -142,8 +147,8 @@ pub async fn reset_second_factor(db: &Db, email: &Email) -> Result<(), AppError>
     let id = id_of(db, email)
         .await?
         .ok_or_else(|| AppError::invalid(format!("no staff member {}", email.as_str())))?;
-    auth::second_factor::reset(db, &id).await?;
-    auth::staff_session::end_all(db, &id).await?;
+    second_factor::reset(db, &id).await?;
+    session::end_all(db, &id).await?;
     let entry = audit::Entry {
         actor_id: Some(&id),
         detail: Some("reset from the command line"),
@@ -265,7 +270,7 @@ pub async fn clear_password(db: &Db, email: &Email) -> Result<StaffMember, AppEr
         .bind(&member.id)
         .execute(db.pool())
         .await?;
-    auth::staff_session::end_all(db, &member.id).await?;
+    session::end_all(db, &member.id).await?;
     audit_cli(
         db,
         &member.id,

@@ -11,7 +11,7 @@
 //! nothing else.
 
 use crate::domain::AppError;
-use crate::server::db::{now, Db};
+use crate::server::db::Db;
 
 /// How far back attempts count.
 pub const WINDOW_SECONDS: i64 = 15 * 60;
@@ -48,7 +48,7 @@ fn delay(over: i64) -> i64 {
 
 /// Counts one attempt on `key`; `Ok(())` if it may go ahead, else the seconds to wait.
 async fn reserve(db: &Db, key: &str, free: i64) -> Result<Result<(), u64>, sqlx::Error> {
-    let at = now();
+    let at = db.now();
     let (failures, locked_until): (i64, i64) = sqlx::query_as(
         "INSERT INTO login_attempts (key, failures, window_start, locked_until) VALUES ($1, 1, $2, 0) \
          ON CONFLICT (key) DO UPDATE SET \
@@ -120,7 +120,7 @@ pub async fn succeeded(db: &Db, keys: &LoginKeys) -> Result<(), AppError> {
 
 /// Forgets keys whose window and delay are both over (housekeeping).
 pub async fn forget_stale(db: &Db) -> Result<u64, sqlx::Error> {
-    let at = now();
+    let at = db.now();
     let done =
         sqlx::query("DELETE FROM login_attempts WHERE window_start < $1 AND locked_until < $2")
             .bind(at - WINDOW_SECONDS)

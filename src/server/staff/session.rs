@@ -22,7 +22,7 @@ use axum::response::Response;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::domain::admin::StaffStage;
+use crate::domain::staff::StaffStage;
 use crate::domain::AppError;
 use crate::server::db::Db;
 use crate::server::state::AppState;
@@ -88,7 +88,7 @@ impl StaffCookie {
 /// The middleware: reads the staff cookie into a `StaffCookie`, and after the handler sets or
 /// clears the cookie as the handler decided.
 pub async fn layer(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let secure = state.config.secure_cookies();
+    let secure = state.settings.http.secure_cookies();
     let name = cookie_name(secure);
     let cookie = StaffCookie::default();
     cookie.lock().id = token_from(&request, name).map(|token| hash(&token));

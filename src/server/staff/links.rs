@@ -2,9 +2,9 @@
 //! (`staff invite`) and the link after an operator's `staff reset-password`. The second factor
 //! is set up at the first login afterwards, as for every staff member.
 
-use super::throttle::{self, LoginKeys};
+use crate::server::throttle::{self, LoginKeys};
 use crate::domain::account::NewPassword;
-use crate::domain::admin::StaffMember;
+use crate::domain::staff::StaffMember;
 use crate::domain::audit::{ActorKind, AuditAction, Outcome};
 use crate::domain::AppError;
 use crate::server::account_tokens::{self, TokenPurpose};

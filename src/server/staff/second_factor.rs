@@ -14,7 +14,7 @@ use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use totp_rs::{Algorithm, TOTP};
 
-use crate::domain::admin::{Enrolment, StaffMember};
+use crate::domain::staff::{Enrolment, StaffMember};
 use crate::domain::AppError;
 use crate::server::crypto::Purpose;
 use crate::server::db::Db;

@@ -1,0 +1,20 @@
+//! Settings of the database connection.
+
+use clap::Args;
+
+/// Which database, and how many connections to it.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseSettings {
+    /// Database: `sqlite://path/to/file.db` or `postgres://user:pass@host/db`. Unset: the SQLite
+    /// file `app.db` in `DATA_DIR`.
+    #[arg(long = "database-url", env = "DATABASE_URL", hide_env_values = true)]
+    pub url: Option<String>,
+
+    /// Most database connections held open at once.
+    #[arg(
+        long = "database-max-connections",
+        env = "DATABASE_MAX_CONNECTIONS",
+        default_value_t = 10
+    )]
+    pub pool_size: u32,
+}
