@@ -8,8 +8,10 @@
 
 pub mod admin;
 pub mod api;
+pub mod args;
 pub mod faults;
 pub mod marketplace;
+pub mod records;
 pub mod seed;
 pub mod store;
 pub mod webhooks;
@@ -27,7 +29,7 @@ use axum::http::{HeaderValue, Request, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use clap::{Args, Parser};
+
 use hyper_util::rt::TokioIo;
 use rand::distributions::{Alphanumeric, DistString};
 use secrecy::SecretString;
@@ -35,87 +37,10 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tower::ServiceExt;
 
-use faults::{Decision, FaultKind, Faults};
+pub use args::SandboxArgs;
+use faults::{Decision, Faults};
 use store::{Integration, Product, Store};
 use webhooks::{DeliveryPolicy, Event, Webhooks};
-
-/// The sandbox's settings. Each flag is also an environment variable, which `serve` reads when
-/// it starts the sandbox in-process.
-#[derive(Debug, Clone, Args)]
-pub struct SandboxArgs {
-    /// Address the sandbox listens on.
-    #[arg(long, env = "SANDBOX_LISTEN", default_value = "127.0.0.1:3100")]
-    pub listen: SocketAddr,
-    /// The partner API key the sandbox accepts (a sandbox value, not a real key).
-    #[arg(
-        long,
-        env = "SANDBOX_PARTNER_KEY",
-        default_value = "sandbox-partner-key",
-        hide_env_values = true
-    )]
-    pub partner_key: SecretString,
-    /// The key webhooks are signed with.
-    #[arg(
-        long,
-        env = "SANDBOX_SIGNING_KEY",
-        default_value = "sandbox-webhook-secret",
-        hide_env_values = true
-    )]
-    pub signing_key: SecretString,
-    /// The partner's registered redirect URL; codes are appended to it.
-    #[arg(
-        long,
-        env = "SANDBOX_REDIRECT_URL",
-        default_value = "http://127.0.0.1:3000/signup?code="
-    )]
-    pub redirect_url: String,
-    /// Where webhooks are delivered. Empty: events are recorded, not sent.
-    #[arg(
-        long,
-        env = "SANDBOX_WEBHOOK_URL",
-        default_value = "http://127.0.0.1:3000/hint/webhooks"
-    )]
-    pub webhook_url: String,
-    /// The partner app's base URL: the sandbox's practice settings page signs a handshake to its
-    /// `/hint/handshake` and frames its `/hint/settings`, as Hint does.
-    #[arg(long, env = "SANDBOX_APP_URL", default_value = "http://127.0.0.1:3000")]
-    pub app_url: String,
-    /// How long a code lives, in seconds.
-    #[arg(long, env = "SANDBOX_CODE_TTL_SECONDS", default_value_t = 600)]
-    pub code_ttl_seconds: u64,
-    /// Delivery attempts per webhook event.
-    #[arg(long, env = "SANDBOX_WEBHOOK_ATTEMPTS", default_value_t = 5)]
-    pub webhook_attempts: u32,
-    /// Wait before the first webhook retry, in milliseconds; doubles each time.
-    #[arg(long, env = "SANDBOX_WEBHOOK_RETRY_MS", default_value_t = 1000)]
-    pub webhook_retry_ms: u64,
-    /// A fault to inject into API answers from the start.
-    #[arg(long, env = "SANDBOX_FAULT", value_enum)]
-    pub fault: Option<FaultKind>,
-    /// Share of API requests that get the fault (0.0 to 1.0).
-    #[arg(long, env = "SANDBOX_FAULT_SHARE", default_value_t = 1.0)]
-    pub fault_share: f64,
-    /// Milliseconds added before every API answer.
-    #[arg(long, env = "SANDBOX_LATENCY_MS", default_value_t = 0)]
-    pub latency_ms: u64,
-    /// Tests only: append every code and key the sandbox issues to this file, so a test run can
-    /// prove none of them reached a log.
-    #[arg(long, env = "SANDBOX_RECORD_SECRETS")]
-    pub record_secrets: Option<PathBuf>,
-}
-
-#[derive(Parser)]
-struct EnvOnly {
-    #[command(flatten)]
-    args: SandboxArgs,
-}
-
-impl SandboxArgs {
-    /// The settings from `SANDBOX_*` environment variables and defaults alone.
-    pub fn from_env() -> Result<Self, clap::Error> {
-        EnvOnly::try_parse_from(["sandbox"]).map(|parsed| parsed.args)
-    }
-}
 
 /// Shared state of a running sandbox.
 #[derive(Clone)]

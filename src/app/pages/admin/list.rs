@@ -7,9 +7,11 @@ use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
 
 use super::detail::StepUpFields;
+use super::setup_panel::SetupPanel;
+use super::staff_roster::StaffRoster;
 use super::AccessProblem;
 use crate::api::admin::{
-    admin_connections, admin_setup_check, admin_summary, staff_me, ManualConnect,
+    admin_connections, admin_summary, staff_me, ManualConnect,
 };
 use crate::app::components::form_error::ActionError;
 use crate::app::components::status_badge::StatusBadge;
@@ -328,92 +330,6 @@ fn ManualConnectForm() -> impl IntoView {
                 <button type="submit" disabled=move || pending.get()>"Exchange code"</button>
             </ActionForm>
             {move || action.value().get().and_then(Result::ok).map(|message| view! { <p role="status" class="success">{message}</p> })}
-        </section>
-    }
-}
-
-/// What to register with Hint, and whether this setup works with it (as `practice-connect
-/// check` prints it). Open when a check fails.
-#[component]
-fn SetupPanel() -> impl IntoView {
-    use crate::domain::status::Verdict;
-
-    let lines = Resource::new(|| (), |_| admin_setup_check());
-    view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                lines.await.ok().map(|lines| {
-                    let failed = lines.iter().filter(|l| l.verdict == Verdict::Fail).count();
-                    let summary = if failed == 0 {
-                        "Registering with Hint: every check passes".to_owned()
-                    } else {
-                        format!("Registering with Hint: {failed} check(s) fail")
-                    };
-                    let items = lines
-                        .into_iter()
-                        .map(|line| {
-                            let (class, word) = match line.verdict {
-                                Verdict::Ok => ("check-ok", "OK"),
-                                Verdict::Fail => ("check-fail", "Fails"),
-                                Verdict::Note => ("check-note", "Note"),
-                            };
-                            view! { <li class=class><strong>{word}": "</strong>{line.text}</li> }
-                        })
-                        .collect_view();
-                    view! {
-                        <details class="card setup-check" open={failed > 0}>
-                            <summary>{summary}</summary>
-                            <ul>{items}</ul>
-                            <p class="help">"The same checks: "<code>"practice-connect check"</code>"."</p>
-                        </details>
-                    }
-                })
-            })}
-        </Transition>
-    }
-}
-
-/// The staff list, for admins. Changes are made with `practice-connect staff …` (audited).
-#[component]
-fn StaffRoster() -> impl IntoView {
-    let roster = Resource::new(|| (), |_| crate::api::staff::staff_list());
-    view! {
-        <section class="card" aria-labelledby="staff-heading">
-            <h2 id="staff-heading">"Staff"</h2>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    roster.await.ok().map(|members| view! {
-                        <table class="staff-list">
-                            <thead><tr>
-                                <th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th>
-                                <th scope="col">"State"</th><th scope="col">"Authenticator"</th>
-                            </tr></thead>
-                            <tbody>
-                                {members.into_iter().map(|listed| {
-                                    let state = if listed.disabled {
-                                        "disabled"
-                                    } else if listed.password_pending {
-                                        "invited (no password yet)"
-                                    } else {
-                                        "active"
-                                    };
-                                    view! {
-                                        <tr>
-                                            <td>{listed.member.name}</td>
-                                            <td>{listed.member.email}</td>
-                                            <td>{listed.member.role.as_str()}</td>
-                                            <td>{state}</td>
-                                            <td>{if listed.second_factor { "set up" } else { "not yet" }}</td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    })
-                })}
-            </Suspense>
-            <p class="help">"Invite, disable, enable, change a role or reset a password with "
-                <code>"practice-connect staff …"</code>" on the server; every change is audited."</p>
         </section>
     }
 }

@@ -3,6 +3,8 @@
 pub mod detail;
 pub mod list;
 pub mod login;
+pub mod setup_panel;
+pub mod staff_roster;
 
 use leptos::prelude::*;
 

@@ -2,6 +2,12 @@
 //! have accounts), prove their email, reset a forgotten password, change password or email, and
 //! see and end their sessions. Every change is audited, and every link goes by email.
 
+mod passwords;
+mod sessions;
+
+pub use passwords::{change_password, dead_reset_link, forgot_password, reset_link_works, reset_password};
+pub use sessions::{end_sessions, sessions};
+
 use super::session_store::{self, session_key};
 use crate::server::throttle::{self, LoginKeys};
 use super::Browser;
@@ -15,14 +21,14 @@ use crate::server::mail::{self, templates};
 use crate::server::state::AppState;
 
 /// A link into the app, as emails carry it.
-fn link(state: &AppState, path: &str, token: Option<&str>) -> String {
+pub(super) fn link(state: &AppState, path: &str, token: Option<&str>) -> String {
     match token {
         Some(token) => format!("{}{path}?token={token}", state.public_base_url),
         None => format!("{}{path}", state.public_base_url),
     }
 }
 
-async fn audit_provider(
+pub(super) async fn audit_provider(
     state: &AppState,
     user_id: Option<&str>,
     action: AuditAction,
@@ -88,7 +94,7 @@ pub async fn sign_up(
 }
 
 /// Uses up a one-time link of `purpose`; a dead one is audited as a denied `action`.
-async fn redeem(
+pub(super) async fn redeem(
     state: &AppState,
     purpose: TokenPurpose,
     action: AuditAction,
@@ -105,7 +111,7 @@ async fn redeem(
 
 /// A fresh one-time link of `purpose` to `path`, for account `owner_id`, sent to `email`,
 /// working for `lifetime_seconds` (older links of the purpose stop working).
-async fn one_time_link(
+pub(super) async fn one_time_link(
     state: &AppState,
     purpose: TokenPurpose,
     owner_id: &str,
@@ -173,162 +179,9 @@ pub async fn verify_email(
     Ok(verified)
 }
 
-/// Emails a reset link if `email` has an account. The answer is the same either way; requests
-/// are braked per address and per client like logins.
-pub async fn forgot_password(
-    state: &AppState,
-    email: &str,
-    ip: Option<&str>,
-) -> Result<(), AppError> {
-    throttle::reserve_attempt(&state.db, &LoginKeys::new("reset", email, ip)).await?;
-    let user = match Email::parse(email) {
-        Ok(email) => account::by_email(&state.db, &email).await?,
-        Err(_) => None,
-    };
-    let Some(user) = user else {
-        audit_provider(
-            state,
-            None,
-            AuditAction::PasswordResetRequested,
-            Outcome::Denied,
-            ip,
-            Some("no such account"),
-        )
-        .await;
-        return Ok(());
-    };
-    let minutes = state.settings.mail.reset_link_minutes;
-    let lifetime = minutes as i64 * 60;
-    let url = one_time_link(
-        state,
-        TokenPurpose::ResetPassword,
-        &user.id,
-        &user.email,
-        lifetime,
-        "/reset-password",
-    )
-    .await?;
-    let message = templates::password_reset(&user.name, &url, minutes);
-    mail::queue(state, &user.email, message).await?;
-    audit_provider(
-        state,
-        Some(user.id.as_str()),
-        AuditAction::PasswordResetRequested,
-        Outcome::Ok,
-        ip,
-        None,
-    )
-    .await;
-    Ok(())
-}
-
-/// Whether a reset link still works (the page shows its form, or says to ask again).
-pub async fn reset_link_works(state: &AppState, token: &str) -> Result<bool, AppError> {
-    Ok(account_tokens::is_live(
-        &state.db,
-        TokenPurpose::ResetPassword,
-        token,
-        state.clock.now(),
-    )
-    .await?)
-}
-
-/// The message for a link that is used, expired or made up.
-pub fn dead_reset_link() -> AppError {
-    AppError::invalid("That reset link has expired or was already used. Ask for a new one below.")
-}
-
-/// Sets a new password from a reset link, and ends every session of the account (someone who
-/// knew the old password is logged out). The provider then logs in with the new one.
-pub async fn reset_password(
-    state: &AppState,
-    token: &str,
-    password: &NewPassword,
-    ip: Option<&str>,
-) -> Result<(), AppError> {
-    // Hashed first: a saturated pool must not use the link up.
-    let hash = state.passwords.hash(password.expose().to_owned()).await?;
-    let now = state.clock.now();
-    let Some(used) = redeem(
-        state,
-        TokenPurpose::ResetPassword,
-        AuditAction::PasswordReset,
-        token,
-        ip,
-    )
-    .await?
-    else {
-        return Err(dead_reset_link());
-    };
-    account::set_password_hash(&state.db, &used.owner_id, &hash, now).await?;
-    // The link came to this address, so the address is proven too.
-    account::mark_verified(&state.db, &used.owner_id, &used.email, now).await?;
-    let ended = session_store::end_all_of_user(&state.db, &used.owner_id, None).await?;
-    let detail = format!("{ended} sessions ended");
-    audit_provider(
-        state,
-        Some(used.owner_id.as_str()),
-        AuditAction::PasswordReset,
-        Outcome::Ok,
-        ip,
-        Some(detail.as_str()),
-    )
-    .await;
-    if let Some(user) = account::find(&state.db, &used.owner_id).await? {
-        let notice =
-            templates::password_changed(&user.name, &link(state, "/forgot-password", None));
-        mail::queue(state, &user.email, notice).await?;
-    }
-    Ok(())
-}
-
-/// Checks the signed-in provider's current password, braked like a login.
-async fn check_current_password(
-    state: &AppState,
-    user: &CurrentUser,
-    password: &str,
-    ip: Option<&str>,
-) -> Result<(), AppError> {
-    let keys = LoginKeys::new("provider", &user.email, ip);
-    throttle::reserve_attempt(&state.db, &keys).await?;
-    let hash = account::password_hash(&state.db, &user.id).await?;
-    if !state.passwords.verify(password.to_owned(), hash).await? {
-        return Err(AppError::invalid("Your current password is not right."));
-    }
-    throttle::succeeded(&state.db, &keys).await
-}
-
 /// The stored key of this browser's session, if it has one.
-fn this_session(browser: Browser<'_>) -> Option<String> {
+pub(super) fn this_session(browser: Browser<'_>) -> Option<String> {
     browser.session.id().map(|id| session_key(&id))
-}
-
-/// Changes the password of the signed-in provider; their other sessions end.
-pub async fn change_password(
-    state: &AppState,
-    browser: Browser<'_>,
-    user: &CurrentUser,
-    current: &str,
-    new: &NewPassword,
-    ip: Option<&str>,
-) -> Result<(), AppError> {
-    check_current_password(state, user, current, ip).await?;
-    let hash = state.passwords.hash(new.expose().to_owned()).await?;
-    account::set_password_hash(&state.db, &user.id, &hash, state.clock.now()).await?;
-    let keep = this_session(browser);
-    let ended = session_store::end_all_of_user(&state.db, &user.id, keep.as_deref()).await?;
-    let detail = format!("{ended} other sessions ended");
-    audit_provider(
-        state,
-        Some(user.id.as_str()),
-        AuditAction::PasswordChanged,
-        Outcome::Ok,
-        ip,
-        Some(detail.as_str()),
-    )
-    .await;
-    let notice = templates::password_changed(&user.name, &link(state, "/forgot-password", None));
-    mail::queue(state, &user.email, notice).await
 }
 
 /// Starts a change of email: the new address gets a link, and the old one stays until it is
@@ -423,57 +276,4 @@ pub async fn confirm_email_change(
     );
     mail::queue(state, &before.email, notice).await?;
     Ok(true)
-}
-
-/// The signed-in provider's live sessions, this one marked.
-pub async fn sessions(
-    state: &AppState,
-    browser: Browser<'_>,
-    user: &CurrentUser,
-) -> Result<Vec<AccountSession>, AppError> {
-    let current = this_session(browser);
-    let rows = session_store::of_user(&state.db, &user.id, state.clock.now()).await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(handle, device, ip, signed_in_at, last_seen_at)| AccountSession {
-                current: current.as_deref() == Some(handle.as_str()),
-                handle,
-                device: device.unwrap_or_else(|| "Unknown browser".into()),
-                ip,
-                signed_in_at,
-                last_seen_at,
-            },
-        )
-        .collect())
-}
-
-/// Ends one of the signed-in provider's other sessions (`handle` from `sessions`), or all of
-/// them but this one (`None`).
-pub async fn end_sessions(
-    state: &AppState,
-    browser: Browser<'_>,
-    user: &CurrentUser,
-    handle: Option<&str>,
-    ip: Option<&str>,
-) -> Result<u64, AppError> {
-    let keep = this_session(browser);
-    let ended = match handle {
-        Some(handle) if Some(handle) == keep.as_deref() => {
-            return Err(AppError::invalid("To end this session, log out."));
-        }
-        Some(handle) => u64::from(session_store::end_of_user(&state.db, &user.id, handle).await?),
-        None => session_store::end_all_of_user(&state.db, &user.id, keep.as_deref()).await?,
-    };
-    let detail = format!("{ended} ended");
-    audit_provider(
-        state,
-        Some(user.id.as_str()),
-        AuditAction::SessionEnded,
-        Outcome::Ok,
-        ip,
-        Some(detail.as_str()),
-    )
-    .await;
-    Ok(ended)
 }
