@@ -175,7 +175,8 @@ impl Application {
             settings.http.client_requests_per_minute,
             settings.connect.headless_hint_calls_per_minute,
         ));
-        let mailer = crate::server::smtp::Mailer::new(settings.mail.smtp_url.as_ref(), &settings.mail.from)?;
+        let mailer =
+            crate::server::smtp::Mailer::new(settings.mail.smtp_url.as_ref(), &settings.mail.from)?;
         if !mailer.sends() {
             tracing::warn!(
                 "no SMTP_URL: outgoing email is kept at /dev/outbox instead of being sent"
@@ -254,7 +255,9 @@ impl Application {
         });
         let limits = http::listener::Limits {
             max_connections: self.state.settings.http.max_connections.max(1),
-            header_read_timeout: Duration::from_secs(self.state.settings.http.header_read_timeout_seconds),
+            header_read_timeout: Duration::from_secs(
+                self.state.settings.http.header_read_timeout_seconds,
+            ),
         };
         let result = http::listener::serve(self.listener, self.router, limits, shutdown).await;
         sweeper.abort();
@@ -269,7 +272,6 @@ impl Application {
         result
     }
 }
-
 
 /// The app's routes, listed once per process. Listing them renders the app with every
 /// resource's loading suspended process-wide (a global flag in `leptos_server`), and a page

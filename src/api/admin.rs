@@ -72,7 +72,7 @@ pub async fn admin_summary() -> Result<Summary, AppError> {
 /// JavaScript).
 #[server(prefix = "/api", endpoint = "admin/connection")]
 pub async fn admin_connection(id: String) -> Result<ConnectionDetail, AppError> {
-    use crate::server::staff::session;
+    use crate::server::staff::session as staff_session;
 
     let (caller, _member) = staff(crate::domain::staff::StaffRole::Support).await?;
     let mut detail = crate::server::admin::queries::detail(&caller.state, &id).await?;
@@ -102,8 +102,7 @@ pub async fn admin_action(
         crate::server::admin::actions::run(&caller.state, &member, &id, action, ip).await?;
     if action == StaffAction::Reveal && super::caller::from_plain_form().await {
         // The browser cannot show this answer: the page it goes back to shows the key, once.
-        crate::server::staff::session::show_key_once(&caller.state, &caller.staff, &id)
-            .await?;
+        crate::server::staff::session::show_key_once(&caller.state, &caller.staff, &id).await?;
         leptos_axum::redirect(&format!("/admin/connections/{id}"));
     }
     Ok(message)

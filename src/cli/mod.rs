@@ -100,7 +100,8 @@ impl Cli {
     /// Runs the command (after reading `.env` and starting the logs) and says how it went.
     pub async fn run(self) -> ExitCode {
         crate::server::telemetry::init(self.log_format());
-        let aliased = |settings: Settings| settings.with_hint_aliases(|name| std::env::var(name).ok());
+        let aliased =
+            |settings: Settings| settings.with_hint_aliases(|name| std::env::var(name).ok());
         let outcome = match self.command {
             None => serve::run(aliased(self.settings)).await,
             Some(Command::Serve(settings)) => serve::run(aliased(settings)).await,
@@ -159,7 +160,10 @@ mod tests {
         for command in root.get_subcommands() {
             paths.push(vec![command.get_name().to_owned()]);
             for inner in command.get_subcommands() {
-                paths.push(vec![command.get_name().to_owned(), inner.get_name().to_owned()]);
+                paths.push(vec![
+                    command.get_name().to_owned(),
+                    inner.get_name().to_owned(),
+                ]);
             }
         }
         assert!(paths.len() > 15, "{paths:?}");
@@ -167,7 +171,11 @@ mod tests {
             let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
             args.push("--help");
             let error = parse(&args).expect_err("--help stops parsing");
-            assert_eq!(error.kind(), clap::error::ErrorKind::DisplayHelp, "{path:?}");
+            assert_eq!(
+                error.kind(),
+                clap::error::ErrorKind::DisplayHelp,
+                "{path:?}"
+            );
         }
     }
 

@@ -90,9 +90,13 @@ fn named(email: &str, name: Option<&str>) -> Result<(Email, PersonName), String>
 /// Runs one `staff` action.
 pub async fn run(settings: Settings, action: StaffCommand) -> Outcome {
     let db = open_db(&settings).await?;
-    let failed = |e: staff::StaffError| e.to_string();
+    let failed = |e: crate::domain::AppError| e.to_string();
     match action {
-        StaffCommand::Add { email, name, role: word } => {
+        StaffCommand::Add {
+            email,
+            name,
+            role: word,
+        } => {
             let (email, name) = named(&email, name.as_deref())?;
             let password = NewPassword::parse(&read_password()?)?;
             let hasher = crate::server::passwords::Hasher::with_workers(1);
@@ -101,7 +105,11 @@ pub async fn run(settings: Settings, action: StaffCommand) -> Outcome {
                 .map_err(failed)?;
             println!("added {} ({})", member.email, member.role.as_str());
         }
-        StaffCommand::Invite { email, name, role: word } => {
+        StaffCommand::Invite {
+            email,
+            name,
+            role: word,
+        } => {
             let (email, name) = named(&email, name.as_deref())?;
             let member = staff::invite(&db, &email, &name, role(&word)?)
                 .await

@@ -132,7 +132,7 @@ pub struct AccountOverview {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identity {
     pub provider: Option<CurrentUser>,
-    pub staff: Option<super::admin::StaffMember>,
+    pub staff: Option<super::staff::StaffMember>,
     /// The server runs in development mode (the built-in sandbox may play Hint): every page
     /// says so.
     pub development: bool,

@@ -38,7 +38,10 @@ mod tests {
 
     #[test]
     fn the_origin_is_the_scheme_host_and_port() {
-        assert_eq!(origin_of("https://partner.example/x/y"), "https://partner.example");
+        assert_eq!(
+            origin_of("https://partner.example/x/y"),
+            "https://partner.example"
+        );
         assert_eq!(origin_of("http://127.0.0.1:3000"), "http://127.0.0.1:3000");
     }
 

@@ -8,10 +8,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rand::distributions::{Alphanumeric, DistString};
 
+use super::records::CodeGrant;
 pub use super::records::{
     ApiKey, Change, CodeError, Exchanged, HintUser, Integration, KeyError, Phone, Practice, Product,
 };
-use super::records::CodeGrant;
 
 /// The sandbox's whole state.
 #[derive(Debug)]

@@ -2,9 +2,9 @@
 //! This module is the `audit_log` table's only writer; the words it stores are the enums of
 //! `domain::audit`.
 
-use crate::server::clock::system_now;
 use super::db::Db;
 pub use crate::domain::audit::{ActorKind, AuditAction, Outcome};
+use crate::server::clock::system_now;
 
 /// One line of the audit log.
 #[derive(Debug, Clone)]

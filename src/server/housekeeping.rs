@@ -34,7 +34,11 @@ pub async fn run_once(state: &AppState) -> Report {
         Ok(count) => report.stranded_exchanges = count,
         Err(error) => tracing::warn!(%error, "could not release stranded exchanges"),
     }
-    match onboarding::landing::forget_expired_codes(state, settings.connect.code_lifetime_minutes * 60).await
+    match onboarding::landing::forget_expired_codes(
+        state,
+        settings.connect.code_lifetime_minutes * 60,
+    )
+    .await
     {
         Ok(count) => report.expired_codes = count,
         Err(error) => tracing::warn!(%error, "could not forget expired codes"),
@@ -71,7 +75,7 @@ pub async fn run_once(state: &AppState) -> Report {
 pub async fn run(state: AppState) {
     let store = DbSessionStore::new(state.db.clone());
     // The first round comes one period after start: a fresh server has nothing to sweep yet.
-    let mut tick = tokio::time::interval_at(tokio::time::Instant::state.clock.now() + EVERY, EVERY);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + EVERY, EVERY);
     let mut round: u32 = 0;
     loop {
         tick.tick().await;

@@ -5,10 +5,10 @@
 
 use axum::http::Uri;
 
-use crate::settings::Settings;
 use super::http::landing::landing_code;
-use crate::domain::urls::{EMBEDDED_SETTINGS_PATH, HANDSHAKE_PATH, WEBHOOKS_PATH};
 use crate::domain::status::{CheckLine, Verdict};
+use crate::domain::urls::{EMBEDDED_SETTINGS_PATH, HANDSHAKE_PATH, WEBHOOKS_PATH};
+use crate::settings::Settings;
 
 /// A made-up code of the shape Hint sends.
 const SAMPLE_CODE: &str = "2jK3jlOOOpejk7xnKEl";
@@ -152,7 +152,10 @@ fn secrets_check(settings: &Settings, on_sandbox: bool) -> Vec<CheckLine> {
             "HINT_PARTNER_API_KEY",
             settings.hint.partner_api_key.is_some(),
         ),
-        set("HINT_WEBHOOK_SECRET", settings.hint.webhook_secret.is_some()),
+        set(
+            "HINT_WEBHOOK_SECRET",
+            settings.hint.webhook_secret.is_some(),
+        ),
     ]
 }
 

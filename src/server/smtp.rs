@@ -67,7 +67,6 @@ impl Mailer {
     pub fn wake(&self) {
         self.wake.notify_one();
     }
-}
 
     /// Waits until `wake` is called.
     pub async fn woken(&self) {

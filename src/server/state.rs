@@ -8,12 +8,12 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use super::assets::Assets;
-use crate::settings::Settings;
 use super::crypto::Keyring;
 use super::db::Db;
 use super::hint::HintClient;
 use super::passwords::Hasher;
 use crate::domain::status::HintMode;
+use crate::settings::Settings;
 
 /// Shared state, handed to axum and provided as Leptos context: one pointer, so the many clones a
 /// request makes (each middleware's `State`, each `use_context`) cost a reference count rather

@@ -10,7 +10,11 @@ use clap::Args;
 #[derive(Debug, Clone, Args)]
 pub struct HttpSettings {
     /// Address the web app listens on.
-    #[arg(long = "listen", env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
+    #[arg(
+        long = "listen",
+        env = "LEPTOS_SITE_ADDR",
+        default_value = "127.0.0.1:3000"
+    )]
     pub site_addr: SocketAddr,
 
     /// The URL users reach this app at; `https://` turns on Secure cookies. Defaults to

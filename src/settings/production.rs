@@ -26,16 +26,20 @@ impl Settings {
             problem("HINT_WEBHOOK_SECRET is not set");
         }
         if self.security.encryption_keys.is_none() {
-            problem("ENCRYPTION_KEYS is not set (`practice-connect keys generate --id k1` makes one)");
+            problem(
+                "ENCRYPTION_KEYS is not set (`practice-connect keys generate --id k1` makes one)",
+            );
         }
         if self.hint.frame_ancestors.is_some() && self.hint.frame_ancestor_origin().is_none() {
             problem("HINT_FRAME_ANCESTORS must be one origin, like https://app.hint.com");
         }
         match self.mail.smtp_url.as_ref().map(ExposeSecret::expose_secret) {
-            None => problem("SMTP_URL is not set (password resets and verification links go by email)"),
-            Some(url) if !transport_is_private(url) => {
-                problem("SMTP_URL must use TLS off this machine: smtps://… or smtp://…?tls=required")
+            None => {
+                problem("SMTP_URL is not set (password resets and verification links go by email)")
             }
+            Some(url) if !transport_is_private(url) => problem(
+                "SMTP_URL must use TLS off this machine: smtps://… or smtp://…?tls=required",
+            ),
             Some(_) => {}
         }
         if self.mail.from.contains("@localhost") {

@@ -519,8 +519,8 @@ async fn a_new_password_and_a_new_email_from_the_account_page(db: TestDb) {
 
 async fn an_invited_staff_member_chooses_a_password_then_sets_up_an_authenticator(db: TestDb) {
     use practice_connect::domain::account::{Email, PersonName};
-    use practice_connect::server::staff::links::{self, StaffLink};
     use practice_connect::server::mail::Outbox;
+    use practice_connect::server::staff::links::{self, StaffLink};
 
     let (app, mail) = app_with_mail(db).await;
     let email = format!("{}@partner.example", unique_name("invitee"));
@@ -538,7 +538,7 @@ async fn an_invited_staff_member_chooses_a_password_then_sets_up_an_authenticato
         now: app.state.clock.now(),
         sends: true,
     };
-    staff_links::send(&outbox, &app.address, &member, StaffLink::Invite, 72)
+    links::send(&outbox, &app.address, &member, StaffLink::Invite, 72)
         .await
         .unwrap();
     app.state.mail.wake();

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use clap::Parser;
-use practice_connect::settings::Cli;
+use practice_connect::cli::Cli;
 use practice_connect::server::db::Db;
-use practice_connect::server::Application;
+use practice_connect::startup::Application;
 use tokio::sync::oneshot;
 
 /// Which database a test runs on.

@@ -2,9 +2,9 @@
 //! `StaffAction`, each audited) and the manual connect of Hint's manual flow. The role needed is
 //! checked by the caller (`api::admin`) before anything here runs.
 
-use crate::domain::staff::{StaffAction, StaffMember};
 use crate::domain::audit::{ActorKind, AuditAction, Outcome};
 use crate::domain::connection::{AuthCode, ConnectionStatus};
+use crate::domain::staff::{StaffAction, StaffMember};
 use crate::domain::AppError;
 use crate::server::audit::{self, Entry};
 use crate::server::connections::exchange::{self, ExchangeActor};

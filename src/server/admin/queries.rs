@@ -1,9 +1,12 @@
 //! The dashboard's queries: the list (search, filter, sort, pages), the CSV export's rows, the
 //! summary, and one connection's detail with its timeline. Read only.
 
-use crate::domain::dashboard::{ConnectionDetail, ConnectionPage, ConnectionRowView, ListQuery, Summary, TimelineEntry, MAX_OFFSET, PAGE_SIZE};
 use crate::domain::audit::{ActorKind, AuditAction, Outcome};
 use crate::domain::connection::{ConnectProblem, ConnectionStatus};
+use crate::domain::dashboard::{
+    ConnectionDetail, ConnectionPage, ConnectionRowView, ListQuery, Summary, TimelineEntry,
+    MAX_OFFSET, PAGE_SIZE,
+};
 use crate::domain::AppError;
 use crate::server::db::Backend;
 use crate::server::state::AppState;

@@ -3,15 +3,15 @@
 //! the throttled ones), and a success starts a session under a new id. A staff login then waits
 //! for its second factor (`staff_login`).
 
-use crate::server::staff::second_factor;
-use crate::server::throttle::{self, LoginKeys};
 use super::{start_login, start_staff_login, Browser};
 use crate::domain::account::{CurrentUser, Email};
-use crate::domain::staff::{StaffMember, StaffStage};
 use crate::domain::audit::{ActorKind, AuditAction, Outcome};
+use crate::domain::staff::{StaffMember, StaffStage};
 use crate::domain::AppError;
 use crate::server::audit::{self, Entry};
+use crate::server::staff::second_factor;
 use crate::server::state::AppState;
+use crate::server::throttle::{self, LoginKeys};
 use crate::server::{account, staff};
 
 /// Who is logging in.

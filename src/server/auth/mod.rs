@@ -23,9 +23,9 @@ use super::state::AppState;
 use crate::domain::account::CurrentUser;
 use crate::domain::staff::{StaffMember, StaffRole, StaffStage};
 use crate::domain::AppError;
-use session_store::DbSessionStore;
 use crate::server::staff::session as staff_session;
 pub use crate::server::staff::session::StaffCookie;
+use session_store::DbSessionStore;
 
 /// The provider session cookie's name: with the `__Host-` prefix whenever cookies are `Secure`.
 pub fn cookie_name(secure: bool) -> &'static str {

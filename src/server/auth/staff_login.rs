@@ -4,15 +4,15 @@
 //! password (six digits would otherwise fall to a quick guesser) and audited.
 
 use super::login::{check_password, LoggedIn, Principal};
-use crate::server::staff::second_factor::{self, Proof};
-use crate::server::throttle::{self, LoginKeys};
 use super::{pending_staff, Browser, StaffCookie};
-use crate::server::staff::session as staff_session;
-use crate::domain::staff::{Enrolment, StaffMember, StaffStage};
 use crate::domain::audit::{ActorKind, AuditAction, Outcome};
+use crate::domain::staff::{Enrolment, StaffMember, StaffStage};
 use crate::domain::AppError;
 use crate::server::audit::{self, Entry};
+use crate::server::staff::second_factor::{self, Proof};
+use crate::server::staff::session as staff_session;
 use crate::server::state::AppState;
+use crate::server::throttle::{self, LoginKeys};
 
 /// The throttle's name for second-factor codes (counted apart from passwords).
 const CODE_THROTTLE: &str = "staff_code";

@@ -299,7 +299,7 @@ async fn store_success(
 
 /// Waits while another request holds the claim, then reports how it ended.
 async fn wait_for_outcome(state: &AppState, id: &str) -> Result<ConnectionSummary, AppError> {
-    let started = std::time::Instant::state.clock.now();
+    let started = std::time::Instant::now();
     loop {
         let row = load(state, id).await?.ok_or(AppError::NotFound)?;
         if row.summary.status != ConnectionStatus::Exchanging || started.elapsed() > WAIT_FOR_WINNER

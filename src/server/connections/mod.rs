@@ -18,11 +18,11 @@ pub mod hint_events;
 pub mod keys;
 pub mod onboarding;
 
-use crate::server::clock::system_now;
 use super::state::AppState;
 use crate::domain::connection::{ConnectProblem, ConnectionStatus, ConnectionSummary};
 use crate::domain::onboarding::{WizardAnswers, WizardStep};
 use crate::domain::AppError;
+use crate::server::clock::system_now;
 
 /// The columns [`Record`] reads.
 const RECORD_COLUMNS: &str = "id, status, practice_id, practice_name, hint_status, connected_at, \
@@ -188,6 +188,13 @@ where
     .bind(change.only_from.map_or("", ConnectionStatus::as_str))
     .fetch_all(executor)
     .await
+}
+
+/// How many connections are stored (`seed` refuses a database that has any).
+pub async fn count(db: &crate::server::db::Db) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM connections")
+        .fetch_one(db.pool())
+        .await
 }
 
 /// A made-up connection for `seed`: no code and no key, so nothing secret is invented.

@@ -5,10 +5,10 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
-use crate::domain::dashboard::ListQuery;
-use crate::domain::staff::StaffRole;
 use crate::domain::audit::{ActorKind, AuditAction, Outcome};
+use crate::domain::dashboard::ListQuery;
 use crate::domain::dates::iso_date;
+use crate::domain::staff::StaffRole;
 use crate::domain::AppError;
 use crate::server::admin::queries;
 use crate::server::audit::{self, Entry};

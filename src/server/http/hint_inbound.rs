@@ -145,7 +145,10 @@ async fn receive_webhook(
             answer(StatusCode::BAD_REQUEST, "not a webhook envelope"),
         );
     };
-    if !event.is_fresh(state.clock.now(), state.settings.hint.webhook_max_age_seconds) {
+    if !event.is_fresh(
+        state.clock.now(),
+        state.settings.hint.webhook_max_age_seconds,
+    ) {
         tracing::warn!(event_id = %event.id, "refused a webhook outside the freshness window");
         return (
             "stale",

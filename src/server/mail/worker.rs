@@ -137,81 +137,6 @@ async fn claim(db: &Db, now: i64) -> Result<Option<Claimed>, sqlx::Error> {
     }
 }
 
-/// Why a message did not go.
-struct Failure {
-    /// A short word for the log and the table, never the server's own text.
-    kind: &'static str,
-    /// The server refused it for good (a bad address): retrying cannot help.
-    permanent: bool,
-}
-
-async fn deliver(
-    state: &AppState,
-    transport: &AsyncSmtpTransport<Tokio1Executor>,
-    message: &Claimed,
-) -> Result<(), Failure> {
-    let broken = |kind| Failure {
-        kind,
-        permanent: true,
-    };
-    let (Some(sealed), Some(key_id)) = (&message.body_ciphertext, &message.body_key_id) else {
-        return Err(broken("no_body"));
-    };
-    let body = state
-        .keys
-        .decrypt(Purpose::Mail, &message.id, key_id, sealed)
-        .map_err(|_| broken("undecryptable"))?;
-    let body: Body =
-        serde_json::from_str(body.expose_secret()).map_err(|_| broken("unreadable"))?;
-    let to: Mailbox = message
-        .recipient
-        .parse()
-        .map_err(|_| broken("bad_address"))?;
-    let email = lettre::Message::builder()
-        .from(state.mail.from.clone())
-        .to(to)
-        .subject(&message.subject)
-        .multipart(MultiPart::alternative_plain_html(body.text, body.html))
-        .map_err(|_| broken("unbuildable"))?;
-    transport
-        .send(email)
-        .await
-        .map(drop)
-        .map_err(|error| Failure {
-            kind: kind_of(&error),
-            permanent: error.is_permanent(),
-        })
-}
-
-/// Takes the oldest due message, if any, for this worker alone: the conditional `UPDATE` only
-/// succeeds for one claimant, and the lease lets another worker take over if this one dies.
-async fn claim(db: &Db, now: i64) -> Result<Option<Claimed>, sqlx::Error> {
-    loop {
-        let due: Option<(String,)> = sqlx::query_as(
-            "SELECT id FROM mail_outbox WHERE status IN ('queued', 'sending') \
-             AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT 1",
-        )
-        .bind(now)
-        .fetch_optional(db.pool())
-        .await?;
-        let Some((id,)) = due else { return Ok(None) };
-        let claimed: Option<Claimed> = sqlx::query_as(
-            "UPDATE mail_outbox SET status = 'sending', attempts = attempts + 1, next_attempt_at = $1 \
-             WHERE id = $2 AND status IN ('queued', 'sending') AND next_attempt_at <= $3 \
-             RETURNING id, kind, recipient, subject, body_ciphertext, body_key_id, attempts",
-        )
-        .bind(now + LEASE_SECONDS)
-        .bind(&id)
-        .bind(now)
-        .fetch_optional(db.pool())
-        .await?;
-        if claimed.is_some() {
-            return Ok(claimed);
-        }
-        // Another worker took it first: look again.
-    }
-}
-
 /// Opens a claimed message's body and hands it to the transport.
 async fn deliver(state: &AppState, message: &Claimed) -> Result<(), Failure> {
     let (Some(sealed), Some(key_id)) = (&message.body_ciphertext, &message.body_key_id) else {
@@ -221,8 +146,8 @@ async fn deliver(state: &AppState, message: &Claimed) -> Result<(), Failure> {
         .keys
         .decrypt(Purpose::Mail, &message.id, key_id, sealed)
         .map_err(|_| Failure::broken("undecryptable"))?;
-    let body: Body = serde_json::from_str(body.expose_secret())
-        .map_err(|_| Failure::broken("unreadable"))?;
+    let body: Body =
+        serde_json::from_str(body.expose_secret()).map_err(|_| Failure::broken("unreadable"))?;
     state
         .mail
         .deliver(&message.recipient, &message.subject, body.text, body.html)

@@ -2,16 +2,16 @@
 //! (`staff invite`) and the link after an operator's `staff reset-password`. The second factor
 //! is set up at the first login afterwards, as for every staff member.
 
-use crate::server::throttle::{self, LoginKeys};
 use crate::domain::account::NewPassword;
-use crate::domain::staff::StaffMember;
 use crate::domain::audit::{ActorKind, AuditAction, Outcome};
+use crate::domain::staff::StaffMember;
 use crate::domain::AppError;
 use crate::server::account_tokens::{self, TokenPurpose};
 use crate::server::audit::{self, Entry};
 use crate::server::mail::{templates, Outbox};
 use crate::server::staff;
 use crate::server::state::AppState;
+use crate::server::throttle::{self, LoginKeys};
 
 /// Which link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

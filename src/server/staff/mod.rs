@@ -8,13 +8,13 @@ pub mod links;
 pub mod second_factor;
 pub mod session;
 
+use crate::domain::account::{Email, NewPassword, PersonName};
+use crate::domain::audit::{ActorKind, AuditAction, Outcome};
+use crate::domain::staff::{StaffListing, StaffMember, StaffRole};
+use crate::domain::AppError;
 use crate::server::audit;
 use crate::server::db::{new_id, Db};
 use crate::server::passwords::Hasher;
-use crate::domain::account::{Email, NewPassword, PersonName};
-use crate::domain::staff::{StaffListing, StaffMember, StaffRole};
-use crate::domain::audit::{ActorKind, AuditAction, Outcome};
-use crate::domain::AppError;
 
 /// A staff account as `staff list` shows it.
 #[derive(Debug, Clone)]

@@ -10,11 +10,11 @@ use super::AccessProblem;
 use crate::api::admin::{admin_connection, staff_me, AdminAction};
 use crate::app::components::local_time::LocalTime;
 use crate::app::components::status_badge::StatusBadge;
-use crate::domain::dashboard::ConnectionDetail;
-use crate::domain::staff::{StaffAction, StaffRole};
 use crate::domain::connection::ConnectionStatus;
+use crate::domain::dashboard::ConnectionDetail;
 use crate::domain::dates::{age_in_words, iso_date};
 use crate::domain::onboarding::ROLES;
+use crate::domain::staff::{StaffAction, StaffRole};
 
 /// The detail page.
 #[component]

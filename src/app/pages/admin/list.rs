@@ -10,15 +10,13 @@ use super::detail::StepUpFields;
 use super::setup_panel::SetupPanel;
 use super::staff_roster::StaffRoster;
 use super::AccessProblem;
-use crate::api::admin::{
-    admin_connections, admin_summary, staff_me, ManualConnect,
-};
+use crate::api::admin::{admin_connections, admin_summary, staff_me, ManualConnect};
 use crate::app::components::form_error::ActionError;
 use crate::app::components::status_badge::StatusBadge;
-use crate::domain::dashboard::{ConnectionPage, ListQuery, Summary, MAX_OFFSET, SORT_COLUMNS};
-use crate::domain::staff::StaffRole;
 use crate::domain::connection::ConnectionStatus;
+use crate::domain::dashboard::{ConnectionPage, ListQuery, Summary, MAX_OFFSET, SORT_COLUMNS};
 use crate::domain::dates::iso_date;
+use crate::domain::staff::StaffRole;
 
 fn list_query(params: &ParamsMap) -> ListQuery {
     ListQuery {

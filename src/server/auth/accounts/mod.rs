@@ -5,13 +5,15 @@
 mod passwords;
 mod sessions;
 
-pub use passwords::{change_password, dead_reset_link, forgot_password, reset_link_works, reset_password};
+use passwords::check_current_password;
+pub use passwords::{
+    change_password, dead_reset_link, forgot_password, reset_link_works, reset_password,
+};
 pub use sessions::{end_sessions, sessions};
 
-use super::session_store::{self, session_key};
-use crate::server::throttle::{self, LoginKeys};
+use super::session_store::session_key;
 use super::Browser;
-use crate::domain::account::{AccountSession, CurrentUser, Email, NewPassword, PersonName};
+use crate::domain::account::{CurrentUser, Email, NewPassword, PersonName};
 use crate::domain::audit::{ActorKind, AuditAction, Outcome};
 use crate::domain::AppError;
 use crate::server::account::{self, SignedUp};

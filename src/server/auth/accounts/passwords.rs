@@ -2,13 +2,12 @@
 //! change ends the account's other sessions and is told to the owner by email.
 
 use super::{audit_provider, link, one_time_link, redeem, this_session};
-use crate::domain::account::{AccountSession, CurrentUser, Email, NewPassword};
-use crate::domain::audit::{ActorKind, AuditAction, Outcome};
+use crate::domain::account::{CurrentUser, Email, NewPassword};
+use crate::domain::audit::{AuditAction, Outcome};
 use crate::domain::AppError;
 use crate::server::account;
 use crate::server::account_tokens::{self, TokenPurpose};
-use crate::server::audit::{self, Entry};
-use crate::server::auth::session_store::{self, session_key};
+use crate::server::auth::session_store::{self};
 use crate::server::auth::Browser;
 use crate::server::mail::{self, templates};
 use crate::server::state::AppState;
@@ -124,7 +123,7 @@ pub async fn reset_password(
 }
 
 /// Checks the signed-in provider's current password, braked like a login.
-async fn check_current_password(
+pub(super) async fn check_current_password(
     state: &AppState,
     user: &CurrentUser,
     password: &str,

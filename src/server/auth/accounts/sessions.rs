@@ -1,17 +1,12 @@
 //! The browsers signed in to a provider's account, and ending them.
 
-use super::{audit_provider, link, one_time_link, redeem, this_session};
-use crate::domain::account::{AccountSession, CurrentUser, Email, NewPassword};
-use crate::domain::audit::{ActorKind, AuditAction, Outcome};
+use super::{audit_provider, this_session};
+use crate::domain::account::{AccountSession, CurrentUser};
+use crate::domain::audit::{AuditAction, Outcome};
 use crate::domain::AppError;
-use crate::server::account;
-use crate::server::account_tokens::{self, TokenPurpose};
-use crate::server::audit::{self, Entry};
-use crate::server::auth::session_store::{self, session_key};
+use crate::server::auth::session_store::{self};
 use crate::server::auth::Browser;
-use crate::server::mail::{self, templates};
 use crate::server::state::AppState;
-use crate::server::throttle::{self, LoginKeys};
 
 /// The signed-in provider's live sessions, this one marked.
 pub async fn sessions(

@@ -145,7 +145,7 @@ pub async fn complete(
 /// The connection's state once no other request is activating it (a second press of Connect
 /// waits for the first one's outcome, within reason).
 async fn wait_for_activation(state: &AppState, id: &str) -> Result<ConnectionSummary, AppError> {
-    let started = std::time::Instant::state.clock.now();
+    let started = std::time::Instant::now();
     loop {
         let row = load(state, id).await?.ok_or(AppError::NotFound)?;
         let activating = state.settings.connect.activate_on_exchange
