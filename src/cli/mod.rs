@@ -198,7 +198,7 @@ mod tests {
     #[test]
     fn settings_before_a_command_are_refused_rather_than_ignored() {
         assert!(parse(&["--dev", "staff", "list"]).is_err());
-        let cli = parse(&["staff", "list", "--dev"]).expect("parses");
+        let cli = parse(&["staff", "--dev", "list"]).expect("parses");
         let Some(Command::Staff(args)) = cli.command else {
             panic!("the staff command");
         };
