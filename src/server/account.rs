@@ -173,6 +173,21 @@ pub struct SeedUser {
     pub created_at: i64,
 }
 
+/// Claims provider `id`'s weekly summary for sending at `now`, if it is due (none since
+/// `due_before`): one conditional `UPDATE`, so one instance sends each summary.
+pub async fn claim_summary(db: &Db, id: &str, now: i64, due_before: i64) -> Result<bool, AppError> {
+    let claimed = sqlx::query(
+        "UPDATE users SET summary_sent_at = $1 WHERE id = $2 \
+         AND COALESCE(summary_sent_at, created_at) <= $3",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(due_before)
+    .execute(db.pool())
+    .await?;
+    Ok(claimed.rows_affected() == 1)
+}
+
 /// Adds made-up providers in one statement (for `seed`; their password hash matches nothing).
 pub async fn insert_seeded<'e, E>(executor: E, users: &[SeedUser]) -> Result<(), sqlx::Error>
 where

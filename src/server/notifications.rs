@@ -1,14 +1,15 @@
 //! The emails the wizard promises: "email me if the connection needs attention" (when its key
 //! stops working, or the practice deactivates it in Hint) and the weekly summary. Each carries a
-//! link that turns it off. A connection's fall is told once: claiming it sets
-//! `connections.notified_status` in one conditional `UPDATE`, so instances that notice the same
-//! fall at once send one email between them.
+//! link that turns it off. A connection's fall is told once (`connections::notices::claim_fall`),
+//! and each summary is claimed once (`account::claim_summary`), so instances that notice the
+//! same thing at once send one email between them. This module writes no table itself.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use secrecy::ExposeSecret;
 
 use super::audit::{self, Entry};
+use super::connections::notices::{self, Preference, Scope};
 use super::crypto::Purpose;
 use super::mail::templates::{self, Attention, SummaryLine};
 use super::state::AppState;
@@ -83,42 +84,21 @@ pub async fn unsubscribe(
     topic: &Topic,
     ip: Option<&str>,
 ) -> Result<(), AppError> {
-    let (rows, user_id, connection_id): (Vec<(String, String)>, Option<&str>, Option<&str>) =
-        match topic {
-            Topic::Alerts { connection_id } => (
-                sqlx::query_as("SELECT id, wizard_data FROM connections WHERE id = $1")
-                    .bind(connection_id)
-                    .fetch_all(state.db.pool())
-                    .await?,
-                None,
-                Some(connection_id.as_str()),
-            ),
-            Topic::Weekly { user_id } => (
-                sqlx::query_as("SELECT id, wizard_data FROM connections WHERE user_id = $1")
-                    .bind(user_id)
-                    .fetch_all(state.db.pool())
-                    .await?,
-                Some(user_id.as_str()),
-                None,
-            ),
-        };
-    for (id, data) in rows {
-        let mut answers: WizardAnswers = serde_json::from_str(&data).unwrap_or_default();
-        let Some(profile) = answers.profile.as_mut() else {
-            continue;
-        };
-        match topic {
-            Topic::Alerts { .. } => profile.alerts_by_email = false,
-            Topic::Weekly { .. } => profile.weekly_summary = false,
-        }
-        let data = serde_json::to_string(&answers).map_err(|_| AppError::Internal)?;
-        sqlx::query("UPDATE connections SET wizard_data = $1, updated_at = $2 WHERE id = $3")
-            .bind(data)
-            .bind(state.clock.now())
-            .bind(&id)
-            .execute(state.db.pool())
-            .await?;
-    }
+    let (scope, preference, user_id, connection_id) = match topic {
+        Topic::Alerts { connection_id } => (
+            Scope::Connection(connection_id),
+            Preference::Alerts,
+            None,
+            Some(connection_id.as_str()),
+        ),
+        Topic::Weekly { user_id } => (
+            Scope::User(user_id),
+            Preference::Weekly,
+            Some(user_id.as_str()),
+            None,
+        ),
+    };
+    notices::turn_off(&state.db, scope, preference).await?;
     let detail = match topic {
         Topic::Alerts { .. } => "attention emails",
         Topic::Weekly { .. } => "weekly summary",
@@ -145,22 +125,13 @@ pub async fn connection_needs_attention(
         Attention::KeyRejected => ConnectionStatus::NeedsReconnect,
         Attention::Deactivated => ConnectionStatus::Disconnected,
     };
-    let claimed: Option<(Option<String>, Option<String>, String)> = sqlx::query_as(
-        "UPDATE connections SET notified_status = $1 \
-         WHERE id = $2 AND status = $1 AND COALESCE(notified_status, '') <> $1 \
-         RETURNING user_id, practice_name, wizard_data",
-    )
-    .bind(status.as_str())
-    .bind(id)
-    .fetch_optional(state.db.pool())
-    .await?;
-    let Some((Some(user_id), practice, data)) = claimed else {
+    let Some(fall) = notices::claim_fall(&state.db, id, status).await? else {
         return Ok(());
     };
-    let answers: WizardAnswers = serde_json::from_str(&data).unwrap_or_default();
-    if !answers.profile.is_some_and(|p| p.alerts_by_email) {
+    if !fall.wants_alerts {
         return Ok(());
     }
+    let (user_id, practice) = (fall.user_id, fall.practice_name);
     let Some(user) = account::find(&state.db, &user_id).await? else {
         return Ok(());
     };
@@ -205,16 +176,7 @@ pub async fn send_weekly_summaries(state: &AppState) -> Result<u64, AppError> {
     let mut queued = 0;
     for (user_id,) in due {
         // One instance claims each provider's summary.
-        let claimed = sqlx::query(
-            "UPDATE users SET summary_sent_at = $1 WHERE id = $2 \
-             AND COALESCE(summary_sent_at, created_at) <= $3",
-        )
-        .bind(now)
-        .bind(&user_id)
-        .bind(due_before)
-        .execute(state.db.pool())
-        .await?;
-        if claimed.rows_affected() == 0 {
+        if !account::claim_summary(&state.db, &user_id, now, due_before).await? {
             continue;
         }
         let Some(user) = account::find(&state.db, &user_id).await? else {

@@ -25,7 +25,7 @@ impl DbSessionStore {
     /// Deletes expired sessions; returns how many went.
     pub async fn delete_expired(&self) -> std::result::Result<u64, sqlx::Error> {
         let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-            .bind(self.db.now())
+            .bind(crate::server::clock::system_now())
             .execute(self.db.pool())
             .await?;
         Ok(done.rows_affected())
@@ -178,10 +178,12 @@ impl SessionStore for DbSessionStore {
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
         let row: Option<(String, i64)> = sqlx::query_as(
+            // tower-sessions stamps expiry with the system's time, so the store compares on it;
+            // the app's own idle and absolute limits are decided on the app's clock.
             "SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2",
         )
         .bind(session_key(id))
-        .bind(self.db.now())
+        .bind(crate::server::clock::system_now())
         .fetch_optional(self.db.pool())
         .await
         .map_err(backend)?;

@@ -6,7 +6,8 @@
 //! - `keys`: the stored practice key — decrypting, proving it against Hint, re-encrypting;
 //! - `health`: the background job that proves every key on a schedule;
 //! - `hint_events`: Hint's webhooks applied to the rows they name;
-//! - `embedded`: the connection as Hint's settings surface shows it, and its preferences.
+//! - `embedded`: the connection as Hint's settings surface shows it, and its preferences;
+//! - `notices`: the columns the promised emails read and write (choices, `notified_status`).
 //!
 //! Status changes made from outside an exchange (staff actions, webhooks, the key job) all go
 //! through [`set_status`]; the exchange's own steps (claim, release, store) are in `exchange`.
@@ -16,6 +17,7 @@ pub mod exchange;
 pub mod health;
 pub mod hint_events;
 pub mod keys;
+pub mod notices;
 pub mod onboarding;
 
 use super::state::AppState;
