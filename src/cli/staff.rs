@@ -1,6 +1,6 @@
 //! `staff …`: partner staff accounts for the dashboard, managed on the server's command line.
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 
 use super::{open_db, Outcome};
 use crate::domain::account::{Email, NewPassword, PersonName};
@@ -14,30 +14,10 @@ use crate::settings::Settings;
 pub enum StaffCommand {
     /// Add a staff member. The password is read from standard input (prompted without echo on a
     /// terminal).
-    Add {
-        /// Their email, which they log in with.
-        #[arg(long)]
-        email: String,
-        /// Their name as the dashboard shows it (the email when omitted).
-        #[arg(long)]
-        name: Option<String>,
-        /// `admin` (all actions) or `support` (read only).
-        #[arg(long, value_parser = ["admin", "support"])]
-        role: String,
-    },
+    Add(NewMember),
     /// Invite a staff member: they get an email with a one-time link to choose their password,
     /// and set up their authenticator at their first login.
-    Invite {
-        /// Their email, which they log in with and the invitation goes to.
-        #[arg(long)]
-        email: String,
-        /// Their name as the dashboard shows it (the email when omitted).
-        #[arg(long)]
-        name: Option<String>,
-        /// `admin` (all actions) or `support` (read only).
-        #[arg(long, value_parser = ["admin", "support"])]
-        role: String,
-    },
+    Invite(NewMember),
     /// List staff members.
     List,
     /// Enable a disabled staff member again.
@@ -77,14 +57,31 @@ pub enum StaffCommand {
     },
 }
 
-fn role(word: &str) -> Result<StaffRole, String> {
-    StaffRole::parse(word).ok_or_else(|| "role must be admin or support".to_owned())
+/// Who `staff add` and `staff invite` make.
+#[derive(Debug, Args)]
+pub struct NewMember {
+    /// Their email, which they log in with (and an invitation goes to).
+    #[arg(long)]
+    email: String,
+    /// Their name as the dashboard shows it (the email when omitted).
+    #[arg(long)]
+    name: Option<String>,
+    /// `admin` (all actions) or `support` (read only).
+    #[arg(long, value_parser = ["admin", "support"])]
+    role: String,
 }
 
-fn named(email: &str, name: Option<&str>) -> Result<(Email, PersonName), String> {
-    let email = Email::parse(email)?;
-    let name = PersonName::parse(name.unwrap_or_else(|| email.as_str()))?;
-    Ok((email, name))
+impl NewMember {
+    /// The parsed email, name and role.
+    fn parse(&self) -> Result<(Email, PersonName, StaffRole), String> {
+        let email = Email::parse(&self.email)?;
+        let name = PersonName::parse(self.name.as_deref().unwrap_or_else(|| email.as_str()))?;
+        Ok((email, name, role(&self.role)?))
+    }
+}
+
+fn role(word: &str) -> Result<StaffRole, String> {
+    StaffRole::parse(word).ok_or_else(|| "role must be admin or support".to_owned())
 }
 
 /// Runs one `staff` action.
@@ -92,26 +89,18 @@ pub async fn run(settings: Settings, action: StaffCommand) -> Outcome {
     let db = open_db(&settings).await?;
     let failed = |e: crate::domain::AppError| e.to_string();
     match action {
-        StaffCommand::Add {
-            email,
-            name,
-            role: word,
-        } => {
-            let (email, name) = named(&email, name.as_deref())?;
+        StaffCommand::Add(new) => {
+            let (email, name, role) = new.parse()?;
             let password = NewPassword::parse(&read_password()?)?;
             let hasher = crate::server::passwords::Hasher::with_workers(1);
-            let member = staff::add(&db, &hasher, &email, &name, role(&word)?, &password)
+            let member = staff::add(&db, &hasher, &email, &name, role, &password)
                 .await
                 .map_err(failed)?;
             println!("added {} ({})", member.email, member.role.as_str());
         }
-        StaffCommand::Invite {
-            email,
-            name,
-            role: word,
-        } => {
-            let (email, name) = named(&email, name.as_deref())?;
-            let member = staff::invite(&db, &email, &name, role(&word)?)
+        StaffCommand::Invite(new) => {
+            let (email, name, role) = new.parse()?;
+            let member = staff::invite(&db, &email, &name, role)
                 .await
                 .map_err(failed)?;
             send_link(&settings, &db, &member, StaffLink::Invite).await?;
