@@ -20,6 +20,37 @@ async fn the_home_page_renders_on_the_server() {
 }
 
 #[tokio::test]
+async fn after_sign_up_the_log_in_form_has_the_email_typed_and_waits_for_the_password() {
+    let app = TestApp::spawn(TestDb::Sqlite).await;
+    let body = app
+        .get("/login?account=created&email=dr.ruiz%40practice.example")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let email = body
+        .split("<input")
+        .find(|input| input.contains(r#"id="login-email""#))
+        .expect("the email field");
+    assert!(
+        email.contains(r#"value="dr.ruiz@practice.example""#),
+        "{email}"
+    );
+    let password = body
+        .split("<input")
+        .find(|input| input.contains(r#"id="login-password""#))
+        .expect("the password field");
+    assert!(password.contains("autofocus"), "{password}");
+
+    let plain = app.get("/login").await.text().await.unwrap();
+    let password = plain
+        .split("<input")
+        .find(|input| input.contains(r#"id="login-password""#))
+        .expect("the password field");
+    assert!(!password.contains("autofocus"), "{password}");
+}
+
+#[tokio::test]
 async fn pages_carry_a_nonce_based_content_security_policy() {
     let app = TestApp::spawn(TestDb::Sqlite).await;
     let response = app.get("/").await;
