@@ -100,9 +100,12 @@ pub struct ProfileAnswers {
     pub role: String,
     /// A phone number we may call about the integration.
     pub contact_phone: String,
-    /// Email the provider when the connection needs attention.
+    /// Email the provider when the connection needs attention (stored in a column of its own, so
+    /// absent from the stored answers).
+    #[serde(default)]
     pub alerts_by_email: bool,
-    /// Send a weekly summary.
+    /// Send a weekly summary (stored like `alerts_by_email`).
+    #[serde(default)]
     pub weekly_summary: bool,
 }
 

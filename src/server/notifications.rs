@@ -1,22 +1,22 @@
 //! The emails the wizard promises: "email me if the connection needs attention" (when its key
 //! stops working, or the practice deactivates it in Hint) and the weekly summary. Each carries a
 //! link that turns it off. A connection's fall is told once (`connections::notices::claim_fall`),
-//! and each summary is claimed once (`account::claim_summary`), so instances that notice the
+//! and each summary is claimed once (`account::users::claim_summary`), so instances that notice the
 //! same thing at once send one email between them. This module writes no table itself.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use secrecy::ExposeSecret;
 
+use super::account::users;
 use super::audit::{self, Entry};
 use super::connections::notices::{self, Preference, Scope};
 use super::crypto::Purpose;
+use super::mail;
 use super::mail::templates::{self, Attention, SummaryLine};
 use super::state::AppState;
-use super::{account, mail};
 use crate::domain::audit::{ActorKind, AuditAction, Outcome};
 use crate::domain::connection::ConnectionStatus;
-use crate::domain::onboarding::WizardAnswers;
 use crate::domain::AppError;
 
 /// How often a weekly summary goes out.
@@ -132,7 +132,7 @@ pub async fn connection_needs_attention(
         return Ok(());
     }
     let (user_id, practice) = (fall.user_id, fall.practice_name);
-    let Some(user) = account::find(&state.db, &user_id).await? else {
+    let Some(user) = users::find(&state.db, &user_id).await? else {
         return Ok(());
     };
     let topic = Topic::Alerts {
@@ -164,10 +164,9 @@ pub async fn connection_needs_attention(
 pub async fn send_weekly_summaries(state: &AppState) -> Result<u64, AppError> {
     let now = state.clock.now();
     let due_before = now - SUMMARY_EVERY_SECONDS;
-    // The answers are stored as compact JSON, so the choice reads as this exact text.
     let due: Vec<(String,)> = sqlx::query_as(
         "SELECT DISTINCT u.id FROM users u JOIN connections c ON c.user_id = u.id \
-         WHERE c.merged_into IS NULL AND c.wizard_data LIKE '%\"weekly_summary\":true%' \
+         WHERE c.weekly_summary AND c.merged_into IS NULL \
          AND COALESCE(u.summary_sent_at, u.created_at) <= $1",
     )
     .bind(due_before)
@@ -176,28 +175,22 @@ pub async fn send_weekly_summaries(state: &AppState) -> Result<u64, AppError> {
     let mut queued = 0;
     for (user_id,) in due {
         // One instance claims each provider's summary.
-        if !account::claim_summary(&state.db, &user_id, now, due_before).await? {
+        if !users::claim_summary(&state.db, &user_id, now, due_before).await? {
             continue;
         }
-        let Some(user) = account::find(&state.db, &user_id).await? else {
+        let Some(user) = users::find(&state.db, &user_id).await? else {
             continue;
         };
-        let rows: Vec<(Option<String>, String, String)> = sqlx::query_as(
-            "SELECT practice_name, status, wizard_data FROM connections \
-             WHERE user_id = $1 AND merged_into IS NULL ORDER BY practice_name",
+        let rows: Vec<(Option<String>, String)> = sqlx::query_as(
+            "SELECT practice_name, status FROM connections \
+             WHERE user_id = $1 AND weekly_summary AND merged_into IS NULL ORDER BY practice_name",
         )
         .bind(&user_id)
         .fetch_all(state.db.pool())
         .await?;
         let lines: Vec<SummaryLine> = rows
             .into_iter()
-            .filter(|(_, _, data)| {
-                serde_json::from_str::<WizardAnswers>(data)
-                    .ok()
-                    .and_then(|answers| answers.profile)
-                    .is_some_and(|profile| profile.weekly_summary)
-            })
-            .map(|(practice, status, _)| SummaryLine {
+            .map(|(practice, status)| SummaryLine {
                 practice: practice.unwrap_or_else(|| "A practice".into()),
                 status: ConnectionStatus::parse(&status)
                     .map_or(status.clone(), |s| s.label().to_owned()),

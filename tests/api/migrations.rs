@@ -6,6 +6,9 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use crate::helpers::{fresh_postgres_database, unique_name, TestDb};
+use crate::on_both_databases;
+
 /// Spellings that differ between the dialects, PostgreSQL's first, each mapped to SQLite's.
 const DIALECT: [(&str, &str); 2] = [
     ("bytea", "blob"),
@@ -127,4 +130,86 @@ fn the_parity_check_notices_a_drift() {
     let drifted = "CREATE TABLE t (id TEXT PRIMARY KEY, data BYTEA, extra TEXT);";
     assert_eq!(schema_statements(sqlite), schema_statements(same));
     assert_ne!(schema_statements(sqlite), schema_statements(drifted));
+}
+
+on_both_databases!(email_choices_move_out_of_the_answers_into_their_columns);
+
+/// A database made before the email choices had columns, with one provider who chose both, one
+/// who chose neither and one who never reached that step, upgraded by the preferences migration.
+async fn email_choices_move_out_of_the_answers_into_their_columns(db: TestDb) {
+    use sqlx::Connection;
+
+    const PREFERENCES: &str = "20261203000001_preferences.sql";
+    sqlx::any::install_default_drivers();
+    let (url, folder) = match db {
+        TestDb::Sqlite => {
+            let file = std::env::temp_dir().join(format!("{}.db", unique_name("pc_migrate")));
+            (format!("sqlite://{}?mode=rwc", file.display()), "sqlite")
+        }
+        TestDb::Postgres => (fresh_postgres_database().await, "postgres"),
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(folder);
+    let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+    for name in files(&format!("migrations/{folder}")) {
+        if name.as_str() >= PREFERENCES {
+            break;
+        }
+        let sql = std::fs::read_to_string(root.join(&name)).unwrap();
+        sqlx::raw_sql(&sql).execute(&mut conn).await.unwrap();
+    }
+    let stored = [
+        (
+            "con_both",
+            r#"{"practice":null,"profile":{"role":"physician","contact_phone":"5550101","alerts_by_email":true,"weekly_summary":true}}"#,
+        ),
+        (
+            "con_neither",
+            r#"{"practice":null,"profile":{"role":"nurse","contact_phone":"5550102","alerts_by_email":false,"weekly_summary":false}}"#,
+        ),
+        ("con_no_profile", "{}"),
+    ];
+    for (id, data) in stored {
+        sqlx::query(
+            "INSERT INTO connections (id, status, wizard_data, created_at, updated_at) \
+             VALUES ($1, 'pending', $2, 0, 0)",
+        )
+        .bind(id)
+        .bind(data)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+
+    let sql = std::fs::read_to_string(root.join(PREFERENCES)).unwrap();
+    sqlx::raw_sql(&sql).execute(&mut conn).await.unwrap();
+
+    let rows: Vec<(String, bool, bool, String)> = sqlx::query_as(
+        "SELECT id, alerts_by_email, weekly_summary, wizard_data FROM connections ORDER BY id",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    let choices: Vec<(&str, bool, bool)> = rows
+        .iter()
+        .map(|(id, alerts, weekly, _)| (id.as_str(), *alerts, *weekly))
+        .collect();
+    assert_eq!(
+        choices,
+        [
+            ("con_both", true, true),
+            ("con_neither", false, false),
+            ("con_no_profile", false, false)
+        ]
+    );
+    for (id, _, _, data) in &rows {
+        let answers: serde_json::Value = serde_json::from_str(data).unwrap();
+        let profile = &answers["profile"];
+        assert!(
+            profile.get("alerts_by_email").is_none() && profile.get("weekly_summary").is_none(),
+            "{id}: one copy of each choice: {data}"
+        );
+    }
+    assert!(rows[0].3.contains("physician"), "the other answers stay");
 }

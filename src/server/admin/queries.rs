@@ -8,6 +8,7 @@ use crate::domain::dashboard::{
     MAX_OFFSET, PAGE_SIZE,
 };
 use crate::domain::AppError;
+use crate::server::connections::answers::{self, Preferences};
 use crate::server::db::Backend;
 use crate::server::state::AppState;
 
@@ -286,6 +287,8 @@ struct DetailRow {
     api_key_key_id: Option<String>,
     failure: Option<String>,
     wizard_data: String,
+    #[sqlx(flatten)]
+    preferences: Preferences,
     updated_at: i64,
 }
 
@@ -305,7 +308,8 @@ struct TimelineRow {
 pub async fn detail(state: &AppState, id: &str) -> Result<ConnectionDetail, AppError> {
     let row: DetailRow = sqlx::query_as(&format!(
         "SELECT {LIST_COLUMNS}, c.hint_status, c.product_name, c.activated_by_name, c.activated_by_email, \
-         c.api_key_last4, c.api_key_key_id, c.failure, c.wizard_data, c.updated_at {FROM} WHERE c.id = $1"
+         c.api_key_last4, c.api_key_key_id, c.failure, c.wizard_data, c.alerts_by_email, \
+         c.weekly_summary, c.updated_at {FROM} WHERE c.id = $1"
     ))
     .bind(id)
     .fetch_optional(state.db.pool())
@@ -342,7 +346,7 @@ pub async fn detail(state: &AppState, id: &str) -> Result<ConnectionDetail, AppE
         key_last4: row.api_key_last4,
         key_id: row.api_key_key_id,
         failure: row.failure.as_deref().and_then(ConnectProblem::parse),
-        answers: serde_json::from_str(&row.wizard_data).unwrap_or_default(),
+        answers: answers::read(&row.wizard_data, row.preferences),
         updated_at: row.updated_at,
         timeline,
         revealed_key: None,

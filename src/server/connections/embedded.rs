@@ -5,10 +5,10 @@
 use crate::domain::audit::{ActorKind, AuditAction, Outcome};
 use crate::domain::connection::ConnectionStatus;
 use crate::domain::embedded::{EmbeddedView, PracticeSettings};
-use crate::domain::onboarding::WizardAnswers;
 use crate::domain::AppError;
 use crate::server::audit::{self, Entry};
-use crate::server::hint_sessions::HintSession;
+use crate::server::connections::answers::Preferences;
+use crate::server::embedded_sessions::HintSession;
 use crate::server::state::AppState;
 
 /// The practice's current connection, as the surface needs it.
@@ -22,14 +22,15 @@ struct Row {
     last_verified_at: Option<i64>,
     activated_by_name: Option<String>,
     provider_name: Option<String>,
-    wizard_data: String,
+    #[sqlx(flatten)]
+    preferences: Preferences,
 }
 
 /// The newest connection of the session's practice, if it has one.
 async fn current(state: &AppState, session: &HintSession) -> Result<Option<Row>, AppError> {
     Ok(sqlx::query_as(
         "SELECT c.id, c.status, c.practice_name, c.connected_at, c.last_verified_at, \
-         c.activated_by_name, u.name AS provider_name, c.wizard_data \
+         c.activated_by_name, u.name AS provider_name, c.alerts_by_email, c.weekly_summary \
          FROM connections c LEFT JOIN users u ON u.id = c.user_id \
          WHERE c.practice_id = $1 AND c.merged_into IS NULL \
          ORDER BY c.updated_at DESC LIMIT 1",
@@ -52,16 +53,14 @@ pub async fn view(
             practice_name: None,
         });
     };
-    let answers: WizardAnswers = serde_json::from_str(&row.wizard_data).unwrap_or_default();
-    let profile = answers.profile.unwrap_or_default();
     Ok(EmbeddedView::Connected(PracticeSettings {
         practice_name: row.practice_name.unwrap_or_else(|| "Your practice".into()),
         status: row.status,
         connected_at: row.connected_at,
         connected_by: row.provider_name.or(row.activated_by_name),
         last_verified_at: row.last_verified_at,
-        alerts_by_email: profile.alerts_by_email,
-        weekly_summary: profile.weekly_summary,
+        alerts_by_email: row.preferences.alerts_by_email,
+        weekly_summary: row.preferences.weekly_summary,
     }))
 }
 
@@ -77,17 +76,13 @@ pub async fn save_preferences(
             "This practice is not connected yet: connect it from Hint's marketplace first.",
         )
     })?;
-    let mut answers: WizardAnswers = serde_json::from_str(&row.wizard_data).unwrap_or_default();
-    let mut profile = answers.profile.unwrap_or_default();
-    profile.alerts_by_email = alerts_by_email;
-    profile.weekly_summary = weekly_summary;
-    answers.profile = Some(profile);
-    let data = serde_json::to_string(&answers).map_err(|_| AppError::Internal)?;
     // Scoped twice: the row is the session practice's, and the update says so again.
     sqlx::query(
-        "UPDATE connections SET wizard_data = $1, updated_at = $2 WHERE id = $3 AND practice_id = $4",
+        "UPDATE connections SET alerts_by_email = $1, weekly_summary = $2, updated_at = $3 \
+         WHERE id = $4 AND practice_id = $5",
     )
-    .bind(data)
+    .bind(alerts_by_email)
+    .bind(weekly_summary)
     .bind(state.clock.now())
     .bind(&row.id)
     .bind(&session.practice_id)

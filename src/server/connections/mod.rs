@@ -1,24 +1,26 @@
 //! The `connections` table: one row per practice connection, from the code landing to the key
 //! being stored and kept healthy. This module tree is the table's only writer:
 //!
-//! - `onboarding`: a code lands, a provider claims it, the wizard's answers are kept;
+//! - `onboarding`: a code lands, a provider claims it, the wizard's answers are kept
+//!   (`answers`: how a row holds them);
 //! - `exchange`: the code is exchanged with Hint exactly once, and the result stored;
 //! - `keys`: the stored practice key — decrypting, proving it against Hint, re-encrypting;
 //! - `health`: the background job that proves every key on a schedule;
-//! - `hint_events`: Hint's webhooks applied to the rows they name;
+//! - `webhooks`: Hint's webhooks applied to the rows they name;
 //! - `embedded`: the connection as Hint's settings surface shows it, and its preferences;
 //! - `notices`: the columns the promised emails read and write (choices, `notified_status`).
 //!
 //! Status changes made from outside an exchange (staff actions, webhooks, the key job) all go
 //! through [`set_status`]; the exchange's own steps (claim, release, store) are in `exchange`.
 
+pub mod answers;
 pub mod embedded;
 pub mod exchange;
 pub mod health;
-pub mod hint_events;
 pub mod keys;
 pub mod notices;
 pub mod onboarding;
+pub mod webhooks;
 
 use super::state::AppState;
 use crate::domain::connection::{ConnectProblem, ConnectionStatus, ConnectionSummary};
@@ -28,7 +30,8 @@ use crate::server::clock::system_now;
 
 /// The columns [`Record`] reads.
 const RECORD_COLUMNS: &str = "id, status, practice_id, practice_name, hint_status, connected_at, \
-     failure, user_id, merged_into, wizard_step, wizard_data, created_at";
+     failure, user_id, merged_into, wizard_step, wizard_data, alerts_by_email, weekly_summary, \
+     created_at";
 
 /// A connection row as stored (the columns the journey needs; never the secrets).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -45,6 +48,8 @@ struct Record {
     merged_into: Option<String>,
     wizard_step: i64,
     wizard_data: String,
+    #[sqlx(flatten)]
+    preferences: answers::Preferences,
     created_at: i64,
 }
 
@@ -80,7 +85,7 @@ impl From<Record> for ConnectionRow {
             user_id: record.user_id,
             merged_into: record.merged_into,
             step: WizardStep::from_index(record.wizard_step),
-            answers: serde_json::from_str(&record.wizard_data).unwrap_or_default(),
+            answers: answers::read(&record.wizard_data, record.preferences),
             created_at: record.created_at,
         }
     }

@@ -1,10 +1,9 @@
 //! The `connections` columns the promised emails read and write: the provider's choices
-//! (attention emails, the weekly summary) inside the wizard's answers, and `notified_status`,
+//! (`alerts_by_email`, `weekly_summary`), and `notified_status`,
 //! which makes each fall of a connection told once. `server::notifications` decides what to send
 //! and calls these; only this module tree writes the table.
 
 use crate::domain::connection::ConnectionStatus;
-use crate::domain::onboarding::WizardAnswers;
 use crate::domain::AppError;
 use crate::server::db::Db;
 
@@ -28,33 +27,21 @@ pub enum Scope<'a> {
 
 /// Turns `preference` off on the connections `scope` names.
 pub async fn turn_off(db: &Db, scope: Scope<'_>, preference: Preference) -> Result<(), AppError> {
+    let preference = match preference {
+        Preference::Alerts => "alerts_by_email",
+        Preference::Weekly => "weekly_summary",
+    };
     let (column, value) = match scope {
         Scope::Connection(id) => ("id", id),
         Scope::User(id) => ("user_id", id),
     };
-    let rows: Vec<(String, String)> = sqlx::query_as(&format!(
-        "SELECT id, wizard_data FROM connections WHERE {column} = $1"
+    sqlx::query(&format!(
+        "UPDATE connections SET {preference} = FALSE, updated_at = $1 WHERE {column} = $2 AND {preference}"
     ))
+    .bind(db.now())
     .bind(value)
-    .fetch_all(db.pool())
+    .execute(db.pool())
     .await?;
-    for (id, data) in rows {
-        let mut answers: WizardAnswers = serde_json::from_str(&data).unwrap_or_default();
-        let Some(profile) = answers.profile.as_mut() else {
-            continue;
-        };
-        match preference {
-            Preference::Alerts => profile.alerts_by_email = false,
-            Preference::Weekly => profile.weekly_summary = false,
-        }
-        let data = serde_json::to_string(&answers).map_err(|_| AppError::Internal)?;
-        sqlx::query("UPDATE connections SET wizard_data = $1, updated_at = $2 WHERE id = $3")
-            .bind(data)
-            .bind(db.now())
-            .bind(&id)
-            .execute(db.pool())
-            .await?;
-    }
     Ok(())
 }
 
@@ -74,22 +61,21 @@ pub async fn claim_fall(
     id: &str,
     status: ConnectionStatus,
 ) -> Result<Option<Fall>, AppError> {
-    let claimed: Option<(Option<String>, Option<String>, String)> = sqlx::query_as(
+    let claimed: Option<(Option<String>, Option<String>, bool)> = sqlx::query_as(
         "UPDATE connections SET notified_status = $1 \
          WHERE id = $2 AND status = $1 AND COALESCE(notified_status, '') <> $1 \
-         RETURNING user_id, practice_name, wizard_data",
+         RETURNING user_id, practice_name, alerts_by_email",
     )
     .bind(status.as_str())
     .bind(id)
     .fetch_optional(db.pool())
     .await?;
-    let Some((Some(user_id), practice_name, data)) = claimed else {
+    let Some((Some(user_id), practice_name, wants_alerts)) = claimed else {
         return Ok(None);
     };
-    let answers: WizardAnswers = serde_json::from_str(&data).unwrap_or_default();
     Ok(Some(Fall {
         user_id,
         practice_name,
-        wants_alerts: answers.profile.is_some_and(|p| p.alerts_by_email),
+        wants_alerts,
     }))
 }

@@ -9,7 +9,7 @@ use crate::domain::connection::{ConnectProblem, ConnectionStatus, ConnectionSumm
 use crate::domain::onboarding::{PracticeAnswers, ProfileAnswers, WizardAnswers, WizardStep};
 use crate::domain::AppError;
 use crate::server::audit::{self, Entry};
-use crate::server::connections::{load, set_status, ConnectionRow, StatusChange, Target};
+use crate::server::connections::{answers, load, set_status, ConnectionRow, StatusChange, Target};
 use crate::server::hint::HintError;
 use crate::server::state::AppState;
 
@@ -19,12 +19,15 @@ async fn save_wizard(
     step: WizardStep,
     answers: &WizardAnswers,
 ) -> Result<(), AppError> {
-    let data = serde_json::to_string(answers).map_err(|_| AppError::Internal)?;
+    let (data, preferences) = answers::stored(answers)?;
     sqlx::query(
-        "UPDATE connections SET wizard_step = $1, wizard_data = $2, updated_at = $3 WHERE id = $4",
+        "UPDATE connections SET wizard_step = $1, wizard_data = $2, alerts_by_email = $3, \
+         weekly_summary = $4, updated_at = $5 WHERE id = $6",
     )
     .bind(step.index())
     .bind(data)
+    .bind(preferences.alerts_by_email)
+    .bind(preferences.weekly_summary)
     .bind(state.clock.now())
     .bind(&row.summary.id)
     .execute(state.db.pool())
