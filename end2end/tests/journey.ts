@@ -25,6 +25,10 @@ export async function createAccount(page: Page, email: string, password = PASSWO
   await form.getByLabel('Password').fill(password);
   await form.getByRole('button', { name: 'Create account' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Check your email' })).toBeVisible();
+  // The log-in form has the email typed and waits for the password.
+  const logInForm = page.getByRole('form', { name: 'Log in' });
+  await expect(logInForm.getByLabel('Email')).toHaveValue(email);
+  await expect(logInForm.getByLabel('Password')).toBeFocused();
 }
 
 /** Signs up and logs straight in, as the page after sign-up offers (the email stays unconfirmed). */

@@ -11,13 +11,12 @@ use crate::domain::AppError;
 #[server(prefix = "/api", endpoint = "sign_up")]
 pub async fn sign_up(name: String, email: String, password: String) -> Result<(), AppError> {
     use crate::domain::account::{Email, NewPassword, PersonName};
-    use crate::server::auth::accounts;
 
     let caller = super::caller::caller().await?;
     let name = PersonName::parse(&name).map_err(AppError::Invalid)?;
     let email = Email::parse(&email).map_err(AppError::Invalid)?;
     let password = NewPassword::parse(&password).map_err(AppError::Invalid)?;
-    accounts::sign_up(
+    crate::server::account::sign_up(
         &caller.state,
         &name,
         &email,
@@ -96,8 +95,7 @@ pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
 #[server(prefix = "/api", endpoint = "forgot_password")]
 pub async fn forgot_password(email: String) -> Result<(), AppError> {
     let caller = super::caller::caller().await?;
-    crate::server::auth::accounts::forgot_password(&caller.state, &email, caller.ip.as_deref())
-        .await?;
+    crate::server::account::forgot_password(&caller.state, &email, caller.ip.as_deref()).await?;
     leptos_axum::redirect("/forgot-password?sent=1");
     Ok(())
 }
@@ -106,7 +104,7 @@ pub async fn forgot_password(email: String) -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "reset_link")]
 pub async fn reset_link_works(token: String) -> Result<bool, AppError> {
     let caller = super::caller::caller().await?;
-    crate::server::auth::accounts::reset_link_works(&caller.state, &token).await
+    crate::server::account::reset_link_works(&caller.state, &token).await
 }
 
 /// Sets a new password from a reset link; every session of the account ends.
@@ -116,13 +114,8 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AppEr
 
     let caller = super::caller::caller().await?;
     let password = NewPassword::parse(&password).map_err(AppError::Invalid)?;
-    crate::server::auth::accounts::reset_password(
-        &caller.state,
-        &token,
-        &password,
-        caller.ip.as_deref(),
-    )
-    .await?;
+    crate::server::account::reset_password(&caller.state, &token, &password, caller.ip.as_deref())
+        .await?;
     leptos_axum::redirect("/login?account=reset");
     Ok(())
 }
@@ -132,7 +125,7 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AppEr
 pub async fn verify_email(token: String) -> Result<(), AppError> {
     let caller = super::caller::caller().await?;
     let ip = caller.ip.as_deref();
-    if !crate::server::auth::accounts::verify_email(&caller.state, &token, ip).await? {
+    if !crate::server::account::verify_email(&caller.state, &token, ip).await? {
         return Err(AppError::invalid(
             "That link has expired or was already used. Log in and ask for a new one on your account page.",
         ));
@@ -145,7 +138,7 @@ pub async fn verify_email(token: String) -> Result<(), AppError> {
 pub async fn confirm_email(token: String) -> Result<(), AppError> {
     let caller = super::caller::caller().await?;
     let ip = caller.ip.as_deref();
-    if !crate::server::auth::accounts::confirm_email_change(&caller.state, &token, ip).await? {
+    if !crate::server::account::confirm_email_change(&caller.state, &token, ip).await? {
         return Err(AppError::invalid(
             "That link has expired or was already used (or the address now belongs to another account). \
              Ask for the change again on your account page.",
@@ -170,8 +163,7 @@ async fn after_link(caller: &super::caller::Caller, what: &str) -> Result<(), Ap
 pub async fn get_account() -> Result<crate::domain::account::AccountOverview, AppError> {
     let caller = super::caller::caller().await?;
     let user = crate::server::auth::require_user(&caller.state, &caller.session).await?;
-    let sessions =
-        crate::server::auth::accounts::sessions(&caller.state, caller.browser(), &user).await?;
+    let sessions = crate::server::account::sessions(&caller.state, caller.browser(), &user).await?;
     Ok(crate::domain::account::AccountOverview {
         user,
         sessions,
@@ -185,7 +177,7 @@ pub async fn send_verification() -> Result<(), AppError> {
     let caller = super::caller::caller().await?;
     let user = crate::server::auth::require_user(&caller.state, &caller.session).await?;
     if !user.email_verified {
-        crate::server::auth::accounts::send_verification(&caller.state, &user).await?;
+        crate::server::account::send_verification(&caller.state, &user).await?;
     }
     leptos_axum::redirect("/account?account=verification-sent");
     Ok(())
@@ -202,7 +194,7 @@ pub async fn change_password(
     let caller = super::caller::caller().await?;
     let user = crate::server::auth::require_user(&caller.state, &caller.session).await?;
     let new = NewPassword::parse(&new_password).map_err(AppError::Invalid)?;
-    crate::server::auth::accounts::change_password(
+    crate::server::account::change_password(
         &caller.state,
         caller.browser(),
         &user,
@@ -223,7 +215,7 @@ pub async fn change_email(new_email: String, password: String) -> Result<(), App
     let caller = super::caller::caller().await?;
     let user = crate::server::auth::require_user(&caller.state, &caller.session).await?;
     let new_email = Email::parse(&new_email).map_err(AppError::Invalid)?;
-    crate::server::auth::accounts::request_email_change(
+    crate::server::account::request_email_change(
         &caller.state,
         &user,
         &new_email,
@@ -242,7 +234,7 @@ pub async fn end_sessions(#[server(default)] handle: Option<String>) -> Result<(
     let caller = super::caller::caller().await?;
     let user = crate::server::auth::require_user(&caller.state, &caller.session).await?;
     let handle = handle.filter(|handle| !handle.is_empty());
-    crate::server::auth::accounts::end_sessions(
+    crate::server::account::end_sessions(
         &caller.state,
         caller.browser(),
         &user,

@@ -10,10 +10,10 @@ use crate::domain::AppError;
 /// The Hint session `session_key` names (or, when it is empty, the `X-Hint-Session-Key` header
 /// of the page request), if it is live.
 #[cfg(feature = "ssr")]
-async fn hint_session(
+async fn embedded_session(
     state: &crate::server::state::AppState,
     session_key: &str,
-) -> Result<Option<crate::server::hint_sessions::HintSession>, AppError> {
+) -> Result<Option<crate::server::embedded_sessions::HintSession>, AppError> {
     let key = if session_key.trim().is_empty() {
         leptos_axum::extract::<axum::http::HeaderMap>()
             .await
@@ -28,30 +28,32 @@ async fn hint_session(
     } else {
         session_key.to_owned()
     };
-    crate::server::hint_sessions::find(state, &key).await
+    crate::server::embedded_sessions::find(state, &key).await
 }
 
 /// What the surface shows for `session_key`.
 #[server(prefix = "/api", endpoint = "hint/settings")]
-pub async fn hint_settings(session_key: String) -> Result<EmbeddedView, AppError> {
+pub async fn embedded_settings(session_key: String) -> Result<EmbeddedView, AppError> {
     let state = use_context::<crate::server::state::AppState>().ok_or(AppError::Internal)?;
-    let session = hint_session(&state, &session_key).await?;
+    let session = embedded_session(&state, &session_key).await?;
     crate::server::connections::embedded::view(&state, session.as_ref()).await
 }
 
 /// Saves the practice's email preferences (checkboxes: present means on).
 #[server(prefix = "/api", endpoint = "hint/preferences")]
-pub async fn hint_save_preferences(
+pub async fn save_embedded_preferences(
     session_key: String,
     #[server(default)] alerts_by_email: Option<String>,
     #[server(default)] weekly_summary: Option<String>,
 ) -> Result<(), AppError> {
     let state = use_context::<crate::server::state::AppState>().ok_or(AppError::Internal)?;
-    let session = hint_session(&state, &session_key).await?.ok_or_else(|| {
-        AppError::invalid(
-            "This page has expired. Open it again from your practice settings in Hint.",
-        )
-    })?;
+    let session = embedded_session(&state, &session_key)
+        .await?
+        .ok_or_else(|| {
+            AppError::invalid(
+                "This page has expired. Open it again from your practice settings in Hint.",
+            )
+        })?;
     crate::server::connections::embedded::save_preferences(
         &state,
         &session,

@@ -23,7 +23,7 @@ use pages::home::HomePage;
 use pages::not_found::NotFound;
 use pages::onboarding::OnboardingPage;
 use pages::{
-    AccountRoute, ConfirmEmailRoute, HintSettingsRoute, PracticesRoute, ResetPasswordRoute,
+    AccountRoute, ConfirmEmailRoute, EmbeddedSettingsRoute, PracticesRoute, ResetPasswordRoute,
     UnsubscribeRoute, VerifyEmailRoute,
 };
 
@@ -64,7 +64,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/login/enrol") view={Lazy::<AdminEnrolRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/connections/:id") view={Lazy::<AdminConnectionRoute>::new()} ssr=SsrMode::Async />
                     // Framed by Hint's app: no header or footer of ours (see `Layout`).
-                    <Route path=path!("/hint/settings") view={Lazy::<HintSettingsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/hint/settings") view={Lazy::<EmbeddedSettingsRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>

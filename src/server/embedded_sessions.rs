@@ -87,7 +87,7 @@ impl Handshake {
         }
         match self.issued_at.as_deref() {
             None => Ok(()),
-            Some(text) => match super::connections::hint_events::unix_seconds(text) {
+            Some(text) => match super::connections::webhooks::unix_seconds(text) {
                 Some(at) if now.abs_diff(at) <= max_age_seconds => Ok(()),
                 _ => Err(Refused::Stale),
             },
@@ -95,12 +95,13 @@ impl Handshake {
     }
 }
 
-/// Mints a session for a handshake whose signature (`signature`, already verified) was never
-/// seen before; answers the session key to give Hint.
+/// Mints a session for a handshake whose signature (`mac`, the verified MAC's bytes) was never
+/// seen before; answers the session key to give Hint. Replays are found by the MAC's bytes, so
+/// writing its hex another way (upper case) is the same handshake.
 pub async fn mint(
     state: &AppState,
     handshake: &Handshake,
-    signature: &str,
+    mac: &[u8],
 ) -> Result<Result<String, Refused>, AppError> {
     let now = state.clock.now();
     if let Err(refused) = handshake.check(now, state.settings.hint.webhook_max_age_seconds) {
@@ -114,7 +115,7 @@ pub async fn mint(
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (signature_hash) DO NOTHING",
     )
     .bind(sha256_hex(&key))
-    .bind(sha256_hex(signature.trim()))
+    .bind(hex::encode(Sha256::digest(mac)))
     .bind(handshake.practice.id.trim())
     .bind(handshake.user.id.trim())
     .bind(handshake.user.name.as_deref())
@@ -168,7 +169,7 @@ mod tests {
     #[test]
     fn a_dated_handshake_must_be_fresh_and_an_undated_one_may_pass() {
         let at =
-            crate::server::connections::hint_events::unix_seconds("2026-11-30T12:00:00Z").unwrap();
+            crate::server::connections::webhooks::unix_seconds("2026-11-30T12:00:00Z").unwrap();
         let dated = handshake(Some("2026-11-30T12:00:00Z"));
         assert_eq!(dated.check(at + 300, 300), Ok(()));
         assert_eq!(dated.check(at + 301, 300), Err(Refused::Stale));

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use super::auth::session_store::DbSessionStore;
-use super::connections::{exchange, hint_events, onboarding};
+use super::connections::{exchange, onboarding, webhooks};
 use super::state::AppState;
 
 /// How often the chores run.
@@ -45,7 +45,7 @@ pub async fn run_once(state: &AppState) -> Report {
     }
     // Twice the window: an event is accepted up to the window either side of its time.
     let keep = 2 * settings.hint.webhook_max_age_seconds as i64;
-    match hint_events::forget_seen_before(state, state.clock.now() - keep).await {
+    match webhooks::forget_seen_before(state, state.clock.now() - keep).await {
         Ok(count) => report.webhook_ids = count,
         Err(error) => tracing::warn!(%error, "could not forget old webhook ids"),
     }
@@ -90,7 +90,7 @@ pub async fn run(state: AppState) {
                 Err(error) => tracing::warn!(%error, "could not delete expired sessions"),
             }
             let now = state.clock.now();
-            match crate::server::hint_sessions::forget_old(&state.db, now).await {
+            match crate::server::embedded_sessions::forget_old(&state.db, now).await {
                 Ok(0) => {}
                 Ok(count) => tracing::info!(count, "forgot old Hint surface sessions"),
                 Err(error) => tracing::warn!(%error, "could not forget old Hint surface sessions"),

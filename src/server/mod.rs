@@ -1,10 +1,13 @@
 //! Everything that runs only on the server. One home per feature, and each table has one module
 //! that writes it:
 //!
-//! - `http`: axum only (router, landing, Hint's inbound calls, CSV export, security headers);
-//!   no business rules;
-//! - `auth`: sessions, the one login flow, login throttling; `passwords`: Argon2id hashing;
-//! - `account` (`users`), `staff` (`staff`), `audit` (`audit_log`): one table each;
+//! - `http`: axum only (router, the landing, webhooks, the handshake, CSV export, security
+//!   headers); no business rules;
+//! - `auth`: sessions, the one login flow, access checks; `throttle`: login attempts;
+//!   `passwords`: Argon2id hashing;
+//! - `account`: a provider's account (sign-up, email proof, resets, the sessions list) and the
+//!   `users` table (`account::users`); `staff`: partner staff and their tables; `audit`
+//!   (`audit_log`); `embedded_sessions` (`hint_sessions`);
 //! - `connections`: the `connections` table — onboarding, the exchange, keys, key health,
 //!   Hint's webhooks;
 //! - `admin`: the staff dashboard's queries and actions;
@@ -21,8 +24,8 @@ pub mod clock;
 pub mod connections;
 pub mod crypto;
 pub mod db;
+pub mod embedded_sessions;
 pub mod hint;
-pub mod hint_sessions;
 pub mod housekeeping;
 pub mod http;
 pub mod mail;

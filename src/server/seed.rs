@@ -1,7 +1,7 @@
 //! Made-up connections in bulk, for trying the dashboard at scale (`practice-connect seed`).
 //! Rows carry no key (the key columns stay empty), so nothing secret is invented.
 
-use super::account::{self, SeedUser};
+use super::account::users::{self, SeedUser};
 use super::connections::{self, SeedConnection};
 use super::db::{new_id, Db};
 use crate::domain::connection::ConnectionStatus;
@@ -82,7 +82,7 @@ pub async fn connections(db: &Db, count: usize) -> Result<usize, sqlx::Error> {
             users.push(user);
         }
         let mut tx = db.begin_write().await?;
-        account::insert_seeded(&mut *tx, &users).await?;
+        users::insert_seeded(&mut *tx, &users).await?;
         connections::insert_seeded(&mut *tx, &rows).await?;
         tx.commit().await?;
         added += size;

@@ -5,7 +5,7 @@
 
 use axum::http::Uri;
 
-use super::http::landing::landing_code;
+use super::http::onboarding::landing_code;
 use crate::domain::status::{CheckLine, Verdict};
 use crate::domain::urls::{EMBEDDED_SETTINGS_PATH, HANDSHAKE_PATH, WEBHOOKS_PATH};
 use crate::settings::Settings;
@@ -89,7 +89,32 @@ fn urls_and_landing(settings: &Settings, base: &str) -> Vec<CheckLine> {
         ),
     ];
     lines.push(landing_check(base, &settings.connect.redirect_path));
+    lines.push(client_addresses(settings));
     lines
+}
+
+/// Where the client's address comes from, which every limit and audit line keys on.
+fn client_addresses(settings: &Settings) -> CheckLine {
+    match &settings.http.trusted_proxies {
+        Some(proxies) if !proxies.0.is_empty() => {
+            let nets: Vec<String> = proxies.0.iter().map(ToString::to_string).collect();
+            line(
+                Verdict::Ok,
+                format!(
+                    "client addresses: from X-Forwarded-For on requests from {}",
+                    nets.join(", ")
+                ),
+            )
+        }
+        Some(_) => line(
+            Verdict::Ok,
+            "client addresses: the TCP peer (TRUSTED_PROXIES=none: no proxy in front)",
+        ),
+        None => line(
+            Verdict::Note,
+            "client addresses: the TCP peer (TRUSTED_PROXIES is not set; production requires it)",
+        ),
+    }
 }
 
 /// Appends a code to the redirect URL exactly as Hint does (to the end of the string, nothing

@@ -9,34 +9,12 @@ use serde_json::{json, Value};
 
 use crate::helpers::{unique_name, TestApp, TestDb, PASSWORD, RIVERBEND, SANDBOX_PARTNER_KEY};
 use crate::mailbox::MailCatcher;
+use crate::on_both_databases;
 
 const MAPLE: &str = "pra-sbxMaple0002";
 const NEW_PASSWORD: &str = "a-whole-new-passphrase";
 
-/// Each test written once, run on SQLite and (when asked for) on PostgreSQL.
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::$name(crate::helpers::TestDb::Sqlite).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                #[ignore = "needs PostgreSQL: set TEST_DATABASE_URL and pass --include-ignored"]
-                async fn $name() {
-                    super::$name(crate::helpers::TestDb::Postgres).await
-                }
-            )*
-        }
-    };
-}
-
-on_both!(
+on_both_databases!(
     a_verification_link_works_once_and_expires,
     a_reset_link_works_once_within_its_time_and_ends_every_session,
     a_mail_server_that_is_down_then_up_delivers_the_message_exactly_once,
@@ -46,6 +24,7 @@ on_both!(
     an_invited_staff_member_chooses_a_password_then_sets_up_an_authenticator,
     a_key_going_bad_tells_the_provider_who_asked_once_and_nobody_else,
     the_weekly_summary_goes_once_a_week_to_those_who_chose_it,
+    a_change_of_email_asked_for_with_the_old_password_dies_with_it,
 );
 
 async fn app_with_mail(db: TestDb) -> (TestApp, MailCatcher) {
@@ -639,7 +618,7 @@ async fn a_key_going_bad_tells_the_provider_who_asked_once_and_nobody_else(db: T
     let (app, mail) = app_with_mail(db).await;
     let asked = provider_connects(&app, RIVERBEND).await;
     let silent = provider_connects(&app, MAPLE).await;
-    sqlx::query("UPDATE connections SET wizard_data = REPLACE(wizard_data, '\"alerts_by_email\":true', '\"alerts_by_email\":false') WHERE practice_id = $1")
+    sqlx::query("UPDATE connections SET alerts_by_email = FALSE WHERE practice_id = $1")
         .bind(MAPLE)
         .execute(app.db.pool())
         .await
@@ -702,13 +681,16 @@ async fn a_key_going_bad_tells_the_provider_who_asked_once_and_nobody_else(db: T
         .call("unsubscribe", &[("k", &k), ("t", &t)])
         .await
         .unwrap();
-    let data: String =
-        sqlx::query_scalar("SELECT wizard_data FROM connections WHERE practice_id = $1")
+    let alerts: bool =
+        sqlx::query_scalar("SELECT alerts_by_email FROM connections WHERE practice_id = $1")
             .bind(RIVERBEND)
             .fetch_one(app.db.pool())
             .await
             .unwrap();
-    assert!(data.contains("\"alerts_by_email\":false"), "{data}");
+    assert!(
+        !alerts,
+        "the unsubscribe link turned the attention emails off"
+    );
 }
 
 async fn the_weekly_summary_goes_once_a_week_to_those_who_chose_it(db: TestDb) {
@@ -717,7 +699,7 @@ async fn the_weekly_summary_goes_once_a_week_to_those_who_chose_it(db: TestDb) {
     let (app, mail) = app_with_mail(db).await;
     let weekly = provider_connects(&app, RIVERBEND).await;
     provider_connects(&app, MAPLE).await;
-    sqlx::query("UPDATE connections SET wizard_data = REPLACE(wizard_data, '\"weekly_summary\":false', '\"weekly_summary\":true') WHERE practice_id = $1")
+    sqlx::query("UPDATE connections SET weekly_summary = TRUE WHERE practice_id = $1")
         .bind(RIVERBEND)
         .execute(app.db.pool())
         .await
@@ -762,4 +744,97 @@ async fn without_a_mail_server_development_keeps_email_on_the_outbox_page() {
         html.contains("<a href=\"http://127.0.0.1:"),
         "its link can be clicked"
     );
+}
+
+/// Someone who once knew the password asks to move the account to their own address; the owner
+/// resets the password (or changes it) before the link is opened: the link is dead.
+async fn a_change_of_email_asked_for_with_the_old_password_dies_with_it(db: TestDb) {
+    let (app, mail) = app_with_mail(db).await;
+    let email = app.sign_up().await;
+    let attacker = app.another_browser();
+    attacker
+        .call("log_in", &[("email", &email), ("password", PASSWORD)])
+        .await
+        .unwrap();
+    let theirs = new_email();
+    attacker
+        .call(
+            "account/email",
+            &[("new_email", &theirs), ("password", PASSWORD)],
+        )
+        .await
+        .unwrap();
+    let stolen = mail.wait_for(&theirs, 1).await[0].token("/confirm-email");
+
+    // The owner resets the password from the emailed link.
+    let owner = app.another_browser();
+    owner
+        .call("forgot_password", &[("email", &email)])
+        .await
+        .unwrap();
+    let reset = mail
+        .wait_for(&email, 2)
+        .await
+        .into_iter()
+        .find(|m| m.subject.contains("Reset"))
+        .expect("a reset email")
+        .token("/reset-password");
+    owner
+        .call(
+            "reset_password",
+            &[("token", &reset), ("password", NEW_PASSWORD)],
+        )
+        .await
+        .unwrap();
+    let notice = mail
+        .wait_for(&email, 3)
+        .await
+        .into_iter()
+        .find(|m| m.subject.contains("password was changed"))
+        .expect("the notice");
+    assert!(notice.text.contains("no longer"), "{}", notice.text);
+
+    assert!(attacker
+        .call("confirm_email", &[("token", &stolen)])
+        .await
+        .is_err());
+    owner
+        .call("log_in", &[("email", &email), ("password", NEW_PASSWORD)])
+        .await
+        .unwrap();
+    let now = owner.call("current_user", &[]).await.unwrap();
+    assert_eq!(
+        now["email"],
+        email.as_str(),
+        "the account stayed the owner's"
+    );
+
+    // The same after a change of password from the account page.
+    attacker
+        .call("log_in", &[("email", &email), ("password", NEW_PASSWORD)])
+        .await
+        .unwrap();
+    let again = new_email();
+    attacker
+        .call(
+            "account/email",
+            &[("new_email", &again), ("password", NEW_PASSWORD)],
+        )
+        .await
+        .unwrap();
+    let stolen = mail.wait_for(&again, 1).await[0].token("/confirm-email");
+    owner
+        .call(
+            "account/password",
+            &[
+                ("current_password", NEW_PASSWORD),
+                ("new_password", "a-third-passphrase"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert!(attacker
+        .call("confirm_email", &[("token", &stolen)])
+        .await
+        .is_err());
 }

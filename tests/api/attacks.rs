@@ -157,3 +157,154 @@ async fn a_slow_hint_answer_outlives_the_request_and_leaves_nothing_exchanging()
     let report = practice_connect::server::housekeeping::run_once(&app.state).await;
     assert_eq!(report.stranded_exchanges, 0);
 }
+
+async fn mails_to(app: &TestApp, address: &str) -> i64 {
+    sqlx::query("SELECT COUNT(*) AS n FROM mail_outbox WHERE recipient = $1")
+        .bind(address)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+        .get("n")
+}
+
+#[tokio::test]
+async fn the_app_is_no_relay_for_confirmations_changes_of_email_or_taken_sign_ups() {
+    use practice_connect::server::throttle::MAILS_PER_WINDOW;
+
+    let app =
+        TestApp::spawn_with(TestDb::Sqlite, &["--client-requests-per-minute", "100000"]).await;
+    let email = app.sign_up().await;
+    // "Send the confirmation again", over and over: the account's budget ends it.
+    let mut refused = 0;
+    for _ in 0..10 {
+        if let Err(error) = app.call("account/verify_again", &[]).await {
+            assert!(
+                error["RateLimited"]["retry_after_seconds"]
+                    .as_u64()
+                    .unwrap()
+                    >= 1,
+                "{error}"
+            );
+            refused += 1;
+        }
+    }
+    assert!(refused >= 10 - MAILS_PER_WINDOW, "{refused} of 10 refused");
+    assert!(
+        mails_to(&app, &email).await <= MAILS_PER_WINDOW,
+        "at most the budget was sent"
+    );
+
+    // Changes of email aimed at a stranger's inbox, from several accounts in turn: the
+    // address's own budget ends it.
+    let victim = "victim@elsewhere.example";
+    for _ in 0..4 {
+        let spammer = app.another_browser();
+        spammer.sign_up().await;
+        for _ in 0..3 {
+            let _ = spammer
+                .call(
+                    "account/email",
+                    &[("new_email", victim), ("password", PASSWORD)],
+                )
+                .await;
+        }
+    }
+    assert_eq!(mails_to(&app, victim).await, MAILS_PER_WINDOW);
+
+    // Sign-ups with a taken address tell its owner, but not without end, and answer alike.
+    let owner = app.another_browser().sign_up().await;
+    for _ in 0..8 {
+        let answer = app.another_browser().sign_up_as(&owner).await;
+        assert!(answer.status().is_success() || answer.status() == 302 || answer.status() == 303);
+    }
+    // The confirmation of the owner's own sign-up was the first of the address's budget.
+    assert_eq!(
+        mails_to(&app, &owner).await,
+        MAILS_PER_WINDOW,
+        "the notices stop"
+    );
+}
+
+#[tokio::test]
+async fn a_name_cannot_carry_a_message_into_our_mail() {
+    let app = TestApp::spawn(TestDb::Sqlite).await;
+    let email = format!("{}@practice.example", crate::helpers::unique_name("dr"));
+    let answer = app
+        .client
+        .post(format!("{}/api/sign_up", app.address))
+        .header("accept", "application/json")
+        .form(&[
+            (
+                "name",
+                "Ana\nYour account is locked: https://evil.example/unlock",
+            ),
+            ("email", email.as_str()),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+    assert_eq!(mails_to(&app, &email).await, 0, "no mail was queued");
+}
+
+/// A full `GET /healthz` on a new connection: the answer's first line, or "" when the server
+/// closed the connection without one.
+async fn healthz_over_a_new_connection(address: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    if stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .is_err()
+    {
+        return String::new();
+    }
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    String::from_utf8_lossy(&answer)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn one_host_holding_its_share_of_half_open_connections_cannot_take_more() {
+    use tokio::io::AsyncWriteExt;
+
+    let app = TestApp::spawn_with(
+        TestDb::Sqlite,
+        &[
+            "--max-connections-per-client",
+            "4",
+            "--header-read-timeout-seconds",
+            "60",
+        ],
+    )
+    .await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let mut slow = tokio::net::TcpStream::connect(&address).await.unwrap();
+        slow.write_all(b"GET /healthz HT").await.unwrap();
+        held.push(slow);
+    }
+    // The server accepts in the order the connections arrived: the four come first.
+    assert_eq!(
+        healthz_over_a_new_connection(&address).await,
+        "",
+        "the fifth connection is closed unanswered"
+    );
+    drop(held);
+    let mut answer = String::new();
+    for _ in 0..100 {
+        answer = healthz_over_a_new_connection(&address).await;
+        if !answer.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(answer, "HTTP/1.1 200 OK", "the host's share came back");
+}

@@ -126,6 +126,29 @@ on_both_databases! {
         assert_eq!(changes, 1, "the change of owner is on the practice's timeline");
     }
 
+    async fn a_former_owner_whose_landing_was_a_reconnection_keeps_nothing_of_the_wizard(app) {
+        // Riverbend is connected; then A connects it again (A's landing merges into the
+        // practice's row), and later B does, answering the wizard with B's own numbers.
+        app.ready_to_connect(RIVERBEND).await;
+        app.connect().await;
+        let a = app.another_browser();
+        a.ready_to_connect(RIVERBEND).await;
+        assert_eq!(a.call("onboarding", &[]).await.unwrap()["step"], "Review");
+        let b = app.another_browser();
+        b.landed_and_signed_up(RIVERBEND).await;
+        b.confirm().await;
+        b.call("onboarding/practice", &[("name", "B's name"), ("phone", "512-555-0199"), ("clinicians", "4")]).await.unwrap();
+        // A, still signed in on the same browser session: nothing to read, change or connect.
+        let seen = a.call("onboarding", &[]).await.unwrap();
+        assert_eq!(seen["connection"], Value::Null, "{seen}");
+        assert!(!seen.to_string().contains("512-555-0199"), "{seen}");
+        assert!(a.call("onboarding/practice", &[("name", "A's again"), ("phone", "512-555-0100"), ("clinicians", "1")]).await.is_err());
+        assert!(a.call("onboarding/connect", &[]).await.is_err());
+        let theirs = b.call("onboarding", &[]).await.unwrap();
+        assert_eq!(theirs["answers"]["practice"]["name"], "B's name", "{theirs}");
+        assert_eq!(theirs["step"], "Profile");
+    }
+
     async fn a_second_link_does_not_replace_an_unfinished_connection(app) {
         app.landed_and_signed_up(RIVERBEND).await;
         let second = app.mint_code(MAPLE).await;

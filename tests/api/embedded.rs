@@ -60,18 +60,15 @@ impl TestApp {
     }
 
     async fn preferences_of(&self, practice_id: &str) -> Value {
-        let data: String = sqlx::query_scalar(
-            "SELECT wizard_data FROM connections WHERE practice_id = $1 AND merged_into IS NULL",
+        let (alerts, weekly): (bool, bool) = sqlx::query_as(
+            "SELECT alerts_by_email, weekly_summary FROM connections \
+             WHERE practice_id = $1 AND merged_into IS NULL",
         )
         .bind(practice_id)
         .fetch_one(self.db.pool())
         .await
         .unwrap();
-        let answers: Value = serde_json::from_str(&data).unwrap();
-        json!([
-            answers["profile"]["alerts_by_email"],
-            answers["profile"]["weekly_summary"]
-        ])
+        json!([alerts, weekly])
     }
 }
 
@@ -107,6 +104,10 @@ on_both_databases! {
         let signed = signature(SIGNING_KEY.as_bytes(), &body);
         assert_eq!(app.post_handshake(&body, Some(&signed)).await.status(), 200);
         assert_eq!(app.post_handshake(&body, Some(&signed)).await.status(), 401, "a replay");
+        // The same MAC written in upper case is the same handshake.
+        let shouted = format!("sha256={}", signed.trim_start_matches("sha256=").to_uppercase());
+        assert_ne!(shouted, signed);
+        assert_eq!(app.post_handshake(&body, Some(&shouted)).await.status(), 401, "a replay in upper case");
         // A handshake signed ten minutes ago is stale.
         let old = serde_json::to_vec(&json!({
             "user": { "id": "usr-1" },

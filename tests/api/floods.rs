@@ -8,6 +8,7 @@ use serde_json::Value;
 use sqlx::Row;
 
 use crate::helpers::{unique_name, TestApp, TestDb, PASSWORD};
+use crate::on_both_databases;
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
     sqlx::query(sql)
@@ -236,21 +237,179 @@ async fn concurrent_wrong_passwords_reach_the_hash_at_most_the_free_attempts(app
     assert!(body["RateLimited"]["retry_after_seconds"].as_u64().unwrap() >= 1);
 }
 
-#[tokio::test]
-async fn sqlite_fifty_concurrent_wrong_passwords_reach_the_hash_at_most_the_free_attempts() {
+on_both_databases!(fifty_concurrent_wrong_passwords_reach_the_hash_at_most_the_free_attempts);
+
+async fn fifty_concurrent_wrong_passwords_reach_the_hash_at_most_the_free_attempts(db: TestDb) {
     let args = ["--client-requests-per-minute", "100000"];
     concurrent_wrong_passwords_reach_the_hash_at_most_the_free_attempts(
-        TestApp::spawn_with(TestDb::Sqlite, &args).await,
+        TestApp::spawn_with(db, &args).await,
     )
     .await;
 }
 
 #[tokio::test]
-#[ignore = "needs PostgreSQL: set TEST_DATABASE_URL and pass --include-ignored"]
-async fn postgres_fifty_concurrent_wrong_passwords_reach_the_hash_at_most_the_free_attempts() {
-    let args = ["--client-requests-per-minute", "100000"];
-    concurrent_wrong_passwords_reach_the_hash_at_most_the_free_attempts(
-        TestApp::spawn_with(TestDb::Postgres, &args).await,
+async fn a_signed_in_provider_changing_their_email_in_a_flood_is_cut_off_at_the_password_door() {
+    let app = TestApp::spawn(TestDb::Sqlite).await;
+    app.sign_up().await;
+    let started = std::time::Instant::now();
+    let (client, address) = (app.client.clone(), app.address.clone());
+    let limited = at_once(60, move |i| {
+        let (client, address) = (client.clone(), address.clone());
+        async move {
+            client
+                .post(format!("{address}/api/account/email"))
+                .header("accept", "application/json")
+                .form(&[
+                    ("new_email", format!("spam{i}@victim.example").as_str()),
+                    ("password", "not-my-password"),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    })
+    .await;
+    let allowed = allowance(started.elapsed());
+    assert!(
+        limited as i64 >= 60 - allowed,
+        "{limited} of 60 were refused (allowance {allowed})"
+    );
+}
+
+#[tokio::test]
+async fn the_right_password_in_a_loop_spends_the_accounts_hashing_budget_and_nobody_elses() {
+    use practice_connect::server::throttle::HASHES_PER_ACCOUNT;
+
+    let app =
+        TestApp::spawn_with(TestDb::Sqlite, &["--client-requests-per-minute", "100000"]).await;
+    let looper = app.sign_up().await;
+    let bystander = app.another_browser().sign_up().await;
+    // Each right password is a success, and successes do not give the budget back: the one
+    // after the budget goes ahead (it sets the brake), the next waits.
+    for attempt in 1..=HASHES_PER_ACCOUNT + 1 {
+        let answer = log_in_from(&app, "log_in", "198.51.100.1", &looper, PASSWORD).await;
+        assert_eq!(answer.status(), 200, "attempt {attempt}");
+    }
+    let braked = log_in_from(&app, "log_in", "198.51.100.1", &looper, PASSWORD).await;
+    assert_eq!(braked.status(), 429);
+    assert!(braked.headers().contains_key("retry-after"));
+    let other = log_in_from(&app, "log_in", "198.51.100.1", &bystander, PASSWORD).await;
+    assert_eq!(other.status(), 200, "another account is not braked");
+}
+
+#[tokio::test]
+async fn a_full_hashing_pool_is_not_a_failed_attempt() {
+    use practice_connect::domain::AppError;
+    use practice_connect::server::throttle::{self, LoginKeys, FREE_PER_ACCOUNT};
+
+    let app = TestApp::spawn(TestDb::Sqlite).await;
+    let keys = LoginKeys::new("provider", "victim@practice.example", Some("198.51.100.9"));
+    // Many more tries than the free ones, each turned away by a full pool.
+    for _ in 0..FREE_PER_ACCOUNT * 3 {
+        throttle::reserve_attempt(&app.db, &keys).await.unwrap();
+        let busy: Result<(), AppError> = Err(AppError::RateLimited {
+            retry_after_seconds: 1,
+        });
+        assert!(throttle::unless_busy(&app.db, &keys, busy).await.is_err());
+    }
+    // None of them counted: the account still has all its free attempts.
+    for attempt in 1..=FREE_PER_ACCOUNT {
+        assert!(
+            throttle::reserve_attempt(&app.db, &keys).await.is_ok(),
+            "attempt {attempt}"
+        );
+    }
+    // And a wrong password (a real attempt) still counts.
+    assert!(
+        throttle::reserve_attempt(&app.db, &keys).await.is_ok(),
+        "the one that sets the brake"
+    );
+    assert!(throttle::reserve_attempt(&app.db, &keys).await.is_err());
+}
+
+#[tokio::test]
+async fn previews_of_made_up_codes_are_capped_per_account_and_their_rows_swept() {
+    use practice_connect::server::housekeeping;
+
+    let app =
+        TestApp::spawn_with(TestDb::Sqlite, &["--client-requests-per-minute", "100000"]).await;
+    app.sign_up().await;
+    let started = std::time::Instant::now();
+    let mut limited = 0;
+    for i in 0..30 {
+        app.land(&format!("MadeUp{i:08}Code")).await;
+        if let Err(error) = app.call("onboarding", &[]).await {
+            assert!(error.get("RateLimited").is_some(), "{error}");
+            limited += 1;
+        }
+    }
+    // The account's share: a burst of 60 / 8, then 15 a minute.
+    let share = 7 + (started.elapsed().as_secs() * 15).div_ceil(60) as i64;
+    let reached = app.token_requests().await as i64;
+    assert!(
+        reached <= share,
+        "{reached} previews reached Hint (share {share})"
+    );
+    assert!(limited > 0);
+    // Every refused code left a failed row; after the codes' lifetime the sweep takes them.
+    assert!(
+        count(
+            &app,
+            "SELECT COUNT(*) AS n FROM connections WHERE status = 'failed'"
+        )
+        .await
+            > 0
+    );
+    app.state.clock.advance(11 * 60);
+    housekeeping::run_once(&app.state).await;
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) AS n FROM connections WHERE status = 'failed'"
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn one_client_cannot_use_up_the_headless_cap_that_hints_own_installs_need() {
+    let app = TestApp::spawn_with(
+        TestDb::Sqlite,
+        &[
+            "--trusted-proxies",
+            "127.0.0.1/32",
+            "--client-requests-per-minute",
+            "100000",
+        ],
     )
     .await;
+    let headless = |code: String, from: &'static str| {
+        let (client, address) = (app.client.clone(), app.address.clone());
+        async move {
+            client
+                .post(format!("{address}/hint/connect/{code}"))
+                .header("x-forwarded-for", from)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let mut through = 0;
+    for i in 0..40 {
+        if headless(format!("guess{i:08}abc"), "203.0.113.66").await != 429 {
+            through += 1;
+        }
+    }
+    assert!(
+        through < 15,
+        "{through} of the stranger's 40 got past its share"
+    );
+    let code = app.mint_code(crate::helpers::RIVERBEND).await;
+    assert_eq!(
+        headless(code, "198.51.100.20").await,
+        200,
+        "Hint's own install still gets through"
+    );
 }

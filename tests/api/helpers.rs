@@ -426,7 +426,7 @@ impl TestApp {
 }
 
 /// Creates an empty database next to the one `TEST_DATABASE_URL` names and returns its URL.
-async fn fresh_postgres_database() -> String {
+pub async fn fresh_postgres_database() -> String {
     use sqlx::Connection;
 
     let base = std::env::var("TEST_DATABASE_URL").expect(
@@ -446,31 +446,46 @@ async fn fresh_postgres_database() -> String {
     url.to_string()
 }
 
-/// Writes `tests` twice: `sqlite::name` and `postgres::name` (ignored unless asked for).
+/// Writes each test twice: `sqlite::name` and `postgres::name` (ignored unless asked for), the
+/// one way a test runs on both databases. Two shapes:
+/// - `async fn name(app) { … }`: the body gets a server started on that database;
+/// - `name, other_name`: calls `async fn name(db: TestDb)` written beside it, for tests that start
+///   their server their own way (or none).
 #[macro_export]
 macro_rules! on_both_databases {
     ($(async fn $name:ident($app:ident) $body:block)*) => {
+        $crate::on_both_databases! { @both $(
+            async fn $name() {
+                let $app = $crate::helpers::TestApp::spawn(DATABASE).await;
+                $body
+            }
+        )* }
+    };
+    ($($name:ident),* $(,)?) => {
+        $crate::on_both_databases! { @both $(
+            async fn $name() {
+                super::$name(DATABASE).await
+            }
+        )* }
+    };
+    (@both $($test:item)*) => {
         mod sqlite {
             #[allow(unused_imports)]
             use super::*;
+            const DATABASE: $crate::helpers::TestDb = $crate::helpers::TestDb::Sqlite;
             $(
                 #[tokio::test]
-                async fn $name() {
-                    let $app = $crate::helpers::TestApp::spawn($crate::helpers::TestDb::Sqlite).await;
-                    $body
-                }
+                $test
             )*
         }
         mod postgres {
             #[allow(unused_imports)]
             use super::*;
+            const DATABASE: $crate::helpers::TestDb = $crate::helpers::TestDb::Postgres;
             $(
                 #[tokio::test]
                 #[ignore = "needs PostgreSQL: set TEST_DATABASE_URL and pass --include-ignored"]
-                async fn $name() {
-                    let $app = $crate::helpers::TestApp::spawn($crate::helpers::TestDb::Postgres).await;
-                    $body
-                }
+                $test
             )*
         }
     };

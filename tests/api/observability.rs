@@ -155,6 +155,8 @@ async fn metrics_are_served_apart_and_move_with_a_journey() {
             .unwrap()
     };
     let before = scrape().await;
+    let brewed = request_with_method(app.address.trim_start_matches("http://"), "BREWCOFFEE").await;
+    assert!(brewed.starts_with("HTTP/1.1 501"), "{brewed}");
     app.ready_to_connect(crate::helpers::RIVERBEND).await;
     assert_eq!(app.connect().await["status"], "connected");
     let after = scrape().await;
@@ -184,6 +186,21 @@ async fn metrics_are_served_apart_and_move_with_a_journey() {
         "{after}"
     );
     assert!(!after.contains("code="), "{after}");
+    // Methods are labels from a closed set: the one a client made up is nowhere.
+    assert!(!after.contains("BREWCOFFEE"), "{after}");
+    for line in after.lines().filter(|line| line.contains("method=\"")) {
+        let method = line
+            .split("method=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        assert!(
+            ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"].contains(&method),
+            "{line}"
+        );
+    }
     // The public listener does not serve them.
     assert_eq!(app.get("/metrics").await.status(), 404);
 }
@@ -215,4 +232,110 @@ async fn a_failure_on_our_side_answers_with_the_reference_to_quote() {
     assert!(shown
         .to_string()
         .contains(&format!("quote this reference: {id}")));
+}
+
+/// The resident memory of process `pid`, in bytes (Linux).
+fn rss_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc/<pid>/status");
+    kb * 1024
+}
+
+/// Sends `GET`-like requests with method `method` over a fresh connection; the status line.
+async fn request_with_method(address: &str, method: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let request = format!("{method} /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    String::from_utf8_lossy(&answer)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The real binary serving on SQLite with `extra` settings; its pid and public address.
+fn serve_binary(
+    scratch: &std::path::Path,
+    extra: &[(&str, &str)],
+) -> (std::process::Child, String) {
+    let mut server = Command::new(env!("CARGO_BIN_EXE_practice-connect"))
+        .env_clear()
+        .env("APP_ENV", "development")
+        .env("LOG_FORMAT", "json")
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/app.db", scratch.display()),
+        )
+        .env("DATA_DIR", scratch.join("data"))
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env("SANDBOX_LISTEN", "127.0.0.1:0")
+        .envs(extra.iter().copied())
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary runs");
+    let stdout = server.stdout.take().unwrap();
+    let (sender, lines) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    loop {
+        let Ok(line) = lines.recv_timeout(Duration::from_secs(30)) else {
+            let _ = server.kill();
+            let _ = server.wait();
+            panic!("the server did not say where it listens");
+        };
+        let entry: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if let Some(address) = entry["address"].as_str() {
+            // The rest of the log is read and dropped, so the pipe never fills.
+            std::thread::spawn(move || while lines.recv().is_ok() {});
+            return (server, address.to_owned());
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_flood_of_unique_long_methods_leaves_no_memory_behind_with_or_without_metrics() {
+    for extra in [&[][..], &[("METRICS_LISTEN", "127.0.0.1:0")][..]] {
+        let scratch = std::env::temp_dir().join(unique_name("pc-methods"));
+        let (mut server, address) = serve_binary(&scratch, extra);
+        // Warm up on ordinary requests, so the baseline holds what serving needs anyway.
+        for _ in 0..200 {
+            assert!(request_with_method(&address, "GET").await.contains("200"));
+        }
+        let before = rss_bytes(server.id());
+        let filler = "A".repeat(50 * 1024);
+        for i in 0..2_000 {
+            let answer = request_with_method(&address, &format!("X{i}{filler}")).await;
+            assert!(
+                answer.is_empty()
+                    || answer.starts_with("HTTP/1.1 501")
+                    || answer.starts_with("HTTP/1.1 4"),
+                "{answer}"
+            );
+        }
+        let after = rss_bytes(server.id());
+        server.kill().unwrap();
+        let _ = server.wait();
+        let _ = std::fs::remove_dir_all(&scratch);
+        let grown = after.saturating_sub(before);
+        assert!(
+            grown < 16 * 1024 * 1024,
+            "{extra:?}: 2,000 unique methods of 50 KB grew the server by {} MB",
+            grown / (1024 * 1024)
+        );
+    }
 }

@@ -5,17 +5,18 @@ use std::process::Command;
 
 use crate::helpers::unique_name;
 
-const REQUIRED: [(&str, &str); 7] = [
+const REQUIRED: [(&str, &str); 8] = [
     ("HINT_API_BASE_URL", "https://api.hint.example"),
     ("HINT_PARTNER_API_KEY", "pk_test_something"),
-    ("HINT_WEBHOOK_SECRET", "whsec_something"),
+    ("HINT_WEBHOOK_SECRET", "whsec_something_long_enough"),
     (
         "ENCRYPTION_KEYS",
-        "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        "k1:doGR/hJ7wsQhnSj3TNcqJwWMT2fwZSL7QwyqvgCHUL0=",
     ),
     ("PUBLIC_BASE_URL", "https://partner.example"),
     ("SMTP_URL", "smtps://mailer:secret@mail.partner.example:465"),
     ("MAIL_FROM", "Partner <connect@partner.example>"),
+    ("TRUSTED_PROXIES", "127.0.0.1/32"),
 ];
 
 /// Runs the binary with `args` and only the environment `settings` (nothing inherited); returns
@@ -116,7 +117,7 @@ fn hint_s_own_setting_names_count_as_ours() {
     let settings = [
         ("HINT_API_URL", "https://api.hint.example"),
         ("HINT_API_KEY", "pk_test_something"),
-        ("HINT_WEBHOOK_SECRET", "whsec_something"),
+        ("HINT_WEBHOOK_SECRET", "whsec_something_long_enough"),
         ("PUBLIC_BASE_URL", "https://partner.example"),
         (
             "HINT_FRAME_ANCESTORS",

@@ -461,3 +461,83 @@ async fn a_step_up_takes_a_new_session_token() {
         "the browser has the new one"
     );
 }
+
+#[tokio::test]
+async fn a_strangers_guessed_staff_links_do_not_brake_a_real_invitation() {
+    use practice_connect::domain::staff::StaffRole;
+    use practice_connect::server::account_tokens::{self, TokenPurpose};
+
+    let app = TestApp::spawn_with(
+        crate::helpers::TestDb::Sqlite,
+        &[
+            "--trusted-proxies",
+            "127.0.0.1/32",
+            "--client-requests-per-minute",
+            "100000",
+        ],
+    )
+    .await;
+    let email = app.add_staff(StaffRole::Support).await;
+    let staff_id: String = sqlx::query_scalar("SELECT id FROM staff WHERE email = $1")
+        .bind(&email)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let now = app.state.clock.now();
+    let token = account_tokens::issue(
+        &app.db,
+        TokenPurpose::StaffInvite,
+        &staff_id,
+        &email,
+        now,
+        3600,
+    )
+    .await
+    .unwrap();
+    let welcome = |token: String, from: &'static str| {
+        let (client, address) = (app.another_browser().client, app.address.clone());
+        async move {
+            client
+                .post(format!("{address}/api/staff/welcome"))
+                .header("accept", "application/json")
+                .header("x-forwarded-for", from)
+                .form(&[
+                    ("token", token.as_str()),
+                    ("password", "a-brand-new-passphrase"),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    for i in 0..12 {
+        let guess = format!("{i:0>43}");
+        assert_ne!(welcome(guess, "203.0.113.66").await.as_u16(), 303);
+    }
+    let answer = welcome(token, "198.51.100.20").await;
+    assert!(answer.is_success() || answer.is_redirection(), "{answer}");
+}
+
+#[tokio::test]
+async fn a_support_session_without_a_second_factor_does_not_become_an_admin_session() {
+    let app = TestApp::spawn_with(TestDb::Sqlite, &["--staff-second-factor", "admins"]).await;
+    let email = app.add_staff(StaffRole::Support).await;
+    app.call("staff/log_in", &[("email", &email), ("password", PASSWORD)])
+        .await
+        .unwrap();
+    let me = app.call("admin/me", &[]).await.unwrap();
+    assert_eq!(me["role"], "support", "{me}");
+    practice_connect::server::staff::set_role(
+        &app.db,
+        &Email::parse(&email).unwrap(),
+        StaffRole::Admin,
+    )
+    .await
+    .unwrap();
+    let after = app.call("admin/me", &[]).await;
+    assert!(
+        after.is_err(),
+        "the session ended with the change of role: {after:?}"
+    );
+}

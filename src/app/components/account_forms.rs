@@ -60,18 +60,30 @@ pub fn LogInForm(action: ServerAction<LogIn>) -> impl IntoView {
     refresh_identity_after(action);
     let pending = action.pending();
     // Right after "Create account" the address carries the email they typed: it is filled in
-    // and the password, the one thing left to type, has the focus.
-    let typed_email = leptos_router::hooks::use_query_map()
-        .read_untracked()
-        .get("email")
-        .unwrap_or_default();
-    let password_next = !typed_email.is_empty();
+    // and the password, the one thing left to type, has the focus. The hydrated sign-up moves
+    // to that address without loading a page, so the effect does it again there.
+    let query = leptos_router::hooks::use_query_map();
+    let typed_email = Memo::new(move |_| query.read().get("email").unwrap_or_default());
+    let password_next = !typed_email.get_untracked().is_empty();
+    let email_input = NodeRef::<leptos::html::Input>::new();
+    let password_input = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        let email = typed_email.get();
+        if email.is_empty() {
+            return;
+        }
+        if let (Some(email_input), Some(password_input)) = (email_input.get(), password_input.get())
+        {
+            email_input.set_value(&email);
+            let _ = password_input.focus();
+        }
+    });
     view! {
         <ActionForm action attr:class="form" attr:aria-label="Log in">
             <label for="login-email">"Email"</label>
-            <input id="login-email" name="email" type="email" autocomplete="username" required value=typed_email />
+            <input id="login-email" name="email" type="email" autocomplete="username" required value=typed_email.get_untracked() node_ref=email_input />
             <label for="login-password">"Password"</label>
-            <input id="login-password" name="password" type="password" autocomplete="current-password" required autofocus=password_next />
+            <input id="login-password" name="password" type="password" autocomplete="current-password" required autofocus=password_next node_ref=password_input />
             <ActionError action />
             <button type="submit" disabled=move || pending.get()>
                 {move || if pending.get() { "Logging in…" } else { "Log in" }}

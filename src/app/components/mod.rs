@@ -7,3 +7,4 @@ pub mod local_time;
 pub mod progress;
 pub mod reference;
 pub mod status_badge;
+pub mod step_up;

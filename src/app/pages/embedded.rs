@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::embedded::{hint_settings, HintSavePreferences};
+use crate::api::embedded::{embedded_settings, SaveEmbeddedPreferences};
 use crate::app::components::form_error::ActionError;
 use crate::app::components::status_badge::StatusBadge;
 use crate::domain::dates::iso_date;
@@ -15,13 +15,13 @@ use crate::domain::embedded::{EmbeddedView, PracticeSettings};
 
 /// The settings surface.
 #[component]
-pub fn HintSettingsPage() -> impl IntoView {
+pub fn EmbeddedSettingsPage() -> impl IntoView {
     let query = use_query_map();
     let session_key = move || query.read().get("session_key").unwrap_or_default();
-    let action = ServerAction::<HintSavePreferences>::new();
+    let action = ServerAction::<SaveEmbeddedPreferences>::new();
     let view_data = Resource::new_blocking(
         move || (session_key(), action.version().get()),
-        |(key, _)| hint_settings(key),
+        |(key, _)| embedded_settings(key),
     );
     view! {
         <Title text="practice-connect in Hint" />
@@ -56,7 +56,7 @@ pub fn HintSettingsPage() -> impl IntoView {
 #[component]
 fn Connected(
     settings: PracticeSettings,
-    action: ServerAction<HintSavePreferences>,
+    action: ServerAction<SaveEmbeddedPreferences>,
     session_key: String,
 ) -> impl IntoView {
     let pending = action.pending();

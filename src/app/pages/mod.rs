@@ -27,7 +27,6 @@ macro_rules! lazy_pages {
 }
 
 pub mod account;
-pub mod account_settings;
 pub mod admin;
 pub mod embedded;
 pub mod home;
@@ -35,9 +34,9 @@ pub mod not_found;
 pub mod onboarding;
 pub mod practices;
 
+use account::settings::AccountPage;
 use account::{ConfirmEmailPage, ResetPasswordPage, UnsubscribePage, VerifyEmailPage};
-use account_settings::AccountPage;
-use embedded::HintSettingsPage;
+use embedded::EmbeddedSettingsPage;
 use practices::PracticesPage;
 
 // A provider's pages off the way in.
@@ -48,5 +47,5 @@ lazy_pages! {
     VerifyEmailRoute => VerifyEmailPage,
     ConfirmEmailRoute => ConfirmEmailPage,
     UnsubscribeRoute => UnsubscribePage,
-    HintSettingsRoute => HintSettingsPage,
+    EmbeddedSettingsRoute => EmbeddedSettingsPage,
 }

@@ -4,6 +4,7 @@
 
 mod passwords;
 mod sessions;
+pub mod users;
 
 use passwords::check_current_password;
 pub use passwords::{
@@ -11,16 +12,17 @@ pub use passwords::{
 };
 pub use sessions::{end_sessions, sessions};
 
-use super::session_store::session_key;
-use super::Browser;
 use crate::domain::account::{CurrentUser, Email, NewPassword, PersonName};
 use crate::domain::audit::{ActorKind, AuditAction, Outcome};
 use crate::domain::AppError;
-use crate::server::account::{self, SignedUp};
 use crate::server::account_tokens::{self, TokenPurpose};
 use crate::server::audit::{self, Entry};
+use crate::server::auth::session_store::session_key;
+use crate::server::auth::Browser;
 use crate::server::mail::{self, templates};
 use crate::server::state::AppState;
+use crate::server::throttle;
+use users::SignedUp;
 
 /// A link into the app, as emails carry it.
 pub(super) fn link(state: &AppState, path: &str, token: Option<&str>) -> String {
@@ -61,7 +63,7 @@ pub async fn sign_up(
     password: &NewPassword,
     ip: Option<&str>,
 ) -> Result<(), AppError> {
-    match account::sign_up(&state.db, &state.passwords, name, email, password).await? {
+    match users::sign_up(&state.db, &state.passwords, name, email, password).await? {
         SignedUp::Created(user) => {
             send_verification(state, &user).await?;
             audit_provider(
@@ -75,12 +77,19 @@ pub async fn sign_up(
             .await;
         }
         SignedUp::Taken(owner) => {
-            let notice = templates::sign_up_attempt(
-                &owner.name,
-                &link(state, "/login", None),
-                &link(state, "/forgot-password", None),
-            );
-            mail::queue(state, &owner.email, notice).await?;
+            // Past the owner's mail budget the notice is skipped without a word: refusing would
+            // tell the caller the address has an account.
+            if throttle::reserve_mail(&state.db, &owner.id, &owner.email)
+                .await?
+                .is_ok()
+            {
+                let notice = templates::sign_up_attempt(
+                    &owner.name,
+                    &link(state, "/login", None),
+                    &link(state, "/forgot-password", None),
+                );
+                mail::queue(state, &owner.email, notice).await?;
+            }
             audit_provider(
                 state,
                 None,
@@ -127,8 +136,10 @@ pub(super) async fn one_time_link(
     Ok(link(state, path, Some(token.as_str())))
 }
 
-/// Emails `user` a link that proves their address (the older links stop working).
+/// Emails `user` a link that proves their address (the older links stop working); refused
+/// past the account's mail budget.
 pub async fn send_verification(state: &AppState, user: &CurrentUser) -> Result<(), AppError> {
+    mail_budget(state, &user.id, &user.email).await?;
     let hours = state.settings.mail.verify_link_hours;
     let lifetime = hours as i64 * 3600;
     let url = one_time_link(
@@ -162,7 +173,7 @@ pub async fn verify_email(
     else {
         return Ok(false);
     };
-    let verified = account::mark_verified(&state.db, &used.owner_id, &used.email, now).await?;
+    let verified = users::mark_verified(&state.db, &used.owner_id, &used.email, now).await?;
     let outcome = if verified {
         Outcome::Ok
     } else {
@@ -182,6 +193,16 @@ pub async fn verify_email(
 }
 
 /// The stored key of this browser's session, if it has one.
+/// Counts one requested email from `account_id` to `address`; refused, with how long to wait,
+/// past either's budget.
+async fn mail_budget(state: &AppState, account_id: &str, address: &str) -> Result<(), AppError> {
+    throttle::reserve_mail(&state.db, account_id, address)
+        .await?
+        .map_err(|wait| AppError::RateLimited {
+            retry_after_seconds: wait,
+        })
+}
+
 pub(super) fn this_session(browser: Browser<'_>) -> Option<String> {
     browser.session.id().map(|id| session_key(&id))
 }
@@ -200,7 +221,9 @@ pub async fn request_email_change(
     if new_email.as_str() == user.email {
         return Err(AppError::invalid("That is already your email."));
     }
-    if account::by_email(&state.db, new_email).await?.is_none() {
+    // Counted whether or not the address has an account, so the answer does not tell.
+    mail_budget(state, &user.id, new_email.as_str()).await?;
+    if users::by_email(&state.db, new_email).await?.is_none() {
         let hours = state.settings.mail.verify_link_hours;
         let lifetime = hours as i64 * 3600;
         let to = new_email.as_str();
@@ -247,10 +270,10 @@ pub async fn confirm_email_change(
     else {
         return Ok(false);
     };
-    let Some(before) = account::find(&state.db, &used.owner_id).await? else {
+    let Some(before) = users::find(&state.db, &used.owner_id).await? else {
         return Ok(false);
     };
-    if !account::set_verified_email(&state.db, &used.owner_id, &used.email, now).await? {
+    if !users::set_verified_email(&state.db, &used.owner_id, &used.email, now).await? {
         audit_provider(
             state,
             Some(used.owner_id.as_str()),

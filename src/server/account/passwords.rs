@@ -5,7 +5,7 @@ use super::{audit_provider, link, one_time_link, redeem, this_session};
 use crate::domain::account::{CurrentUser, Email, NewPassword};
 use crate::domain::audit::{AuditAction, Outcome};
 use crate::domain::AppError;
-use crate::server::account;
+use crate::server::account::users;
 use crate::server::account_tokens::{self, TokenPurpose};
 use crate::server::auth::session_store::{self};
 use crate::server::auth::Browser;
@@ -22,7 +22,7 @@ pub async fn forgot_password(
 ) -> Result<(), AppError> {
     throttle::reserve_attempt(&state.db, &LoginKeys::new("reset", email, ip)).await?;
     let user = match Email::parse(email) {
-        Ok(email) => account::by_email(&state.db, &email).await?,
+        Ok(email) => users::by_email(&state.db, &email).await?,
         Err(_) => None,
     };
     let Some(user) = user else {
@@ -100,11 +100,12 @@ pub async fn reset_password(
     else {
         return Err(dead_reset_link());
     };
-    account::set_password_hash(&state.db, &used.owner_id, &hash, now).await?;
+    users::set_password_hash(&state.db, &used.owner_id, &hash, now).await?;
     // The link came to this address, so the address is proven too.
-    account::mark_verified(&state.db, &used.owner_id, &used.email, now).await?;
+    users::mark_verified(&state.db, &used.owner_id, &used.email, now).await?;
     let ended = session_store::end_all_of_user(&state.db, &used.owner_id, None).await?;
-    let detail = format!("{ended} sessions ended");
+    let retired = account_tokens::retire_all_of_user(&state.db, &used.owner_id, now).await?;
+    let detail = format!("{ended} sessions ended, {retired} emailed links retired");
     audit_provider(
         state,
         Some(used.owner_id.as_str()),
@@ -114,7 +115,7 @@ pub async fn reset_password(
         Some(detail.as_str()),
     )
     .await;
-    if let Some(user) = account::find(&state.db, &used.owner_id).await? {
+    if let Some(user) = users::find(&state.db, &used.owner_id).await? {
         let notice =
             templates::password_changed(&user.name, &link(state, "/forgot-password", None));
         mail::queue(state, &user.email, notice).await?;
@@ -131,8 +132,10 @@ pub(super) async fn check_current_password(
 ) -> Result<(), AppError> {
     let keys = LoginKeys::new("provider", &user.email, ip);
     throttle::reserve_attempt(&state.db, &keys).await?;
-    let hash = account::password_hash(&state.db, &user.id).await?;
-    if !state.passwords.verify(password.to_owned(), hash).await? {
+    let hash = users::password_hash(&state.db, &user.id).await?;
+    let checked = state.passwords.verify(password.to_owned(), hash).await;
+    let checked = throttle::unless_busy(&state.db, &keys, checked.map_err(AppError::from)).await;
+    if !checked? {
         return Err(AppError::invalid("Your current password is not right."));
     }
     throttle::succeeded(&state.db, &keys).await
@@ -149,10 +152,12 @@ pub async fn change_password(
 ) -> Result<(), AppError> {
     check_current_password(state, user, current, ip).await?;
     let hash = state.passwords.hash(new.expose().to_owned()).await?;
-    account::set_password_hash(&state.db, &user.id, &hash, state.clock.now()).await?;
+    let now = state.clock.now();
+    users::set_password_hash(&state.db, &user.id, &hash, now).await?;
     let keep = this_session(browser);
     let ended = session_store::end_all_of_user(&state.db, &user.id, keep.as_deref()).await?;
-    let detail = format!("{ended} other sessions ended");
+    let retired = account_tokens::retire_all_of_user(&state.db, &user.id, now).await?;
+    let detail = format!("{ended} other sessions ended, {retired} emailed links retired");
     audit_provider(
         state,
         Some(user.id.as_str()),

@@ -1,9 +1,9 @@
 //! Provider accounts: the `users` table and its only writer.
 
-use super::db::{new_id, Db};
-use super::passwords::Hasher;
 use crate::domain::account::{CurrentUser, Email, NewPassword, PersonName};
 use crate::domain::AppError;
+use crate::server::db::{new_id, Db};
+use crate::server::passwords::Hasher;
 
 /// A provider as stored, with the password hash a login checks.
 #[derive(sqlx::FromRow)]

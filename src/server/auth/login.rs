@@ -8,11 +8,12 @@ use crate::domain::account::{CurrentUser, Email};
 use crate::domain::audit::{ActorKind, AuditAction, Outcome};
 use crate::domain::staff::{StaffMember, StaffStage};
 use crate::domain::AppError;
+use crate::server::account::users;
 use crate::server::audit::{self, Entry};
+use crate::server::staff;
 use crate::server::staff::second_factor;
 use crate::server::state::AppState;
 use crate::server::throttle::{self, LoginKeys};
-use crate::server::{account, staff};
 
 /// Who is logging in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,7 +98,8 @@ pub async fn log_in(
         audit::record(&state.db, denied(Some("rate_limited"))).await;
         return Err(limited);
     }
-    let Some(mut account) = check_password(state, principal, email, password).await? else {
+    let checked = check_password(state, principal, email, password).await;
+    let Some(mut account) = throttle::unless_busy(&state.db, &keys, checked).await? else {
         audit::record(&state.db, denied(None)).await;
         return Err(principal.wrong_password());
     };
@@ -142,7 +144,7 @@ pub(super) async fn check_password(
     let found = match (&email, principal) {
         (None, _) => None,
         (Some(email), Principal::Provider) => {
-            account::credentials(&state.db, email).await?.map(|found| {
+            users::credentials(&state.db, email).await?.map(|found| {
                 let hash = found.password_hash.clone();
                 (LoggedIn::Provider(found.user()), hash, true)
             })

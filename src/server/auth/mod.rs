@@ -10,7 +10,6 @@
 //! code guessing. Hashing is `server::passwords`, shared with the account tables'
 //! modules. Every timeout reads the app's `Clock`, so tests can move time on.
 
-pub mod accounts;
 pub mod login;
 pub mod session_store;
 pub mod staff_login;
@@ -250,7 +249,7 @@ pub async fn current_user(
         // A write marks the session changed, so its stored expiry moves on too.
         set_time(session, SessionKey::LastSeenAt, now).await?;
     }
-    super::account::find(&state.db, &user_id).await
+    super::account::users::find(&state.db, &user_id).await
 }
 
 /// The logged-in provider, or `Unauthenticated`.

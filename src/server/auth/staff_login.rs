@@ -133,8 +133,9 @@ pub async fn step_up(
     let action = AuditAction::StaffSteppedUp;
     let keys = LoginKeys::new(Principal::Staff.throttle_name(), &member.email, ip);
     throttle::reserve_attempt(&state.db, &keys).await?;
+    let checked = check_password(state, Principal::Staff, &member.email, password).await;
     let password_ok = matches!(
-        check_password(state, Principal::Staff, &member.email, password).await?,
+        throttle::unless_busy(&state.db, &keys, checked).await?,
         Some(LoggedIn::Staff(ref found, _)) if found.id == member.id
     );
     if !password_ok {

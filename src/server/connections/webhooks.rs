@@ -1,6 +1,6 @@
 //! Hint's webhook events applied to the connections they name. Each event id is applied once
 //! (Hint repeats deliveries); unknown types are acknowledged and ignored. The signature was
-//! checked before anything here runs (`http::hint_inbound`). This module also writes the
+//! checked before anything here runs (`http::webhooks`). This module also writes the
 //! `webhook_events` table, the record of which event ids were applied.
 
 use serde::Deserialize;

@@ -16,22 +16,45 @@ use crate::server::state::AppState;
 pub struct ClientIp(pub IpAddr);
 
 /// The client behind `peer`, given the `X-Forwarded-For` values and the trusted proxies.
+///
+/// Hops are read from the right. A hop with a port (`192.0.2.1:4711`, `[2001:db8::1]:4711`) is
+/// read without it; one that still does not parse ends the walk, and the trusted hop to its
+/// right is taken as the client: nothing left of a hop we cannot read is believed. IPv4
+/// addresses written as IPv6 (`::ffff:192.0.2.1`) count as the IPv4 address they are.
 pub fn resolve(peer: IpAddr, forwarded_for: &[&str], trusted: &[IpNet]) -> IpAddr {
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    let peer = peer.to_canonical();
     if !is_trusted(&peer) {
         return peer;
     }
-    let hops: Vec<IpAddr> = forwarded_for
+    let hops: Vec<&str> = forwarded_for
         .iter()
         .flat_map(|value| value.split(','))
-        .filter_map(|hop| hop.trim().parse().ok())
+        .map(str::trim)
         .collect();
-    hops.iter()
-        .rev()
-        .find(|hop| !is_trusted(hop))
-        .or(hops.first())
-        .copied()
-        .unwrap_or(peer)
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        let Some(hop) = parse_hop(hop) else {
+            return client;
+        };
+        client = hop;
+        if !is_trusted(&hop) {
+            return hop;
+        }
+    }
+    client
+}
+
+/// One `X-Forwarded-For` hop: an address, maybe with a port, canonical.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    let address = if let Ok(ip) = hop.parse::<IpAddr>() {
+        ip
+    } else if let Ok(socket) = hop.parse::<SocketAddr>() {
+        socket.ip()
+    } else {
+        hop.strip_prefix('[')?.strip_suffix(']')?.parse().ok()?
+    };
+    Some(address.to_canonical())
 }
 
 /// Middleware: resolves the client's address once and puts it on the request.
@@ -50,7 +73,7 @@ pub async fn client_ip(
         .iter()
         .filter_map(|value| value.to_str().ok())
         .collect();
-    let ip = resolve(peer, &forwarded, &state.settings.http.trusted_proxies);
+    let ip = resolve(peer, &forwarded, state.settings.http.trusted_proxies());
     request.extensions_mut().insert(ClientIp(ip));
     next.run(request).await
 }
@@ -81,10 +104,37 @@ mod tests {
             ip("198.51.100.9")
         );
         assert_eq!(resolve(ip("10.0.0.2"), &[], &trusted), ip("10.0.0.2"));
+        // The old walk skipped the hop the proxy wrote with a port and believed the forged one.
+        assert_eq!(
+            resolve(ip("10.0.0.2"), &["6.6.6.6, 198.51.100.9:51234"], &trusted),
+            ip("198.51.100.9")
+        );
+        assert_eq!(
+            resolve(ip("10.0.0.2"), &["6.6.6.6, [2001:db8::9]:51234"], &trusted),
+            ip("2001:db8::9")
+        );
+        assert_eq!(
+            resolve(ip("10.0.0.2"), &["6.6.6.6, unknown"], &trusted),
+            ip("10.0.0.2"),
+            "a hop that cannot be read stops the walk at the proxy"
+        );
         assert_eq!(
             resolve(ip("192.0.2.1"), &forwarded, &trusted),
             ip("192.0.2.1"),
             "an untrusted peer's header is ignored"
+        );
+    }
+
+    #[test]
+    fn an_ipv4_mapped_peer_matches_an_ipv4_range() {
+        let trusted: Vec<IpNet> = vec!["127.0.0.1/32".parse().unwrap()];
+        assert_eq!(
+            resolve(ip("::ffff:127.0.0.1"), &["198.51.100.9"], &trusted),
+            ip("198.51.100.9")
+        );
+        assert_eq!(
+            resolve(ip("::ffff:203.0.113.7"), &[], &[]),
+            ip("203.0.113.7")
         );
     }
 }

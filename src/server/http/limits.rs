@@ -10,7 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::client_ip::ClientIp;
-use super::landing::landing_code;
+use super::onboarding::landing_code;
 use crate::domain::urls::HEADLESS_PREFIX;
 use crate::domain::AppError;
 use crate::server::rate_limits::Door;
@@ -32,7 +32,18 @@ fn door(state: &AppState, request: &Request) -> Option<Door> {
         {
             Some(Door::SignUp)
         }
-        Method::POST if path == "/api/log_in" || path == "/api/staff/log_in" => Some(Door::LogIn),
+        Method::POST
+            if matches!(
+                path,
+                "/api/log_in"
+                    | "/api/staff/log_in"
+                    | "/api/account/password"
+                    | "/api/account/email"
+                    | "/api/staff/step_up"
+            ) =>
+        {
+            Some(Door::Password)
+        }
         Method::POST if path.starts_with(HEADLESS_PREFIX) => Some(Door::Headless),
         Method::GET | Method::HEAD
             if landing_code(&state.settings.connect.redirect_path, request.uri()).is_some() =>

@@ -1,28 +1,83 @@
 //! Accepting connections, with the limits axum's own `serve` cannot set: a deadline for a client
 //! to send its request headers (a slow client is disconnected instead of holding a connection),
-//! and a cap on the connections served at once (more wait in the kernel's queue). Accepted
-//! sockets get `TCP_NODELAY`; shutdown is graceful.
+//! a cap on the connections served at once (more wait in the kernel's queue), and a cap per
+//! client address (IPv6: per /64), so one host cannot hold every slot; the trusted proxies are
+//! exempt, since every client behind them shares their address. Accepted sockets get
+//! `TCP_NODELAY`; shutdown is graceful.
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use ipnet::IpNet;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tower::ServiceExt;
 
+use crate::server::rate_limits::limit_key;
+
 /// The listener's limits.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Limits {
     /// Connections served at once.
     pub max_connections: usize,
+    /// Connections one client address may hold at once.
+    pub max_connections_per_client: usize,
+    /// Peers the per-client cap does not apply to (the trusted proxies).
+    pub exempt: Vec<IpNet>,
     /// Time a client has to send a request's headers.
     pub header_read_timeout: Duration,
+}
+
+/// How many connections each client address holds now.
+#[derive(Default)]
+struct PerClient(Mutex<HashMap<IpAddr, usize>>);
+
+/// One client's hold on a connection; gives it back when dropped.
+struct Held {
+    clients: Arc<PerClient>,
+    client: IpAddr,
+}
+
+impl PerClient {
+    /// Takes one of `client`'s connections, unless it holds `cap` already.
+    fn take(self: &Arc<Self>, client: IpAddr, cap: usize) -> Option<Held> {
+        let mut counts = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let count = counts.entry(client).or_default();
+        if *count >= cap {
+            return None;
+        }
+        *count += 1;
+        Some(Held {
+            clients: Arc::clone(self),
+            client,
+        })
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let mut counts = self
+            .clients
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(count) = counts.get_mut(&self.client) {
+            *count -= 1;
+            if *count == 0 {
+                counts.remove(&self.client);
+            }
+        }
+    }
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then lets requests in flight
@@ -34,6 +89,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let clients = Arc::new(PerClient::default());
     let (stopping, stop_signal) = watch::channel(false);
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -59,6 +115,19 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let peer_ip = peer.ip().to_canonical();
+        let held = if limits.exempt.iter().any(|net| net.contains(&peer_ip)) {
+            None
+        } else {
+            match clients.take(limit_key(peer_ip), limits.max_connections_per_client.max(1)) {
+                Some(held) => Some(held),
+                None => {
+                    // Closed at once: the slot goes back to everyone else.
+                    tracing::warn!("a client is over its connection cap; closed a connection");
+                    continue;
+                }
+            }
+        };
         if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!(%error, "could not set TCP_NODELAY");
         }
@@ -83,6 +152,7 @@ pub async fn serve(
             if let Err(error) = outcome {
                 tracing::debug!(%error, "connection closed with an error");
             }
+            drop(held);
             drop(slot);
         });
     }

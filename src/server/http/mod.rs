@@ -4,14 +4,15 @@
 
 pub mod client_ip;
 pub mod export;
-pub mod hint_inbound;
-pub mod landing;
+pub mod handshake;
 pub mod limits;
 pub mod listener;
 pub mod metrics;
+pub mod onboarding;
 pub mod outbox;
 pub mod request_id;
 pub mod security;
+pub mod webhooks;
 
 use std::time::Duration;
 
@@ -41,7 +42,8 @@ pub fn router(state: AppState, pages: Router<AppState>) -> Router {
                 None => security::loggable_path(request.uri().path(), &redirect_path),
             };
             let id = request_id::of(request);
-            tracing::info_span!("request", method = %request.method(), path = %path, request_id = %id)
+            let method = crate::server::metrics::method_label(request.method());
+            tracing::info_span!("request", method = method, path = %path, request_id = %id)
         })
         .on_request(())
         .on_response(
@@ -58,15 +60,15 @@ pub fn router(state: AppState, pages: Router<AppState>) -> Router {
         .route("/admin/export.csv", get(export::connections_csv))
         .route(
             crate::domain::urls::WEBHOOKS_PATH,
-            axum::routing::post(hint_inbound::receive),
+            axum::routing::post(webhooks::receive),
         )
         .route(
             "/hint/connect/{code}",
-            axum::routing::post(hint_inbound::headless_connect),
+            axum::routing::post(onboarding::headless_connect),
         )
         .route(
             crate::domain::urls::HANDSHAKE_PATH,
-            axum::routing::post(hint_inbound::handshake),
+            axum::routing::post(handshake::handshake),
         )
         .merge(pages);
     if state.settings.is_development() {
@@ -83,7 +85,7 @@ pub fn router(state: AppState, pages: Router<AppState>) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            landing::landing,
+            onboarding::landing,
         ))
         .layer(crate::server::auth::session_layer(
             state.db.clone(),
@@ -115,6 +117,7 @@ pub fn router(state: AppState, pages: Router<AppState>) -> Router {
         .merge(router);
     // Outside the timeout, so its 408 carries the security headers too.
     router
+        .layer(axum::middleware::from_fn(known_methods_only))
         .layer(axum::middleware::from_fn_with_state(
             state.settings.http.secure_cookies(),
             security::headers,
@@ -161,6 +164,15 @@ async fn server_fn_error_status(request: Request, next: axum::middleware::Next) 
         }
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Answers 501 to a method the app never serves (RFC 9110 §9.1), before routing, limits or
+/// metrics see it: an arbitrary token (hyper accepts any) goes no further than here.
+async fn known_methods_only(request: Request, next: axum::middleware::Next) -> Response {
+    if crate::server::metrics::method_label(request.method()) == "other" {
+        return (StatusCode::NOT_IMPLEMENTED, "method not implemented").into_response();
+    }
+    next.run(request).await
 }
 
 /// Liveness: the process is up and answering.

@@ -1,4 +1,6 @@
-//! The landing route: where Hint sends the browser with a code appended to our redirect URL.
+//! Where codes arrive over HTTP: the landing, where Hint sends the browser with a code appended
+//! to our redirect URL, and Hint's headless install (`POST /hint/connect/{code}`), server to
+//! server. The work is in `connections::onboarding` and `connections::exchange`.
 //!
 //! Only a GET lands. It checks the code's shape, records a pending connection keyed by the
 //! code's hash and tied to this browser's session (never to an account: binding is an explicit
@@ -6,19 +8,21 @@
 //! any Referer. A second code never silently replaces an unfinished connection of the session.
 //! Both redirect forms work: `/signup?code=…` and `/connect/…`.
 
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method, Uri};
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Extension;
+use axum::{Extension, Json};
+use serde_json::json;
 use tower_sessions::Session;
 
 use super::client_ip::ClientIp;
 use crate::domain::audit::{ActorKind, AuditAction, Outcome};
-use crate::domain::connection::AuthCode;
+use crate::domain::connection::{AuthCode, ConnectionStatus};
 use crate::domain::AppError;
 use crate::server::audit::{self, Entry};
 use crate::server::auth;
+use crate::server::connections::exchange::{self, ExchangeActor};
 use crate::server::connections::onboarding::landing::{self, Landing};
 use crate::server::connections::onboarding::{self, binding};
 use crate::server::state::AppState;
@@ -134,6 +138,73 @@ async fn land(
     }
     auth::set_session_connection(session, &id).await?;
     Ok(Landed::Here)
+}
+
+/// `POST /hint/connect/{code}`: Hint's headless install, server to server. The code is
+/// exchanged with the same exactly-once machinery; the connection waits for a provider to claim it.
+pub async fn headless_connect(State(state): State<AppState>, Path(raw): Path<String>) -> Response {
+    if !state.settings.connect.headless_connect {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "status": 404, "message": "headless connect is off" })),
+        )
+            .into_response();
+    }
+    let Some(code) = AuthCode::parse(&raw) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "status": 400, "message": "malformed code" })),
+        )
+            .into_response();
+    };
+    let outcome = async {
+        let id = landing::receive_code(&state, &code, None).await?;
+        exchange::exchange(
+            &state,
+            &id,
+            ExchangeActor::Hint,
+            state.settings.connect.activate_on_exchange,
+            None,
+        )
+        .await
+    }
+    .await;
+    match outcome {
+        Ok(summary)
+            if matches!(
+                summary.status,
+                ConnectionStatus::Connected | ConnectionStatus::AwaitingActivation
+            ) =>
+        {
+            Json(json!({ "status": summary.status.as_str() })).into_response()
+        }
+        Ok(summary) => {
+            let message = summary.problem.map_or("not connected", |p| p.as_str());
+            let status = if summary.status == ConnectionStatus::Failed {
+                // A code Hint refused leaves nothing behind but its audit lines.
+                if let Err(error) = landing::forget_refused(&state, &summary.id).await {
+                    tracing::warn!(%error, "could not forget a refused headless code");
+                }
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::BAD_GATEWAY
+            };
+            (
+                status,
+                Json(json!({ "status": status.as_u16(), "message": message })),
+            )
+                .into_response()
+        }
+        Err(error) => {
+            let status = StatusCode::from_u16(error.status_code())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            (
+                status,
+                Json(json!({ "status": status.as_u16(), "message": error.to_string() })),
+            )
+                .into_response()
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,13 +1,11 @@
-//! What Hint sends our server directly: webhooks (`POST /hint/webhooks`), headless connect
-//! (`POST /hint/connect/{code}`) and the handshake that opens an embedded surface
-//! (`POST /hint/handshake`). HTTP only: the work is in `connections` and `hint_sessions`.
+//! Hint's webhooks (`POST /hint/webhooks`), HTTP only: the work is in `connections::webhooks`.
 //!
 //! A webhook's signature is checked here, over the raw bytes, in constant time, before anything
-//! is parsed; `connections::hint_events` then applies each event id once. All work is a few small
-//! queries, well inside Hint's ~10 s.
+//! is parsed; `connections::webhooks` then applies each event id once. All work is a few small
+//! queries, well inside Hint's ~10 s. The handshake (`http::handshake`) is signed the same way.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -16,92 +14,36 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 use sha2::Sha256;
 
-use crate::domain::audit::{ActorKind, AuditAction, Outcome};
-use crate::domain::connection::{AuthCode, ConnectionStatus};
-use crate::server::audit::{self, Entry};
-use crate::server::connections::exchange::{self, ExchangeActor};
-use crate::server::connections::hint_events::{self, HintEvent};
-use crate::server::connections::onboarding::landing;
-use crate::server::hint_sessions::{self, Handshake, Refused};
+use crate::server::connections::webhooks::{self, HintEvent};
 use crate::server::state::AppState;
+
+/// The MAC `header` (`sha256=<hex>`) carries, if it is the HMAC-SHA256 of `body` under
+/// `secret`. The bytes, not the text: `ABCD` and `abcd` are one signature.
+pub fn verified_mac(secret: &[u8], body: &[u8], header: Option<&str>) -> Option<Vec<u8>> {
+    let hex_digest = header?.trim().strip_prefix("sha256=")?;
+    let expected = hex::decode(hex_digest).ok()?;
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).ok()?;
+    mac.update(body);
+    // `verify_slice` compares in constant time.
+    mac.verify_slice(&expected).is_ok().then_some(expected)
+}
 
 /// Whether `header` (`sha256=<hex>`) is the HMAC-SHA256 of `body` under `secret`.
 pub fn signature_is_valid(secret: &[u8], body: &[u8], header: Option<&str>) -> bool {
-    let Some(hex_digest) = header.and_then(|h| h.trim().strip_prefix("sha256=")) else {
-        return false;
-    };
-    let Ok(expected) = hex::decode(hex_digest) else {
-        return false;
-    };
-    let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(secret) else {
-        return false;
-    };
-    mac.update(body);
-    // `verify_slice` compares in constant time.
-    mac.verify_slice(&expected).is_ok()
+    verified_mac(secret, body, header).is_some()
 }
 
-/// Checks `X-Hint-Signature` over `body` with the webhook secret; the signature when it is right.
-fn signed_by_hint<'a>(state: &AppState, headers: &'a HeaderMap, body: &[u8]) -> Option<&'a str> {
+/// Checks `X-Hint-Signature` over `body` with the webhook secret; the MAC when it is right.
+pub(super) fn signed_by_hint(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Option<Vec<u8>> {
     let secret = state.webhook_secret.as_ref()?;
     let signature = headers
         .get("x-hint-signature")
         .and_then(|v| v.to_str().ok());
-    signature_is_valid(secret.expose_secret().as_bytes(), body, signature)
-        .then_some(signature)
-        .flatten()
-}
-
-/// `POST /hint/handshake`: Hint opens an embedded surface for one of its users. The signature is
-/// checked before anything else; then a session key bound to the named practice is minted.
-pub async fn handshake(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let refuse =
-        |why: &str| (StatusCode::UNAUTHORIZED, Json(json!({ "error": why }))).into_response();
-    let Some(signature) = signed_by_hint(&state, &headers, &body) else {
-        tracing::warn!(
-            has_signature = headers.contains_key("x-hint-signature"),
-            "refused a handshake with a missing or wrong signature"
-        );
-        return refuse("bad signature");
-    };
-    let Ok(handshake) = serde_json::from_slice::<Handshake>(&body) else {
-        return (
-            StatusCode::BAD_REQUEST,
-            Json(json!({ "error": "not a handshake: it must name a user and a practice" })),
-        )
-            .into_response();
-    };
-    let outcome = match hint_sessions::mint(&state, &handshake, signature).await {
-        Ok(outcome) => outcome,
-        Err(_) => {
-            return (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                Json(json!({ "error": "try again" })),
-            )
-                .into_response()
-        }
-    };
-    let entry = |outcome, detail| Entry {
-        actor_id: Some(handshake.user.id.as_str()),
-        detail,
-        ..Entry::new(ActorKind::Hint, AuditAction::HintHandshake, outcome)
-    };
-    match outcome {
-        Ok(session_key) => {
-            audit::record(&state.db, entry(Outcome::Ok, None)).await;
-            Json(json!({ "session_key": session_key })).into_response()
-        }
-        Err(refused) => {
-            tracing::warn!(?refused, "refused a signed handshake");
-            let detail = match refused {
-                Refused::Replayed => "replayed",
-                Refused::Stale => "stale",
-                Refused::Malformed => "malformed",
-            };
-            audit::record(&state.db, entry(Outcome::Denied, Some(detail))).await;
-            refuse(detail)
-        }
-    }
+    verified_mac(secret.expose_secret().as_bytes(), body, signature)
 }
 
 /// `POST /hint/webhooks`
@@ -155,7 +97,7 @@ async fn receive_webhook(
             answer(StatusCode::BAD_REQUEST, "stale or undated event"),
         );
     }
-    match hint_events::apply(state, &event).await {
+    match webhooks::apply(state, &event).await {
         Ok(outcome) => (
             outcome.metric(),
             Json(json!({ "status": outcome.as_str() })).into_response(),
@@ -167,73 +109,6 @@ async fn receive_webhook(
                 "error",
                 answer(StatusCode::INTERNAL_SERVER_ERROR, "try again"),
             )
-        }
-    }
-}
-
-/// `POST /hint/connect/{code}`: Hint's headless install, server to server. The code is
-/// exchanged with the same exactly-once machinery; the connection waits for a provider to claim it.
-pub async fn headless_connect(State(state): State<AppState>, Path(raw): Path<String>) -> Response {
-    if !state.settings.connect.headless_connect {
-        return (
-            StatusCode::NOT_FOUND,
-            Json(json!({ "status": 404, "message": "headless connect is off" })),
-        )
-            .into_response();
-    }
-    let Some(code) = AuthCode::parse(&raw) else {
-        return (
-            StatusCode::BAD_REQUEST,
-            Json(json!({ "status": 400, "message": "malformed code" })),
-        )
-            .into_response();
-    };
-    let outcome = async {
-        let id = landing::receive_code(&state, &code, None).await?;
-        exchange::exchange(
-            &state,
-            &id,
-            ExchangeActor::Hint,
-            state.settings.connect.activate_on_exchange,
-            None,
-        )
-        .await
-    }
-    .await;
-    match outcome {
-        Ok(summary)
-            if matches!(
-                summary.status,
-                ConnectionStatus::Connected | ConnectionStatus::AwaitingActivation
-            ) =>
-        {
-            Json(json!({ "status": summary.status.as_str() })).into_response()
-        }
-        Ok(summary) => {
-            let message = summary.problem.map_or("not connected", |p| p.as_str());
-            let status = if summary.status == ConnectionStatus::Failed {
-                // A code Hint refused leaves nothing behind but its audit lines.
-                if let Err(error) = landing::forget_refused(&state, &summary.id).await {
-                    tracing::warn!(%error, "could not forget a refused headless code");
-                }
-                StatusCode::UNPROCESSABLE_ENTITY
-            } else {
-                StatusCode::BAD_GATEWAY
-            };
-            (
-                status,
-                Json(json!({ "status": status.as_u16(), "message": message })),
-            )
-                .into_response()
-        }
-        Err(error) => {
-            let status = StatusCode::from_u16(error.status_code())
-                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            (
-                status,
-                Json(json!({ "status": status.as_u16(), "message": error.to_string() })),
-            )
-                .into_response()
         }
     }
 }
@@ -262,5 +137,11 @@ mod tests {
             body,
             Some(good.trim_start_matches("sha256="))
         ));
+        // Upper-case hex is the same MAC, and is read as the same bytes.
+        let upper = format!("sha256={}", good["sha256=".len()..].to_uppercase());
+        assert_eq!(
+            verified_mac(b"secret", body, Some(&upper)),
+            verified_mac(b"secret", body, Some(&good))
+        );
     }
 }

@@ -1,6 +1,8 @@
-//! Stand-alone log-in and sign-up pages, for providers who come back without a code, and the
-//! pages one-time email links open: forgot password, reset password, verify email, confirm a
-//! new email.
+//! A provider's account pages: stand-alone log-in and sign-up, for providers who come back
+//! without a code, and the pages one-time email links open (forgot password, reset password,
+//! verify email, confirm a new email); the account's own page is `settings`.
+
+pub mod settings;
 
 use leptos::prelude::*;
 use leptos_meta::Title;

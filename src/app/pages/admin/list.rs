@@ -6,13 +6,13 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
 
-use super::detail::StepUpFields;
 use super::setup_panel::SetupPanel;
 use super::staff_roster::StaffRoster;
 use super::AccessProblem;
 use crate::api::admin::{admin_connections, admin_summary, staff_me, ManualConnect};
 use crate::app::components::form_error::ActionError;
 use crate::app::components::status_badge::StatusBadge;
+use crate::app::components::step_up::StepUpFields;
 use crate::domain::connection::ConnectionStatus;
 use crate::domain::dashboard::{ConnectionPage, ListQuery, Summary, MAX_OFFSET, SORT_COLUMNS};
 use crate::domain::dates::iso_date;

@@ -42,7 +42,7 @@ pub enum SessionConnection {
 
 /// The connection the session landed (`connection_id` and `landing_key`, both kept in the
 /// session), as the caller may see it: only the session holding the landing key sees it at
-/// all, and once bound only its owner.
+/// all, and once bound only the account that owns the practice's row now.
 pub async fn session_connection(
     state: &AppState,
     user: Option<&CurrentUser>,
@@ -64,12 +64,18 @@ pub async fn session_connection(
     let Some(row) = load(state, &landed.id).await? else {
         return Ok(SessionConnection::None);
     };
+    // Ownership is the practice's row's, as it is now: a provider whose landing was merged into
+    // a practice that another account has connected since keeps nothing of it.
     Ok(match (&landed.user_id, user) {
         (None, _) => SessionConnection::Unbound {
             landed_id: landed.id,
             row,
         },
-        (Some(owner), Some(user)) if *owner == user.id => SessionConnection::Bound(row),
+        (Some(landed_by), Some(user))
+            if *landed_by == user.id && row.user_id.as_deref() == Some(user.id.as_str()) =>
+        {
+            SessionConnection::Bound(row)
+        }
         _ => SessionConnection::None,
     })
 }
@@ -93,6 +99,13 @@ pub async fn preview(
     );
     if !open || !within_lifetime(state, row) {
         return Ok(connection);
+    }
+    // Each preview is a call to Hint's token endpoint: capped like headless installs.
+    if let Err(wait) = state.limits.check_preview(&user.id) {
+        tracing::warn!("a provider is over their share of previews");
+        return Err(AppError::RateLimited {
+            retry_after_seconds: wait.as_secs().max(1),
+        });
     }
     let actor = ExchangeActor::Provider(user.id.clone());
     exchange::exchange(state, &row.summary.id, actor, false, ip).await?;
@@ -164,11 +177,15 @@ pub async fn bind(
             .fetch_one(&mut *tx)
             .await?;
     // The practice's row takes the new owner, and its wizard starts (again) after this step.
-    // Another account's answers (their role, their phone) are not handed to the new owner.
+    // Another account's answers (their role, their phone, their email choices) are not handed to
+    // the new owner.
     let new_owner = previous_owner.as_deref() != Some(user.id.as_str());
     sqlx::query(
         "UPDATE connections SET user_id = $1, wizard_step = $2, updated_at = $3, \
-         wizard_data = CASE WHEN $4 = 1 THEN '{}' ELSE wizard_data END WHERE id = $5",
+         wizard_data = CASE WHEN $4 = 1 THEN '{}' ELSE wizard_data END, \
+         alerts_by_email = CASE WHEN $4 = 1 THEN FALSE ELSE alerts_by_email END, \
+         weekly_summary = CASE WHEN $4 = 1 THEN FALSE ELSE weekly_summary END \
+         WHERE id = $5",
     )
     .bind(&user.id)
     .bind(WizardStep::Practice.index())

@@ -122,14 +122,16 @@ pub async fn land(
     Ok(Landing::Refused)
 }
 
-/// Forgets codes that landed more than `lifetime_seconds` ago and that nobody claimed or
-/// exchanged: Hint no longer takes them, and keeping them would let strangers fill the table.
+/// Forgets codes that landed more than `lifetime_seconds` ago and that nobody claimed: those
+/// never exchanged, and those Hint refused (a preview of an unknown or spent code). Hint no
+/// longer takes them, and keeping them would let strangers fill the table; their audit lines
+/// stay.
 pub async fn forget_expired_codes(
     state: &AppState,
     lifetime_seconds: u64,
 ) -> Result<u64, AppError> {
     let done = sqlx::query(
-        "DELETE FROM connections WHERE status = 'pending' AND user_id IS NULL \
+        "DELETE FROM connections WHERE status IN ('pending', 'failed') AND user_id IS NULL \
          AND practice_id IS NULL AND created_at < $1",
     )
     .bind(state.clock.now() - lifetime_seconds as i64)
