@@ -32,7 +32,7 @@ export LEPTOS_SITE_ROOT="$PWD/site" DATA_DIR="$work/data" LEPTOS_SITE_ADDR="127.
 export HINT_API_BASE_URL=https://api.hint.example HINT_PARTNER_API_KEY=bundle-check-partner-key
 export HINT_WEBHOOK_SECRET=bundle-check-webhook-secret PUBLIC_BASE_URL=https://connect.partner.example
 export SMTP_URL=smtps://mail.partner.example:465 MAIL_FROM='Partner <connect@partner.example>'
-export KEY_CHECK_HOURS=0 LOG_FORMAT=json
+export KEY_CHECK_HOURS=0 LOG_FORMAT=json TRUSTED_PROXIES=127.0.0.1/32
 ENCRYPTION_KEYS=$(bin/practice-connect keys generate --id k1 | tail -1)
 export ENCRYPTION_KEYS
 

@@ -109,9 +109,12 @@ impl Application {
             .user_agent(concat!("practice-connect/", env!("CARGO_PKG_VERSION")))
             .build()?;
         let listener = TcpListener::bind(settings.http.site_addr).await?;
-        metrics::handle();
+        // The recorder exists only where metrics are served: without it nothing is kept.
         let metrics_listener = match settings.http.metrics_listen {
-            Some(address) => Some(TcpListener::bind(address).await?),
+            Some(address) => {
+                metrics::handle();
+                Some(TcpListener::bind(address).await?)
+            }
             None => None,
         };
         let public_base_url = match &settings.http.public_base_url {
@@ -251,10 +254,13 @@ impl Application {
         });
         let metrics = self.metrics_listener.map(|listener| {
             let router = http::metrics::router(self.state.clone());
-            tokio::spawn(async move { axum::serve(listener, router).await })
+            let serving = tokio::spawn(async move { axum::serve(listener, router).await });
+            (serving, tokio::spawn(metrics::run_upkeep()))
         });
         let limits = http::listener::Limits {
             max_connections: self.state.settings.http.max_connections.max(1),
+            max_connections_per_client: self.state.settings.http.max_connections_per_client,
+            exempt: self.state.settings.http.trusted_proxies().to_vec(),
             header_read_timeout: Duration::from_secs(
                 self.state.settings.http.header_read_timeout_seconds,
             ),
@@ -265,8 +271,9 @@ impl Application {
         if let Some(task) = key_checks {
             task.abort();
         }
-        if let Some(task) = metrics {
-            task.abort();
+        if let Some((serving, upkeep)) = metrics {
+            serving.abort();
+            upkeep.abort();
         }
         self.state.db.close().await;
         result

@@ -75,7 +75,10 @@ impl NewMember {
     /// The parsed email, name and role.
     fn parse(&self) -> Result<(Email, PersonName, StaffRole), String> {
         let email = Email::parse(&self.email)?;
-        let name = PersonName::parse(self.name.as_deref().unwrap_or_else(|| email.as_str()))?;
+        let name = match &self.name {
+            Some(name) => PersonName::parse(name)?,
+            None => PersonName::from_email(&email),
+        };
         Ok((email, name, role(&self.role)?))
     }
 }

@@ -45,14 +45,47 @@ impl Email {
 pub struct PersonName(String);
 
 impl PersonName {
-    /// 1 to 100 characters after trimming.
+    /// A plain name, as it opens every email we send: 1 to 100 characters after trimming, of
+    /// letters (any script), spaces and `. , ' - ’`, with no dot between two letters. So no
+    /// line breaks, digits, links or addresses: a name cannot turn our mail into someone
+    /// else's message.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let name = raw.trim();
-        match name.chars().count() {
-            0 => Err("Enter your name.".into()),
-            1..=100 => Ok(Self(name.to_owned())),
-            _ => Err("Your name must be at most 100 characters.".into()),
+        let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        let count = name.chars().count();
+        if count == 0 {
+            return Err("Enter your name.".into());
         }
+        if count > 100 {
+            return Err("Your name must be at most 100 characters.".into());
+        }
+        let chars: Vec<char> = name.chars().collect();
+        let plain = chars.iter().enumerate().all(|(i, &c)| match c {
+            '.' => {
+                !(i > 0
+                    && chars[i - 1].is_alphabetic()
+                    && chars.get(i + 1).is_some_and(|next| next.is_alphabetic()))
+            }
+            ' ' | ',' | '\'' | '-' | '’' => true,
+            c => c.is_alphabetic(),
+        });
+        if !plain {
+            return Err(
+                "Use letters for your name (spaces and . , ' - are fine too; no links or numbers)."
+                    .into(),
+            );
+        }
+        Ok(Self(name))
+    }
+
+    /// A name made from an email address's local part (`ana.ruiz@…` is "ana ruiz"), for staff
+    /// added without one.
+    pub fn from_email(email: &Email) -> Self {
+        let local = email.as_str().split('@').next().unwrap_or_default();
+        let words: Vec<&str> = local
+            .split(|c: char| !c.is_alphabetic())
+            .filter(|word| !word.is_empty())
+            .collect();
+        Self::parse(&words.join(" ")).unwrap_or_else(|_| Self("Staff member".into()))
     }
 
     /// The name.
@@ -191,5 +224,40 @@ mod tests {
             PersonName::parse(" Dr. Ana Ruiz ").unwrap().as_str(),
             "Dr. Ana Ruiz"
         );
+    }
+
+    #[test]
+    fn a_name_is_a_plain_name_and_nothing_a_spammer_can_use() {
+        for name in [
+            "Zoë O'Brien-Núñez",
+            "José María",
+            "李小龙",
+            "Ana Ruiz, M.D.",
+            "Ana Ruiz MD.",
+        ] {
+            assert!(PersonName::parse(name).is_ok(), "{name}");
+        }
+        for name in [
+            "Win a prize at https://evil.example",
+            "visit evil.example",
+            "Ana\nYour account is locked, call 555 0100",
+            "Ana\r\nBcc: victim@example.com",
+            "<b>Ana</b>",
+            "Ana 555-0100",
+            "ana@evil.example",
+        ] {
+            assert!(PersonName::parse(name).is_err(), "{name:?}");
+        }
+        assert_eq!(
+            PersonName::parse("Ana   \t Ruiz").unwrap().as_str(),
+            "Ana Ruiz",
+            "white space folds to one space"
+        );
+    }
+
+    #[test]
+    fn a_staff_name_from_an_email() {
+        let email = Email::parse("ana.ruiz2@partner.example").unwrap();
+        assert_eq!(PersonName::from_email(&email).as_str(), "ana ruiz");
     }
 }

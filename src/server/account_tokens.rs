@@ -103,6 +103,20 @@ pub async fn issue(
     Ok(token)
 }
 
+/// Retires every unused link of provider `user_id`, whatever it is for (after the password
+/// changes: a change-of-email link asked for by someone who knew the old password dies with it).
+/// Returns how many were live.
+pub async fn retire_all_of_user(db: &Db, user_id: &str, now: i64) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE account_tokens SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL AND expires_at > $1",
+    )
+    .bind(now)
+    .bind(user_id)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// Uses `token` up, if it is a live token of `purpose`: the first caller gets its owner, every
 /// later one (and a wrong, expired or malformed token) gets `None`.
 pub async fn redeem(

@@ -51,6 +51,9 @@ pub enum CryptoError {
     /// `ENCRYPTION_KEYS` is not `id:base64key[,…]` with 32-byte keys.
     #[error("ENCRYPTION_KEYS must be id:base64key[,id:base64key…] with 32-byte keys")]
     BadKeys,
+    /// A key in `ENCRYPTION_KEYS` is not random (a run of one byte, or a few repeated).
+    #[error("ENCRYPTION_KEYS holds a key that is not random: make one with `practice-connect keys generate`")]
+    WeakKey,
     /// No `ENCRYPTION_KEYS` outside development.
     #[error("ENCRYPTION_KEYS is not set (a generated key is for development only)")]
     NotConfigured,
@@ -132,6 +135,9 @@ impl Keyring {
             let bytes = BASE64
                 .decode(encoded.trim())
                 .map_err(|_| CryptoError::BadKeys)?;
+            if !looks_random(&bytes) {
+                return Err(CryptoError::WeakKey);
+            }
             let cipher =
                 XChaCha20Poly1305::new_from_slice(&bytes).map_err(|_| CryptoError::BadKeys)?;
             let id = id.trim();
@@ -223,6 +229,14 @@ impl Keyring {
     }
 }
 
+/// Whether 32 key bytes could have come from a random source: such a key has about 30 distinct
+/// byte values, and fewer than 16 happens with odds below 2^-100. A typed pattern (all zeros,
+/// "0123…" repeated) has far fewer.
+fn looks_random(bytes: &[u8]) -> bool {
+    let distinct: std::collections::HashSet<u8> = bytes.iter().copied().collect();
+    distinct.len() >= 16
+}
+
 fn associated_data(purpose: Purpose, row_id: &str) -> Vec<u8> {
     format!("practice-connect:{}:{row_id}", purpose.label()).into_bytes()
 }
@@ -282,6 +296,21 @@ mod tests {
 
     fn keyring(spec: &str) -> Keyring {
         Keyring::parse(&SecretString::from(spec.to_owned())).unwrap()
+    }
+
+    #[test]
+    fn a_typed_key_is_refused_as_not_random() {
+        let zeros = "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+        let pattern = format!("k1:{}", BASE64.encode(b"0123456789abcdef0123456789abcdef"));
+        for spec in [zeros, pattern.as_str()] {
+            assert!(matches!(
+                Keyring::parse(&SecretString::from(spec.to_owned())),
+                Err(CryptoError::WeakKey)
+            ));
+        }
+        for _ in 0..100 {
+            assert!(Keyring::parse(&SecretString::from(Keyring::generate_spec("k1"))).is_ok());
+        }
     }
 
     #[test]

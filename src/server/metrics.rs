@@ -9,13 +9,21 @@
 //! - `password_hashes_in_flight` and `database_connections{state}`: queue depths, read when
 //!   scraped.
 //!
-//! The recorder is installed once per process; every app in it (tests start many) shares it.
-//! A leaf: it imports nothing of the app; `http::metrics` serves what it records.
+//! Every label comes from a closed set: the method is one of seven words or `other`, the route
+//! is the router's template (or `unmatched`), the rest are words the code chose. A client can
+//! therefore not add series (each one is kept for good), whatever it sends.
+//!
+//! The recorder is installed only when metrics are served (`METRICS_LISTEN`), and then its
+//! histograms are drained on a timer as well as at each scrape; without it every `counter!`
+//! and `histogram!` is a no-op and keeps nothing. Once per process; every app in it (tests
+//! start many) shares it. A leaf: it imports nothing of the app; `http::metrics` serves what it
+//! records.
 
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use axum::extract::{MatchedPath, Request};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -41,13 +49,42 @@ pub fn handle() -> &'static PrometheusHandle {
     })
 }
 
+/// How often the recorder drains its histograms when nobody scrapes.
+pub const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// Drains the histograms every [`UPKEEP_EVERY`] for as long as metrics are served (the exporter
+/// only does it at a scrape otherwise, and samples pile up between scrapes).
+pub async fn run_upkeep() {
+    let mut every = tokio::time::interval(UPKEEP_EVERY);
+    loop {
+        every.tick().await;
+        handle().run_upkeep();
+    }
+}
+
+/// The method as a label or a log field: one of the seven methods the app answers, else
+/// `other`. hyper accepts any token as a method; copying it would let a client make series
+/// (and log lines) of any size.
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
 /// Middleware (after routing, so the route template is known): counts and times each request.
 pub async fn count_requests(request: Request, next: Next) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
-    let method = request.method().as_str().to_owned();
+    let method = method_label(request.method());
     let started = std::time::Instant::now();
     let response = next.run(request).await;
     let status = response.status().as_u16().to_string();

@@ -30,8 +30,10 @@ pub struct ConnectSettings {
     #[arg(long, env = "HEADLESS_CONNECT", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub headless_connect: bool,
 
-    /// Calls to Hint's token endpoint that headless connect may make per minute, all callers
-    /// together, so strangers cannot spend the partner's rate limit at Hint.
+    /// Calls to Hint's token endpoint that others can cause per minute, all callers together:
+    /// headless installs and the confirmation page's preview of a landed code. Any one client
+    /// (headless) or account (preview) gets a quarter of it, so strangers cannot spend the
+    /// partner's rate limit at Hint, nor one of them all of it.
     #[arg(long, env = "HEADLESS_HINT_CALLS_PER_MINUTE", default_value_t = 60)]
     pub headless_hint_calls_per_minute: u32,
 

@@ -1,10 +1,11 @@
 //! Settings of the public listener: its address, the URL users reach, limits on clients, and the
 //! built site it serves.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use clap::Args;
+use ipnet::IpNet;
 
 /// The public listener and what it serves.
 #[derive(Debug, Clone, Args)]
@@ -39,6 +40,10 @@ pub struct HttpSettings {
     #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
 
+    /// Most connections one client address (IPv6: one /64) may hold at once; more are closed
+    /// as they arrive. The trusted proxies are exempt.
+    #[arg(long, env = "MAX_CONNECTIONS_PER_CLIENT", default_value_t = 64)]
+    pub max_connections_per_client: usize,
     /// Seconds a client has to send a request's headers; slower connections are closed.
     #[arg(long, env = "HEADER_READ_TIMEOUT_SECONDS", default_value_t = 10)]
     pub header_read_timeout_seconds: u64,
@@ -47,11 +52,14 @@ pub struct HttpSettings {
     #[arg(long, env = "REQUEST_TIMEOUT_SECONDS", default_value_t = 30)]
     pub request_timeout_seconds: u64,
 
-    /// The reverse proxies in front of the app, as CIDRs (`10.0.0.0/8,192.0.2.1/32`). A request
-    /// from one of them has its client address read from `X-Forwarded-For` (the right-most
-    /// address that is not a trusted proxy); from anywhere else the TCP peer is the client.
-    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
-    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The reverse proxies in front of the app, as CIDRs (`10.0.0.0/8,192.0.2.1/32`), or `none`
+    /// when clients reach the app directly. A request from one of them has its client address
+    /// read from `X-Forwarded-For` (the right-most address that is not a trusted proxy); from
+    /// anywhere else the TCP peer is the client. Production requires it to be set: the app has
+    /// no TLS of its own, so it is almost always behind a proxy, and without this every client
+    /// would share the proxy's limits.
+    #[arg(long, env = "TRUSTED_PROXIES", value_parser = TrustedProxies::parse)]
+    pub trusted_proxies: Option<TrustedProxies>,
 
     /// Requests per minute one client address may make to each of sign-up, log-in, the
     /// landing and headless connect (bursts of a quarter of it are allowed).
@@ -59,7 +67,43 @@ pub struct HttpSettings {
     pub client_requests_per_minute: u32,
 }
 
+/// `TRUSTED_PROXIES`: the networks whose `X-Forwarded-For` is believed (empty for `none`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(pub Vec<IpNet>);
+
+impl TrustedProxies {
+    /// `none`, or CIDRs (or bare addresses) separated by commas.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        if text.trim().eq_ignore_ascii_case("none") {
+            return Ok(Self::default());
+        }
+        text.split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .map(|part| {
+                part.parse::<IpNet>()
+                    .or_else(|_| part.parse::<IpAddr>().map(IpNet::from))
+                    .map_err(|_| format!("{part:?} is not a CIDR like 10.0.0.0/8 (or `none`)"))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .and_then(|nets| {
+                if nets.is_empty() {
+                    Err("name the proxies' CIDRs, or `none`".to_owned())
+                } else {
+                    Ok(Self(nets))
+                }
+            })
+    }
+}
+
 impl HttpSettings {
+    /// The trusted proxies' networks (none when unset or `none`).
+    pub fn trusted_proxies(&self) -> &[IpNet] {
+        self.trusted_proxies
+            .as_ref()
+            .map_or(&[], |proxies| &proxies.0)
+    }
+
     /// The externally visible base URL, without a trailing slash.
     pub fn public_base_url(&self) -> String {
         match &self.public_base_url {

@@ -36,16 +36,23 @@ pub struct MailSettings {
 
 /// Whether mail sent through `url` is private on the way: TLS from the start (`smtps://`),
 /// STARTTLS insisted on (`?tls=required`; "opportunistic" can be stripped by anyone in between),
-/// or a mail server on this machine.
+/// or a mail server on this machine. Read as the mail library reads it: a URL its own parser
+/// refuses is not private, and only the first `tls` parameter counts.
 pub fn transport_is_private(url: &str) -> bool {
+    use lettre::{AsyncSmtpTransport, Tokio1Executor};
+
+    if AsyncSmtpTransport::<Tokio1Executor>::from_url(url).is_err() {
+        return false;
+    }
     let Ok(url) = reqwest::Url::parse(url) else {
         return false;
     };
-    let tls_required = url
+    let tls = url
         .query_pairs()
-        .any(|(key, value)| key == "tls" && value == "required");
+        .find(|(key, _)| key == "tls")
+        .map(|(_, value)| value.into_owned());
     let on_this_machine = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
-    url.scheme() == "smtps" || tls_required || on_this_machine
+    url.scheme() == "smtps" || tls.as_deref() == Some("required") || on_this_machine
 }
 
 #[cfg(test)]
@@ -69,5 +76,21 @@ mod tests {
             "smtp://tls=required@mail.example.com:587"
         ));
         assert!(transport_is_private("smtp://[::1]:25"));
+    }
+
+    #[test]
+    fn the_tls_rule_is_read_as_the_mail_library_reads_it() {
+        // lettre takes the first `tls` parameter: this one sends in the clear when it can.
+        assert!(!transport_is_private(
+            "smtp://mail.example.com:587?tls=opportunistic&tls=required"
+        ));
+        assert!(transport_is_private(
+            "smtp://mail.example.com:587?tls=required&tls=opportunistic"
+        ));
+        // A scheme lettre does not know never sends at all; it is not "private".
+        assert!(!transport_is_private(
+            "smtpx://mail.example.com:587?tls=required"
+        ));
+        assert!(!transport_is_private("smtp://?tls=required"));
     }
 }

@@ -6,6 +6,9 @@ use secrecy::ExposeSecret;
 use super::mail::transport_is_private;
 use super::Settings;
 
+/// The shortest webhook signing key production accepts: 128 bits if random.
+const WEBHOOK_SECRET_MIN: usize = 16;
+
 impl Settings {
     /// What production needs that is missing or unsafe, one line per setting (empty when all
     /// is well).
@@ -19,13 +22,25 @@ impl Settings {
             }
             Some(_) => {}
         }
-        if self.hint.partner_api_key.is_none() {
+        let blank = |secret: &Option<secrecy::SecretString>| {
+            secret
+                .as_ref()
+                .is_none_or(|value| value.expose_secret().trim().is_empty())
+        };
+        if blank(&self.hint.partner_api_key) {
             problem("HINT_PARTNER_API_KEY is not set");
         }
-        if self.hint.webhook_secret.is_none() {
-            problem("HINT_WEBHOOK_SECRET is not set");
+        match &self.hint.webhook_secret {
+            secret if blank(secret) => problem("HINT_WEBHOOK_SECRET is not set"),
+            Some(secret) if secret.expose_secret().chars().count() < WEBHOOK_SECRET_MIN => {
+                problem(&format!(
+                    "HINT_WEBHOOK_SECRET is too short: a signing key needs at least \
+                     {WEBHOOK_SECRET_MIN} characters (use the one Hint issued)"
+                ))
+            }
+            _ => {}
         }
-        if self.security.encryption_keys.is_none() {
+        if blank(&self.security.encryption_keys) {
             problem(
                 "ENCRYPTION_KEYS is not set (`practice-connect keys generate --id k1` makes one)",
             );
@@ -44,6 +59,12 @@ impl Settings {
         }
         if self.mail.from.contains("@localhost") {
             problem("MAIL_FROM is not set (the sender of outgoing email)");
+        }
+        if self.http.trusted_proxies.is_none() {
+            problem(
+                "TRUSTED_PROXIES is not set (the reverse proxy's CIDR, e.g. 127.0.0.1/32, or `none` \
+                 when clients reach the app directly)",
+            );
         }
         match self.http.public_base_url.as_deref() {
             None => problem("PUBLIC_BASE_URL is not set (the https:// address users reach)"),
@@ -71,6 +92,7 @@ mod tests {
             "SMTP_URL",
             "MAIL_FROM",
             "PUBLIC_BASE_URL",
+            "TRUSTED_PROXIES",
         ] {
             assert!(problems.contains(name), "{name} missing from: {problems}");
         }
@@ -90,5 +112,45 @@ mod tests {
         assert!(problems.contains("HINT_API_BASE_URL must start with https://"));
         assert!(problems.contains("PUBLIC_BASE_URL must start with https://"));
         assert!(problems.contains("SMTP_URL must use TLS"));
+    }
+
+    #[test]
+    fn trusted_proxies_may_be_none_but_must_be_said() {
+        let none = parse(&["--trusted-proxies", "none"])
+            .production_problems()
+            .join("\n");
+        assert!(!none.contains("TRUSTED_PROXIES"), "{none}");
+        let proxy = parse(&["--trusted-proxies", "127.0.0.1/32,10.0.0.0/8"]);
+        assert_eq!(proxy.http.trusted_proxies().len(), 2);
+        assert!(!proxy
+            .production_problems()
+            .join("\n")
+            .contains("TRUSTED_PROXIES"));
+    }
+
+    #[test]
+    fn empty_and_short_secrets_are_refused() {
+        let problems = parse(&[
+            "--hint-partner-api-key",
+            " ",
+            "--hint-webhook-secret",
+            "short",
+            "--encryption-keys",
+            "",
+        ])
+        .production_problems()
+        .join("\n");
+        assert!(
+            problems.contains("HINT_PARTNER_API_KEY is not set"),
+            "{problems}"
+        );
+        assert!(
+            problems.contains("HINT_WEBHOOK_SECRET is too short"),
+            "{problems}"
+        );
+        assert!(
+            problems.contains("ENCRYPTION_KEYS is not set"),
+            "{problems}"
+        );
     }
 }

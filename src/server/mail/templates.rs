@@ -190,7 +190,12 @@ pub fn password_changed(name: &str, forgot: &str) -> Email {
         "Your practice-connect password was changed".into(),
         &[
             hello(name),
-            Part::Text("The password of your account was just changed.".into()),
+            Part::Text(
+                "The password of your account was just changed. Every link we had emailed you \
+                 before (to confirm or change your email, or to reset your password) no longer \
+                 works."
+                    .into(),
+            ),
             Part::Text(
                 "If you did not do this, reset it now, and tell your practice's Hint admin:".into(),
             ),

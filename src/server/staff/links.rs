@@ -2,6 +2,8 @@
 //! (`staff invite`) and the link after an operator's `staff reset-password`. The second factor
 //! is set up at the first login afterwards, as for every staff member.
 
+use sha2::{Digest, Sha256};
+
 use crate::domain::account::NewPassword;
 use crate::domain::audit::{ActorKind, AuditAction, Outcome};
 use crate::domain::staff::StaffMember;
@@ -73,14 +75,18 @@ pub async fn works(state: &AppState, token: &str) -> Result<bool, AppError> {
 }
 
 /// Sets the password of the staff member a live link names; the link is used up. Braked per
-/// client like logins, so links cannot be guessed at speed (they cannot be anyway: 256 bits).
+/// client and per link like logins, so links cannot be guessed at speed (they cannot be anyway:
+/// 256 bits), and a stranger's guesses never brake someone else's real link.
 pub async fn choose_password(
     state: &AppState,
     token: &str,
     password: &NewPassword,
     ip: Option<&str>,
 ) -> Result<(), AppError> {
-    throttle::reserve_attempt(&state.db, &LoginKeys::new("staff-link", "any", ip)).await?;
+    // The link is keyed by its hash: the token itself is never stored, even as a throttle key.
+    let link_key = hex::encode(&Sha256::digest(token.trim().as_bytes())[..16]);
+    let keys = LoginKeys::new("staff-link", &link_key, ip);
+    throttle::reserve_attempt(&state.db, &keys).await?;
     let hash = state.passwords.hash(password.expose().to_owned()).await?;
     let now = state.clock.now();
     let mut used = None;
@@ -106,6 +112,7 @@ pub async fn choose_password(
         ));
     };
     staff::set_password_hash(&state.db, &used.owner_id, &hash).await?;
+    throttle::succeeded(&state.db, &keys).await?;
     let entry = Entry {
         actor_id: Some(used.owner_id.as_str()),
         ip,

@@ -243,7 +243,9 @@ pub async fn enable(db: &Db, email: &Email) -> Result<bool, AppError> {
     Ok(changed)
 }
 
-/// Gives staff member `email` a new role (it applies to their next request); audited.
+/// Gives staff member `email` a new role and ends their sessions, so the new role starts at a
+/// fresh login with the second factor that role needs (a support session that skipped it does
+/// not become an admin session); audited.
 pub async fn set_role(db: &Db, email: &Email, role: StaffRole) -> Result<StaffMember, AppError> {
     let mut member = named(db, email).await?.member;
     sqlx::query("UPDATE staff SET role = $1 WHERE id = $2")
@@ -251,8 +253,9 @@ pub async fn set_role(db: &Db, email: &Email, role: StaffRole) -> Result<StaffMe
         .bind(&member.id)
         .execute(db.pool())
         .await?;
+    let ended = session::end_all(db, &member.id).await?;
     let detail = format!(
-        "{} to {} from the command line",
+        "{} to {} from the command line; {ended} sessions ended",
         member.role.as_str(),
         role.as_str()
     );
