@@ -2,7 +2,8 @@
 # Installs the tools practice-connect needs, skipping what is already there.
 #   scripts/setup.sh          what building and serving need (make run): the wasm target,
 #                             cargo-leptos, wasm-bindgen-cli
-#   scripts/setup.sh --test   also what the tests need (make test): Chromium and the Playwright packages
+#   scripts/setup.sh --test   also what the tests need (make test): Chromium, the Playwright
+#                             packages and cargo-deny
 #   scripts/setup.sh --bench  also what the benchmark needs (make bench): wrk and the Node peer's packages
 # Safe to run again and again: each step checks before it installs.
 # Works offline on machines that reach only the package registries.
@@ -14,6 +15,7 @@ for_tests=false for_bench=false
 [ "${1:-}" = "--bench" ] && for_bench=true
 
 CARGO_LEPTOS_VERSION=0.3.11
+CARGO_DENY_VERSION=0.20.2
 # Must equal the `wasm-bindgen` pin in Cargo.toml.
 WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' Cargo.toml)
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -94,5 +96,11 @@ debian_packages=()
 install_debian "the tests need them (set CHROMIUM_PATH to a Chromium or Chrome binary)" \
   "${debian_packages[@]}"
 npm_packages end2end "the end-to-end test packages"
+
+# The supply-chain check (licences, second copies, sources) that `make test` runs.
+if ! have_version cargo-deny "$CARGO_DENY_VERSION"; then
+  say "building cargo-deny $CARGO_DENY_VERSION (one-off, several minutes)"
+  cargo install cargo-deny --version "$CARGO_DENY_VERSION" --locked
+fi
 
 say "tools ready to build, serve and test"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test of practice-connect, installing what is missing first:
-#   formatting, clippy (server and browser builds), Rust unit and integration tests on SQLite
+#   formatting, the supply-chain check (cargo deny), clippy (server and browser builds), Rust
+#   unit and integration tests on SQLite
 #   (and PostgreSQL when TEST_DATABASE_URL is set), the cargo-leptos build, Playwright in Chromium.
 # Ends with one line: "N passed, N failed, N skipped". Exits non-zero if anything failed.
 set -uo pipefail
@@ -45,6 +46,10 @@ cargo leptos build --split --frontend-only > "$logs/front-build.log" 2>&1 &
 front_build=$!
 
 check "cargo fmt --check" cargo fmt --check
+# Licences, second copies of a crate and where crates come from (deny.toml). The advisory
+# database cannot be fetched on machines that reach only the package registries; run
+# `cargo deny check advisories` where it can.
+check "cargo deny (licenses, bans, sources)" cargo deny check licenses bans sources
 check "clippy (server)" cargo clippy --all-targets --features ssr -- -D warnings
 check "clippy (browser)" cargo clippy --lib --target wasm32-unknown-unknown --features hydrate -- -D warnings
 

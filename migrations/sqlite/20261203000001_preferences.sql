@@ -1,15 +1,16 @@
--- A provider's email choices get columns of their own, instead of being read out of the wizard's
--- answers with LIKE: "email me if the connection needs attention" and "send a weekly summary".
+-- A provider's email choices get columns of their own (0 or 1), instead of being read out of the
+-- wizard's answers with LIKE: "email me if the connection needs attention" and "send me a weekly
+-- summary".
 -- Existing choices are carried over, then taken out of the answers so there is one copy.
 
-ALTER TABLE connections ADD COLUMN alerts_by_email BOOLEAN NOT NULL DEFAULT FALSE;
-ALTER TABLE connections ADD COLUMN weekly_summary BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE connections ADD COLUMN alerts_by_email BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE connections ADD COLUMN weekly_summary BIGINT NOT NULL DEFAULT 0;
 
 UPDATE connections
-SET alerts_by_email = COALESCE(json_extract(wizard_data, '$.profile.alerts_by_email'), 0) = 1,
-    weekly_summary = COALESCE(json_extract(wizard_data, '$.profile.weekly_summary'), 0) = 1,
+SET alerts_by_email = CASE WHEN json_extract(wizard_data, '$.profile.alerts_by_email') = 1 THEN 1 ELSE 0 END,
+    weekly_summary = CASE WHEN json_extract(wizard_data, '$.profile.weekly_summary') = 1 THEN 1 ELSE 0 END,
     wizard_data = json_remove(wizard_data, '$.profile.alerts_by_email', '$.profile.weekly_summary')
 WHERE json_valid(wizard_data);
 
 -- The weekly summary finds its providers through this.
-CREATE INDEX connections_weekly_summary ON connections (user_id) WHERE weekly_summary;
+CREATE INDEX connections_weekly_summary ON connections (user_id) WHERE weekly_summary = 1;

@@ -46,7 +46,8 @@ pub struct PersonName(String);
 
 impl PersonName {
     /// A plain name, as it opens every email we send: 1 to 100 characters after trimming, of
-    /// letters (any script), spaces and `. , ' - ’`, with no dot between two letters. So no
+    /// letters (any script), spaces and `. , ' - ’`, with no dot between a letter and two more
+    /// (a domain, not an initial). So no
     /// line breaks, digits, links or addresses: a name cannot turn our mail into someone
     /// else's message.
     pub fn parse(raw: &str) -> Result<Self, String> {
@@ -60,10 +61,16 @@ impl PersonName {
         }
         let chars: Vec<char> = name.chars().collect();
         let plain = chars.iter().enumerate().all(|(i, &c)| match c {
+            // `M.D.` is a name; `evil.example` is an address.
             '.' => {
                 !(i > 0
                     && chars[i - 1].is_alphabetic()
-                    && chars.get(i + 1).is_some_and(|next| next.is_alphabetic()))
+                    && chars[i + 1..]
+                        .iter()
+                        .take(2)
+                        .filter(|c| c.is_alphabetic())
+                        .count()
+                        == 2)
             }
             ' ' | ',' | '\'' | '-' | '’' => true,
             c => c.is_alphabetic(),

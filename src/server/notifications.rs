@@ -166,7 +166,7 @@ pub async fn send_weekly_summaries(state: &AppState) -> Result<u64, AppError> {
     let due_before = now - SUMMARY_EVERY_SECONDS;
     let due: Vec<(String,)> = sqlx::query_as(
         "SELECT DISTINCT u.id FROM users u JOIN connections c ON c.user_id = u.id \
-         WHERE c.weekly_summary AND c.merged_into IS NULL \
+         WHERE c.weekly_summary = 1 AND c.merged_into IS NULL \
          AND COALESCE(u.summary_sent_at, u.created_at) <= $1",
     )
     .bind(due_before)
@@ -183,7 +183,7 @@ pub async fn send_weekly_summaries(state: &AppState) -> Result<u64, AppError> {
         };
         let rows: Vec<(Option<String>, String)> = sqlx::query_as(
             "SELECT practice_name, status FROM connections \
-             WHERE user_id = $1 AND weekly_summary AND merged_into IS NULL ORDER BY practice_name",
+             WHERE user_id = $1 AND weekly_summary = 1 AND merged_into IS NULL ORDER BY practice_name",
         )
         .bind(&user_id)
         .fetch_all(state.db.pool())

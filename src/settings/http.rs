@@ -61,8 +61,10 @@ pub struct HttpSettings {
     #[arg(long, env = "TRUSTED_PROXIES", value_parser = TrustedProxies::parse)]
     pub trusted_proxies: Option<TrustedProxies>,
 
-    /// Requests per minute one client address may make to each of sign-up, log-in, the
-    /// landing and headless connect (bursts of a quarter of it are allowed).
+    /// Requests per minute one client address (IPv6: one /64) may make to each of sign-up (and
+    /// the other doors that send mail or hash without a login), every password check (log-in,
+    /// changes of password and email, step-up), the landing and headless connect (bursts of a
+    /// quarter of it are allowed).
     #[arg(long, env = "CLIENT_REQUESTS_PER_MINUTE", default_value_t = 60)]
     pub client_requests_per_minute: u32,
 }

@@ -618,7 +618,7 @@ async fn a_key_going_bad_tells_the_provider_who_asked_once_and_nobody_else(db: T
     let (app, mail) = app_with_mail(db).await;
     let asked = provider_connects(&app, RIVERBEND).await;
     let silent = provider_connects(&app, MAPLE).await;
-    sqlx::query("UPDATE connections SET alerts_by_email = FALSE WHERE practice_id = $1")
+    sqlx::query("UPDATE connections SET alerts_by_email = 0 WHERE practice_id = $1")
         .bind(MAPLE)
         .execute(app.db.pool())
         .await
@@ -681,14 +681,14 @@ async fn a_key_going_bad_tells_the_provider_who_asked_once_and_nobody_else(db: T
         .call("unsubscribe", &[("k", &k), ("t", &t)])
         .await
         .unwrap();
-    let alerts: bool =
+    let alerts: i64 =
         sqlx::query_scalar("SELECT alerts_by_email FROM connections WHERE practice_id = $1")
             .bind(RIVERBEND)
             .fetch_one(app.db.pool())
             .await
             .unwrap();
     assert!(
-        !alerts,
+        alerts == 0,
         "the unsubscribe link turned the attention emails off"
     );
 }
@@ -699,7 +699,7 @@ async fn the_weekly_summary_goes_once_a_week_to_those_who_chose_it(db: TestDb) {
     let (app, mail) = app_with_mail(db).await;
     let weekly = provider_connects(&app, RIVERBEND).await;
     provider_connects(&app, MAPLE).await;
-    sqlx::query("UPDATE connections SET weekly_summary = TRUE WHERE practice_id = $1")
+    sqlx::query("UPDATE connections SET weekly_summary = 1 WHERE practice_id = $1")
         .bind(RIVERBEND)
         .execute(app.db.pool())
         .await

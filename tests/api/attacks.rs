@@ -209,7 +209,11 @@ async fn the_app_is_no_relay_for_confirmations_changes_of_email_or_taken_sign_up
                 .await;
         }
     }
-    assert_eq!(mails_to(&app, victim).await, MAILS_PER_WINDOW);
+    let sent = mails_to(&app, victim).await;
+    assert!(
+        (1..=MAILS_PER_WINDOW).contains(&sent),
+        "{sent} mails reached the stranger's inbox"
+    );
 
     // Sign-ups with a taken address tell its owner, but not without end, and answer alike.
     let owner = app.another_browser().sign_up().await;

@@ -185,22 +185,22 @@ async fn email_choices_move_out_of_the_answers_into_their_columns(db: TestDb) {
     let sql = std::fs::read_to_string(root.join(PREFERENCES)).unwrap();
     sqlx::raw_sql(&sql).execute(&mut conn).await.unwrap();
 
-    let rows: Vec<(String, bool, bool, String)> = sqlx::query_as(
+    let rows: Vec<(String, i64, i64, String)> = sqlx::query_as(
         "SELECT id, alerts_by_email, weekly_summary, wizard_data FROM connections ORDER BY id",
     )
     .fetch_all(&mut conn)
     .await
     .unwrap();
-    let choices: Vec<(&str, bool, bool)> = rows
+    let choices: Vec<(&str, i64, i64)> = rows
         .iter()
         .map(|(id, alerts, weekly, _)| (id.as_str(), *alerts, *weekly))
         .collect();
     assert_eq!(
         choices,
         [
-            ("con_both", true, true),
-            ("con_neither", false, false),
-            ("con_no_profile", false, false)
+            ("con_both", 1, 1),
+            ("con_neither", 0, 0),
+            ("con_no_profile", 0, 0)
         ]
     );
     for (id, _, _, data) in &rows {

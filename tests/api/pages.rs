@@ -98,7 +98,8 @@ async fn an_unknown_address_gets_the_not_found_page_with_404() {
 /// timeout instead).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_pages_at_once_all_arrive_whole() {
-    let app = TestApp::spawn(TestDb::Sqlite).await;
+    // Every browser here shares 127.0.0.1: more connections than one address may hold.
+    let app = TestApp::spawn_with(TestDb::Sqlite, &["--max-connections-per-client", "1000"]).await;
     let email = app.sign_up().await;
     let stranger = app.another_browser();
     let paths = [

@@ -5,13 +5,25 @@
 use crate::domain::onboarding::WizardAnswers;
 use crate::domain::AppError;
 
-/// The email choices, as their columns hold them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
+/// The email choices, as their columns hold them (0 or 1: sqlx's `Any` driver reads no SQLite
+/// booleans).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Preferences {
     /// "Email me if the connection needs attention".
     pub alerts_by_email: bool,
     /// "Send me a weekly summary".
     pub weekly_summary: bool,
+}
+
+impl<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> for Preferences {
+    fn from_row(row: &'r sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
+        use sqlx::Row;
+
+        Ok(Self {
+            alerts_by_email: row.try_get::<i64, _>("alerts_by_email")? != 0,
+            weekly_summary: row.try_get::<i64, _>("weekly_summary")? != 0,
+        })
+    }
 }
 
 /// `answers` split for storing: the JSON (without the choices) and the choices.

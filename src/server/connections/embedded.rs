@@ -81,8 +81,8 @@ pub async fn save_preferences(
         "UPDATE connections SET alerts_by_email = $1, weekly_summary = $2, updated_at = $3 \
          WHERE id = $4 AND practice_id = $5",
     )
-    .bind(alerts_by_email)
-    .bind(weekly_summary)
+    .bind(i64::from(alerts_by_email))
+    .bind(i64::from(weekly_summary))
     .bind(state.clock.now())
     .bind(&row.id)
     .bind(&session.practice_id)

@@ -36,7 +36,7 @@ pub async fn turn_off(db: &Db, scope: Scope<'_>, preference: Preference) -> Resu
         Scope::User(id) => ("user_id", id),
     };
     sqlx::query(&format!(
-        "UPDATE connections SET {preference} = FALSE, updated_at = $1 WHERE {column} = $2 AND {preference}"
+        "UPDATE connections SET {preference} = 0, updated_at = $1 WHERE {column} = $2 AND {preference} = 1"
     ))
     .bind(db.now())
     .bind(value)
@@ -61,7 +61,7 @@ pub async fn claim_fall(
     id: &str,
     status: ConnectionStatus,
 ) -> Result<Option<Fall>, AppError> {
-    let claimed: Option<(Option<String>, Option<String>, bool)> = sqlx::query_as(
+    let claimed: Option<(Option<String>, Option<String>, i64)> = sqlx::query_as(
         "UPDATE connections SET notified_status = $1 \
          WHERE id = $2 AND status = $1 AND COALESCE(notified_status, '') <> $1 \
          RETURNING user_id, practice_name, alerts_by_email",
@@ -76,6 +76,6 @@ pub async fn claim_fall(
     Ok(Some(Fall {
         user_id,
         practice_name,
-        wants_alerts,
+        wants_alerts: wants_alerts != 0,
     }))
 }

@@ -183,8 +183,8 @@ pub async fn bind(
     sqlx::query(
         "UPDATE connections SET user_id = $1, wizard_step = $2, updated_at = $3, \
          wizard_data = CASE WHEN $4 = 1 THEN '{}' ELSE wizard_data END, \
-         alerts_by_email = CASE WHEN $4 = 1 THEN FALSE ELSE alerts_by_email END, \
-         weekly_summary = CASE WHEN $4 = 1 THEN FALSE ELSE weekly_summary END \
+         alerts_by_email = CASE WHEN $4 = 1 THEN 0 ELSE alerts_by_email END, \
+         weekly_summary = CASE WHEN $4 = 1 THEN 0 ELSE weekly_summary END \
          WHERE id = $5",
     )
     .bind(&user.id)
