@@ -143,8 +143,12 @@ impl Application {
                 if let Some(key) = &settings.hint.partner_api_key {
                     args.partner_key = key.clone();
                 }
+                // The sandbox signs as Hint does after a rotation: with the newest (last) one.
                 if let Some(secret) = &settings.hint.webhook_secret {
-                    args.signing_key = secret.clone();
+                    let configured = secrecy::ExposeSecret::expose_secret(secret);
+                    if let Some(newest) = http::webhooks::secrets(configured).last() {
+                        args.signing_key = newest.to_owned().into();
+                    }
                 }
                 let partner_key = args.partner_key.clone();
                 let signing_key = args.signing_key.clone();
@@ -157,7 +161,9 @@ impl Application {
                     base_url: sandbox.base_url.clone(),
                     partner_key,
                 };
-                (hint, Some(sandbox), Some(signing_key))
+                // Every configured secret is accepted (a rotation); the sandbox signs with one.
+                let accepted = settings.hint.webhook_secret.clone().unwrap_or(signing_key);
+                (hint, Some(sandbox), Some(accepted))
             }
         };
         let hint_mode = match &sandbox {

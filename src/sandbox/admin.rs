@@ -37,6 +37,8 @@ pub async fn advance_clock(
     Json(advance): Json<Advance>,
 ) -> StatusCode {
     state.with_store(|store| store.advance_clock(advance.advance_seconds));
+    // Retries due on the moved clock go now.
+    state.webhooks.wake();
     StatusCode::NO_CONTENT
 }
 

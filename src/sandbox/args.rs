@@ -53,12 +53,19 @@ pub struct SandboxArgs {
     /// How long a code lives, in seconds.
     #[arg(long, env = "SANDBOX_CODE_TTL_SECONDS", default_value_t = 600)]
     pub code_ttl_seconds: u64,
-    /// Delivery attempts per webhook event.
-    #[arg(long, env = "SANDBOX_WEBHOOK_ATTEMPTS", default_value_t = 5)]
-    pub webhook_attempts: u32,
-    /// Wait before the first webhook retry, in milliseconds; doubles each time.
-    #[arg(long, env = "SANDBOX_WEBHOOK_RETRY_MS", default_value_t = 1000)]
-    pub webhook_retry_ms: u64,
+    /// Seconds between retries of a failed webhook, on the sandbox's clock (Hint: hourly).
+    #[arg(
+        long,
+        env = "SANDBOX_WEBHOOK_RETRY_EVERY_SECONDS",
+        default_value_t = 3600
+    )]
+    pub webhook_retry_every_seconds: u64,
+    /// Hours after its first attempt a failed webhook is still retried (Hint: 72).
+    #[arg(long, env = "SANDBOX_WEBHOOK_RETRY_FOR_HOURS", default_value_t = 72)]
+    pub webhook_retry_for_hours: u64,
+    /// Failed deliveries in a row after which the endpoint is muted (Hint: 100).
+    #[arg(long, env = "SANDBOX_WEBHOOK_MUTE_AFTER", default_value_t = 100)]
+    pub webhook_mute_after: u32,
     /// A fault to inject into API answers from the start.
     #[arg(long, env = "SANDBOX_FAULT", value_enum)]
     pub fault: Option<FaultKind>,

@@ -131,14 +131,14 @@ pub async fn practice_settings(
         let integration = store
             .integration_of(&practice.id)
             .map(|i| serde_json::json!({ "id": i.id, "status": i.status }));
-        let issued_at = time::OffsetDateTime::now_utc()
+        let timestamp = time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
             .ok()?;
         let payload = serde_json::json!({
             "user": { "id": practice.admin.id, "name": practice.admin.name, "email": practice.admin.email },
             "practice": { "id": practice.id, "name": practice.name },
             "integration": integration,
-            "issued_at": issued_at,
+            "timestamp": timestamp,
         });
         Some((payload, practice.name))
     }) else {

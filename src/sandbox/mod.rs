@@ -168,8 +168,9 @@ pub async fn start(
         signing_key: secrecy::ExposeSecret::expose_secret(&args.signing_key)
             .as_bytes()
             .to_vec(),
-        max_attempts: args.webhook_attempts.max(1),
-        first_retry: Duration::from_millis(args.webhook_retry_ms),
+        retry_every_seconds: args.webhook_retry_every_seconds as i64,
+        retry_for_seconds: args.webhook_retry_for_hours as i64 * 3600,
+        mute_after: args.webhook_mute_after,
     };
     let faults = Faults {
         kind: args.fault,
@@ -177,15 +178,20 @@ pub async fn start(
         latency_ms: args.latency_ms,
         ..Faults::default()
     };
+    let store = Arc::new(Mutex::new(store));
+    let clock: webhooks::Clock = {
+        let store = Arc::clone(&store);
+        Arc::new(move || store.lock().map(|store| store.now()).unwrap_or_default())
+    };
     let state = SandboxState {
-        store: Arc::new(Mutex::new(store)),
+        store,
         faults: Arc::new(Mutex::new(faults)),
         embedding: Arc::new(marketplace::Embedding {
             app_url: args.app_url.trim_end_matches('/').to_owned(),
             signing_key: policy.signing_key.clone(),
             http: http.clone(),
         }),
-        webhooks: Webhooks::start(policy, http),
+        webhooks: Webhooks::start(policy, http, clock),
         partner_key: Arc::new(args.partner_key.clone()),
         redirect_url: args.redirect_url.clone().into(),
         product,

@@ -1,4 +1,7 @@
-//! Signed webhook deliveries to the partner, retried with backoff, as Hint sends them.
+//! Signed webhook deliveries to the partner, retried on Hint's schedule: one attempt at once,
+//! then one an hour for 72 hours, with the same body (and so the same `created_at`); an endpoint
+//! that fails 100 times in a row is muted and gets nothing more. The schedule runs on the
+//! sandbox's clock, so a test moves the clock (`POST /sandbox/admin/clock`) instead of waiting.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -6,7 +9,7 @@ use std::time::Duration;
 use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::Sha256;
-use tokio::sync::mpsc;
+use tokio::sync::Notify;
 
 /// The signature header: `sha256=<hex HMAC-SHA256 of the raw body>`.
 pub const SIGNATURE_HEADER: &str = "x-hint-signature";
@@ -39,11 +42,14 @@ pub struct Delivery {
     pub last_result: String,
 }
 
+/// The sandbox's clock (unix seconds, moved by tests).
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
 /// Sends events in the background.
 #[derive(Clone)]
 pub struct Webhooks {
-    queue: mpsc::UnboundedSender<Event>,
-    log: Arc<Mutex<Vec<Delivery>>>,
+    inner: Arc<Mutex<Inner>>,
+    wake: Arc<Notify>,
 }
 
 /// How deliveries are made.
@@ -51,96 +57,190 @@ pub struct Webhooks {
 pub struct DeliveryPolicy {
     pub url: Option<String>,
     pub signing_key: Vec<u8>,
-    pub max_attempts: u32,
-    pub first_retry: Duration,
+    /// Seconds between retries (Hint: an hour).
+    pub retry_every_seconds: i64,
+    /// How long after the first attempt retries go on (Hint: 72 hours).
+    pub retry_for_seconds: i64,
+    /// Failed attempts in a row after which the endpoint is muted (Hint: 100).
+    pub mute_after: u32,
+}
+
+/// An event waiting for an attempt.
+struct Waiting {
+    event: Event,
+    /// Its line in the delivery log.
+    index: usize,
+    /// When it was first tried (`None`: not yet).
+    first: Option<i64>,
+    /// When the next attempt is due.
+    next: i64,
+}
+
+#[derive(Default)]
+struct Inner {
+    log: Vec<Delivery>,
+    waiting: Vec<Waiting>,
+    failures_in_a_row: u32,
+    muted: bool,
 }
 
 impl Webhooks {
     /// Starts the delivery task.
-    pub fn start(policy: DeliveryPolicy, http: reqwest::Client) -> Self {
-        let (queue, mut events) = mpsc::unbounded_channel::<Event>();
-        let log = Arc::new(Mutex::new(Vec::new()));
+    pub fn start(policy: DeliveryPolicy, http: reqwest::Client, clock: Clock) -> Self {
         let webhooks = Self {
-            queue,
-            log: log.clone(),
+            inner: Arc::new(Mutex::new(Inner::default())),
+            wake: Arc::new(Notify::new()),
         };
-        let policy = Arc::new(policy);
-        tokio::spawn(async move {
-            while let Some(event) = events.recv().await {
-                // Each event on its own task: one slow receiver does not hold up the rest.
-                tokio::spawn(deliver(event, policy.clone(), http.clone(), log.clone()));
-            }
-        });
+        tokio::spawn(run(webhooks.clone(), Arc::new(policy), http, clock));
         webhooks
     }
 
-    /// Queues an event.
+    /// Queues an event; its first attempt is at once.
     pub fn send(&self, event: Event) {
-        if self.queue.send(event).is_err() {
-            tracing::warn!("sandbox webhook queue is closed");
+        if let Ok(mut inner) = self.inner.lock() {
+            inner.log.push(Delivery {
+                event_id: event.id.clone(),
+                kind: event.kind.clone(),
+                attempts: 0,
+                delivered: false,
+                last_result: "queued".into(),
+            });
+            let index = inner.log.len() - 1;
+            inner.waiting.push(Waiting {
+                event,
+                index,
+                first: None,
+                next: i64::MIN,
+            });
         }
+        self.wake.notify_one();
+    }
+
+    /// Looks for due retries now (after the clock moved).
+    pub fn wake(&self) {
+        self.wake.notify_one();
     }
 
     /// Every delivery so far, oldest first.
     pub fn deliveries(&self) -> Vec<Delivery> {
-        self.log.lock().map(|log| log.clone()).unwrap_or_default()
+        self.inner
+            .lock()
+            .map(|inner| inner.log.clone())
+            .unwrap_or_default()
     }
 }
 
-async fn deliver(
-    event: Event,
-    policy: Arc<DeliveryPolicy>,
-    http: reqwest::Client,
-    log: Arc<Mutex<Vec<Delivery>>>,
-) {
-    let index = {
-        let Ok(mut log) = log.lock() else { return };
-        log.push(Delivery {
-            event_id: event.id.clone(),
-            kind: event.kind.clone(),
-            attempts: 0,
-            delivered: false,
-            last_result: "queued".into(),
-        });
-        log.len() - 1
-    };
-    let record = |attempts: u32, delivered: bool, result: String| {
-        if let Ok(mut log) = log.lock() {
-            let entry = &mut log[index];
-            entry.attempts = attempts;
-            entry.delivered = delivered;
-            entry.last_result = result;
+/// Delivers what is due, then sleeps until woken or a second has passed.
+async fn run(webhooks: Webhooks, policy: Arc<DeliveryPolicy>, http: reqwest::Client, clock: Clock) {
+    loop {
+        let now = clock();
+        let due: Vec<Waiting> = {
+            let Ok(mut inner) = webhooks.inner.lock() else {
+                return;
+            };
+            let (due, waiting) = std::mem::take(&mut inner.waiting)
+                .into_iter()
+                .partition(|waiting| waiting.next <= now);
+            inner.waiting = waiting;
+            due
+        };
+        for waiting in due {
+            attempt(&webhooks, &policy, &http, waiting, clock()).await;
         }
-    };
-    let Some(url) = policy.url.as_deref() else {
-        record(0, false, "no webhook URL configured".into());
+        let _ = tokio::time::timeout(Duration::from_secs(1), webhooks.wake.notified()).await;
+    }
+}
+
+/// POSTs `event` once; the HTTP status, or why it failed.
+async fn post(
+    policy: &DeliveryPolicy,
+    http: &reqwest::Client,
+    url: &str,
+    event: &Event,
+) -> Result<String, String> {
+    let outcome = http
+        .post(url)
+        .header("content-type", "application/json")
+        .header(
+            SIGNATURE_HEADER,
+            signature(&policy.signing_key, &event.body),
+        )
+        .timeout(Duration::from_secs(10))
+        .body(event.body.clone())
+        .send()
+        .await;
+    match outcome {
+        Ok(response) if response.status().is_success() => {
+            Ok(response.status().as_u16().to_string())
+        }
+        Ok(response) => Err(response.status().as_u16().to_string()),
+        Err(error) => Err(format!("error: {error}")),
+    }
+}
+
+/// One attempt at an event; on failure the next is an hour later on the sandbox's clock, until
+/// 72 hours after the first, unless the endpoint is muted by then.
+async fn attempt(
+    webhooks: &Webhooks,
+    policy: &DeliveryPolicy,
+    http: &reqwest::Client,
+    waiting: Waiting,
+    now: i64,
+) {
+    let muted = webhooks
+        .inner
+        .lock()
+        .map(|inner| inner.muted)
+        .unwrap_or(true);
+    let Some(url) = policy.url.as_deref().filter(|_| !muted) else {
+        let why = if muted {
+            "muted after too many failures in a row"
+        } else {
+            "no webhook URL configured"
+        };
+        if let Ok(mut inner) = webhooks.inner.lock() {
+            inner.log[waiting.index].last_result = why.into();
+        }
         return;
     };
-    let signature = signature(&policy.signing_key, &event.body);
-    let mut wait = policy.first_retry;
-    for attempt in 1..=policy.max_attempts {
-        let outcome = http
-            .post(url)
-            .header("content-type", "application/json")
-            .header(SIGNATURE_HEADER, &signature)
-            .timeout(Duration::from_secs(10))
-            .body(event.body.clone())
-            .send()
-            .await;
-        match outcome {
-            Ok(response) if response.status().is_success() => {
-                record(attempt, true, response.status().as_u16().to_string());
+    let result = post(policy, http, url, &waiting.event).await;
+    let Ok(mut inner) = webhooks.inner.lock() else {
+        return;
+    };
+    let entry = &mut inner.log[waiting.index];
+    entry.attempts += 1;
+    match result {
+        Ok(status) => {
+            entry.delivered = true;
+            entry.last_result = status;
+            inner.failures_in_a_row = 0;
+        }
+        Err(why) => {
+            entry.last_result = why;
+            inner.failures_in_a_row += 1;
+            if inner.failures_in_a_row >= policy.mute_after.max(1) {
+                inner.muted = true;
+                tracing::warn!(
+                    failures = inner.failures_in_a_row,
+                    "sandbox muted the webhook endpoint"
+                );
                 return;
             }
-            Ok(response) => record(attempt, false, response.status().as_u16().to_string()),
-            Err(error) => record(attempt, false, format!("error: {error}")),
-        }
-        if attempt < policy.max_attempts {
-            tokio::time::sleep(wait).await;
-            wait *= 2;
+            // On the hour after the first attempt, whatever each attempt took.
+            let first = waiting.first.unwrap_or(now);
+            let every = policy.retry_every_seconds.max(1);
+            let next = first + ((now - first) / every + 1) * every;
+            if next <= first + policy.retry_for_seconds {
+                inner.waiting.push(Waiting {
+                    first: Some(first),
+                    next,
+                    ..waiting
+                });
+            } else {
+                tracing::warn!(event_id = %waiting.event.id, "sandbox gave up delivering a webhook");
+            }
         }
     }
-    tracing::warn!(event_id = %event.id, "sandbox gave up delivering a webhook");
 }
 
 #[cfg(test)]

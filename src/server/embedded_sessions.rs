@@ -5,8 +5,12 @@
 //! - The key is 256 random bits; only its SHA-256 is stored, so a leaked table opens nothing.
 //! - A session is bound to the practice (and Hint user) its handshake named; every read and write
 //!   of a surface is scoped to that practice (Hint's tenancy rule).
-//! - A key works for `KEY_LIFETIME_SECONDS`. The row stays for `REPLAY_MEMORY_SECONDS`, keeping
-//!   the hash of the handshake's signature, so the same signed handshake sent again is refused.
+//! - A key works for `KEY_LIFETIME_SECONDS`, and the row goes when it stops working.
+//! - A dated handshake (Hint signs a `timestamp`; our earlier reading said `issued_at`, still
+//!   read) must be within `HANDSHAKE_MAX_AGE_SECONDS` of now, and its MAC is kept with the row,
+//!   so the same one sent again is refused; the row outlives the window. An undated handshake
+//!   (Hint's own audit signs a fixed body without a time, and re-runs it) is accepted each time:
+//!   it is bound to the same practice and user, and proves only what the signature proves.
 
 use rand::RngCore;
 use serde::Deserialize;
@@ -16,10 +20,9 @@ use super::db::Db;
 use super::state::AppState;
 use crate::domain::AppError;
 
-/// How long a session key opens the surface.
+/// How long a session key opens the surface (longer than any handshake window, so a dated
+/// handshake's MAC is remembered for as long as it could be replayed).
 pub const KEY_LIFETIME_SECONDS: i64 = 30 * 60;
-/// How long a handshake's signature is remembered, to refuse it if sent again.
-pub const REPLAY_MEMORY_SECONDS: i64 = 7 * 24 * 60 * 60;
 
 /// The signed handshake, as Hint sends it: who opened the surface and for which practice.
 #[derive(Debug, Clone, Deserialize)]
@@ -29,10 +32,9 @@ pub struct Handshake {
     /// Present when the practice has installed us.
     #[serde(default)]
     pub integration: Option<HintIntegration>,
-    /// When Hint signed it (RFC 3339). Hint's contract does not promise it: when present it must
-    /// fall within the webhook freshness window.
-    #[serde(default)]
-    pub issued_at: Option<String>,
+    /// When Hint signed it (ISO 8601). When present it must fall within the handshake window.
+    #[serde(default, alias = "issued_at")]
+    pub timestamp: Option<String>,
 }
 
 /// The Hint user at the keyboard.
@@ -85,7 +87,7 @@ impl Handshake {
         if self.practice.id.trim().is_empty() || self.user.id.trim().is_empty() {
             return Err(Refused::Malformed);
         }
-        match self.issued_at.as_deref() {
+        match self.timestamp.as_deref() {
             None => Ok(()),
             Some(text) => match super::connections::webhooks::unix_seconds(text) {
                 Some(at) if now.abs_diff(at) <= max_age_seconds => Ok(()),
@@ -104,7 +106,7 @@ pub async fn mint(
     mac: &[u8],
 ) -> Result<Result<String, Refused>, AppError> {
     let now = state.clock.now();
-    if let Err(refused) = handshake.check(now, state.settings.hint.webhook_max_age_seconds) {
+    if let Err(refused) = handshake.check(now, state.settings.hint.handshake_max_age_seconds) {
         return Ok(Err(refused));
     }
     let mut bytes = [0u8; 32];
@@ -115,7 +117,7 @@ pub async fn mint(
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (signature_hash) DO NOTHING",
     )
     .bind(sha256_hex(&key))
-    .bind(hex::encode(Sha256::digest(mac)))
+    .bind(replay_key(handshake, mac))
     .bind(handshake.practice.id.trim())
     .bind(handshake.user.id.trim())
     .bind(handshake.user.name.as_deref())
@@ -144,10 +146,23 @@ pub async fn find(state: &AppState, key: &str) -> Result<Option<HintSession>, Ap
     .await?)
 }
 
-/// Forgets sessions older than the replay memory (housekeeping).
+/// What a handshake's row is unique on: a dated handshake's MAC (so it works once), or for an
+/// undated one a fresh random value (it may come again).
+fn replay_key(handshake: &Handshake, mac: &[u8]) -> String {
+    if handshake.timestamp.is_some() {
+        hex::encode(Sha256::digest(mac))
+    } else {
+        let mut nonce = [0u8; 16];
+        rand::thread_rng().fill_bytes(&mut nonce);
+        format!("undated:{}", hex::encode(nonce))
+    }
+}
+
+/// Forgets sessions whose key stopped working (housekeeping). A dated handshake's MAC goes with
+/// its row, after its window has passed.
 pub async fn forget_old(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM hint_sessions WHERE created_at < $1")
-        .bind(now - REPLAY_MEMORY_SECONDS)
+    let done = sqlx::query("DELETE FROM hint_sessions WHERE expires_at < $1")
+        .bind(now)
         .execute(db.pool())
         .await?;
     Ok(done.rows_affected())
@@ -157,13 +172,24 @@ pub async fn forget_old(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
 mod tests {
     use super::*;
 
-    fn handshake(issued_at: Option<&str>) -> Handshake {
+    fn handshake(timestamp: Option<&str>) -> Handshake {
         serde_json::from_value(serde_json::json!({
             "user": { "id": "usr-1", "name": "Pat Admin" },
             "practice": { "id": "pra-1" },
-            "issued_at": issued_at,
+            "timestamp": timestamp,
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn hints_timestamp_and_our_earlier_issued_at_are_read_alike() {
+        let old: Handshake = serde_json::from_value(serde_json::json!({
+            "user": { "id": "usr-1" },
+            "practice": { "id": "pra-1" },
+            "issued_at": "2026-11-30T12:00:00Z",
+        }))
+        .unwrap();
+        assert_eq!(old.timestamp.as_deref(), Some("2026-11-30T12:00:00Z"));
     }
 
     #[test]

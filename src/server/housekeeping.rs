@@ -43,8 +43,8 @@ pub async fn run_once(state: &AppState) -> Report {
         Ok(count) => report.expired_codes = count,
         Err(error) => tracing::warn!(%error, "could not forget expired codes"),
     }
-    // Twice the window: an event is accepted up to the window either side of its time.
-    let keep = 2 * settings.hint.webhook_max_age_seconds as i64;
+    // Past Hint's last retry, so a late retry is still seen as a duplicate.
+    let keep = webhooks::ID_MEMORY_SECONDS;
     match webhooks::forget_seen_before(state, state.clock.now() - keep).await {
         Ok(count) => report.webhook_ids = count,
         Err(error) => tracing::warn!(%error, "could not forget old webhook ids"),

@@ -82,21 +82,27 @@ fn delay(over: i64) -> i64 {
     2_i64.pow(exponent).min(MAX_DELAY_SECONDS)
 }
 
-/// Counts one attempt on `key`; `Ok(())` if it may go ahead, else the seconds to wait.
-async fn reserve(db: &Db, key: &str, free: i64) -> Result<Result<(), u64>, sqlx::Error> {
-    let at = db.now();
-    let (failures, locked_until): (i64, i64) = sqlx::query_as(
+/// One more on `key`'s count in this window (a new window starts it at 1): the count, when the
+/// window started, and until when the key is braked.
+async fn count_one(db: &Db, key: &str, at: i64) -> Result<(i64, i64, i64), sqlx::Error> {
+    sqlx::query_as(
         "INSERT INTO login_attempts (key, failures, window_start, locked_until) VALUES ($1, 1, $2, 0) \
          ON CONFLICT (key) DO UPDATE SET \
            failures = CASE WHEN login_attempts.window_start < $3 THEN 1 ELSE login_attempts.failures + 1 END, \
            window_start = CASE WHEN login_attempts.window_start < $3 THEN $2 ELSE login_attempts.window_start END \
-         RETURNING failures, locked_until",
+         RETURNING failures, window_start, locked_until",
     )
     .bind(key)
     .bind(at)
     .bind(at - WINDOW_SECONDS)
     .fetch_one(db.pool())
-    .await?;
+    .await
+}
+
+/// Counts one attempt on `key`; `Ok(())` if it may go ahead, else the seconds to wait.
+async fn reserve(db: &Db, key: &str, free: i64) -> Result<Result<(), u64>, sqlx::Error> {
+    let at = db.now();
+    let (failures, _, locked_until) = count_one(db, key, at).await?;
     if failures <= free && locked_until <= at {
         return Ok(Ok(()));
     }
@@ -203,18 +209,7 @@ pub async fn reserve_mail(
     let at = db.now();
     let mut wait = 0;
     for key in &keys {
-        let (sent, window_start): (i64, i64) = sqlx::query_as(
-            "INSERT INTO login_attempts (key, failures, window_start, locked_until) VALUES ($1, 1, $2, 0) \
-             ON CONFLICT (key) DO UPDATE SET \
-               failures = CASE WHEN login_attempts.window_start < $3 THEN 1 ELSE login_attempts.failures + 1 END, \
-               window_start = CASE WHEN login_attempts.window_start < $3 THEN $2 ELSE login_attempts.window_start END \
-             RETURNING failures, window_start",
-        )
-        .bind(key)
-        .bind(at)
-        .bind(at - WINDOW_SECONDS)
-        .fetch_one(db.pool())
-        .await?;
+        let (sent, window_start, _) = count_one(db, key, at).await?;
         if sent > MAILS_PER_WINDOW {
             wait = wait.max(window_start + WINDOW_SECONDS - at);
         }

@@ -21,7 +21,8 @@ pub struct HintSettings {
     )]
     pub partner_api_key: Option<SecretString>,
 
-    /// The key Hint signs webhooks with (HMAC-SHA256).
+    /// The key Hint signs webhooks and handshakes with (HMAC-SHA256). During a rotation, the
+    /// current and the next, separated by a comma: both are accepted.
     #[arg(
         long = "hint-webhook-secret",
         env = "HINT_WEBHOOK_SECRET",
@@ -37,11 +38,12 @@ pub struct HintSettings {
     )]
     pub timeout_seconds: u64,
 
-    /// Hint webhooks signed more than this many seconds before (or after) they arrive are
-    /// refused, so a captured delivery cannot be replayed later; event ids are remembered this
-    /// long.
-    #[arg(long, env = "WEBHOOK_MAX_AGE_SECONDS", default_value_t = 300)]
-    pub webhook_max_age_seconds: u64,
+    /// A handshake whose signed `timestamp` is further than this many seconds from now (either
+    /// side) is refused, and a dated handshake's signature is remembered so it works once.
+    /// Webhooks have no such window: Hint retries them for 72 hours with their first
+    /// `created_at`, so their ids and order decide instead.
+    #[arg(long, env = "HANDSHAKE_MAX_AGE_SECONDS", default_value_t = 300)]
+    pub handshake_max_age_seconds: u64,
 
     /// The origin of Hint's web app (e.g. `https://app.hint.com`), the one site allowed to frame
     /// our embedded settings surface (`/hint/settings`). Unset: nobody may frame it (in

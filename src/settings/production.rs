@@ -32,7 +32,12 @@ impl Settings {
         }
         match &self.hint.webhook_secret {
             secret if blank(secret) => problem("HINT_WEBHOOK_SECRET is not set"),
-            Some(secret) if secret.expose_secret().chars().count() < WEBHOOK_SECRET_MIN => {
+            Some(secret)
+                if secret
+                    .expose_secret()
+                    .split(',')
+                    .any(|part| part.trim().chars().count() < WEBHOOK_SECRET_MIN) =>
+            {
                 problem(&format!(
                     "HINT_WEBHOOK_SECRET is too short: a signing key needs at least \
                      {WEBHOOK_SECRET_MIN} characters (use the one Hint issued)"

@@ -4,7 +4,7 @@
 use serde_json::json;
 use sqlx::Row;
 
-use crate::helpers::{TestApp, TestDb, PASSWORD, RIVERBEND};
+use crate::helpers::{status_line_over_a_new_connection, TestApp, TestDb, PASSWORD, RIVERBEND};
 use crate::on_both_databases;
 
 /// Posts form `fields` to a server function as a page on `site` would, with the app's cookies.
@@ -252,28 +252,6 @@ async fn a_name_cannot_carry_a_message_into_our_mail() {
     assert_eq!(mails_to(&app, &email).await, 0, "no mail was queued");
 }
 
-/// A full `GET /healthz` on a new connection: the answer's first line, or "" when the server
-/// closed the connection without one.
-async fn healthz_over_a_new_connection(address: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
-    if stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
-        .await
-        .is_err()
-    {
-        return String::new();
-    }
-    let mut answer = Vec::new();
-    let _ = stream.read_to_end(&mut answer).await;
-    String::from_utf8_lossy(&answer)
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .to_owned()
-}
-
 #[tokio::test]
 async fn one_host_holding_its_share_of_half_open_connections_cannot_take_more() {
     use tokio::io::AsyncWriteExt;
@@ -297,14 +275,14 @@ async fn one_host_holding_its_share_of_half_open_connections_cannot_take_more() 
     }
     // The server accepts in the order the connections arrived: the four come first.
     assert_eq!(
-        healthz_over_a_new_connection(&address).await,
+        status_line_over_a_new_connection(&address, "GET").await,
         "",
         "the fifth connection is closed unanswered"
     );
     drop(held);
     let mut answer = String::new();
     for _ in 0..100 {
-        answer = healthz_over_a_new_connection(&address).await;
+        answer = status_line_over_a_new_connection(&address, "GET").await;
         if !answer.is_empty() {
             break;
         }

@@ -333,6 +333,18 @@ impl TestApp {
             .expect("connect answers with the connection")
     }
 
+    /// A JSON answer from the sandbox's admin API (`/sandbox/admin/…`).
+    pub async fn sandbox_admin(&self, path: &str) -> serde_json::Value {
+        self.client
+            .get(format!("{}/sandbox/admin/{path}", self.hint))
+            .send()
+            .await
+            .expect("the sandbox answers")
+            .json()
+            .await
+            .expect("JSON")
+    }
+
     /// Sets the sandbox's faults.
     pub async fn set_faults(&self, faults: serde_json::Value) {
         let response = self
@@ -595,4 +607,23 @@ impl TestApp {
             .expect("the first code finishes enrolment");
         login
     }
+}
+
+/// Sends `{method} /healthz` over a fresh connection to `address` (`host:port`) and reads until
+/// the server closes it; the answer's status line, or "" when it closed without one.
+pub async fn status_line_over_a_new_connection(address: &str, method: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let request = format!("{method} /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).await.is_err() {
+        return String::new();
+    }
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    String::from_utf8_lossy(&answer)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }

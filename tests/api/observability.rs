@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use crate::helpers::{unique_name, TestApp, TestDb};
+use crate::helpers::{status_line_over_a_new_connection, unique_name, TestApp, TestDb};
 
 #[tokio::test]
 async fn every_answer_has_its_own_request_id_and_error_pages_show_it() {
@@ -45,43 +45,12 @@ async fn every_answer_has_its_own_request_id_and_error_pages_show_it() {
 #[tokio::test]
 async fn one_access_log_line_per_request_with_its_id_and_no_query_string() {
     let scratch = std::env::temp_dir().join(unique_name("pc-log"));
-    let mut server = Command::new(env!("CARGO_BIN_EXE_practice-connect"))
-        .env_clear()
-        .env("APP_ENV", "development")
-        .env("LOG_FORMAT", "json")
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/app.db", scratch.display()),
-        )
-        .env("DATA_DIR", scratch.join("data"))
-        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-        .env("SANDBOX_LISTEN", "127.0.0.1:0")
-        .arg("serve")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the binary runs");
-    // The log is read on a thread of its own; lines arrive here.
-    let (sender, lines) = mpsc::channel::<String>();
-    let stdout = server.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if sender.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let (mut server, address, lines) = serve_binary(&scratch, &[]);
     let next_line = || {
         lines
             .recv_timeout(Duration::from_secs(10))
             .expect("log lines keep coming")
     };
-    let mut address = None;
-    while address.is_none() {
-        let entry: serde_json::Value = serde_json::from_str(&next_line()).unwrap_or_default();
-        address = entry["address"].as_str().map(str::to_owned);
-    }
-    let address = address.expect("the server says where it listens");
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -155,7 +124,9 @@ async fn metrics_are_served_apart_and_move_with_a_journey() {
             .unwrap()
     };
     let before = scrape().await;
-    let brewed = request_with_method(app.address.trim_start_matches("http://"), "BREWCOFFEE").await;
+    let brewed =
+        status_line_over_a_new_connection(app.address.trim_start_matches("http://"), "BREWCOFFEE")
+            .await;
     assert!(brewed.starts_with("HTTP/1.1 501"), "{brewed}");
     app.ready_to_connect(crate::helpers::RIVERBEND).await;
     assert_eq!(app.connect().await["status"], "connected");
@@ -245,27 +216,13 @@ fn rss_bytes(pid: u32) -> u64 {
     kb * 1024
 }
 
-/// Sends `GET`-like requests with method `method` over a fresh connection; the status line.
-async fn request_with_method(address: &str, method: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
-    let request = format!("{method} /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut answer = Vec::new();
-    let _ = stream.read_to_end(&mut answer).await;
-    String::from_utf8_lossy(&answer)
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .to_owned()
-}
-
-/// The real binary serving on SQLite with `extra` settings; its pid and public address.
+/// The real binary serving on SQLite with `extra` settings (JSON logs): the process, its public
+/// address, and its log lines from the one that gave the address on. The caller reads the lines
+/// (or drains them), so the server never blocks on a full pipe.
 fn serve_binary(
     scratch: &std::path::Path,
     extra: &[(&str, &str)],
-) -> (std::process::Child, String) {
+) -> (std::process::Child, String, mpsc::Receiver<String>) {
     let mut server = Command::new(env!("CARGO_BIN_EXE_practice-connect"))
         .env_clear()
         .env("APP_ENV", "development")
@@ -300,9 +257,7 @@ fn serve_binary(
         };
         let entry: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
         if let Some(address) = entry["address"].as_str() {
-            // The rest of the log is read and dropped, so the pipe never fills.
-            std::thread::spawn(move || while lines.recv().is_ok() {});
-            return (server, address.to_owned());
+            return (server, address.to_owned(), lines);
         }
     }
 }
@@ -311,15 +266,20 @@ fn serve_binary(
 async fn a_flood_of_unique_long_methods_leaves_no_memory_behind_with_or_without_metrics() {
     for extra in [&[][..], &[("METRICS_LISTEN", "127.0.0.1:0")][..]] {
         let scratch = std::env::temp_dir().join(unique_name("pc-methods"));
-        let (mut server, address) = serve_binary(&scratch, extra);
+        let (mut server, address, lines) = serve_binary(&scratch, extra);
+        // The log is read and dropped, so the pipe never fills.
+        std::thread::spawn(move || while lines.recv().is_ok() {});
         // Warm up on ordinary requests, so the baseline holds what serving needs anyway.
         for _ in 0..200 {
-            assert!(request_with_method(&address, "GET").await.contains("200"));
+            assert!(status_line_over_a_new_connection(&address, "GET")
+                .await
+                .contains("200"));
         }
         let before = rss_bytes(server.id());
         let filler = "A".repeat(50 * 1024);
         for i in 0..2_000 {
-            let answer = request_with_method(&address, &format!("X{i}{filler}")).await;
+            let answer =
+                status_line_over_a_new_connection(&address, &format!("X{i}{filler}")).await;
             assert!(
                 answer.is_empty()
                     || answer.starts_with("HTTP/1.1 501")

@@ -43,8 +43,6 @@ impl Hint {
             "https://partner.example/signup?code=",
             "--webhook-url",
             "",
-            "--webhook-retry-ms",
-            "50",
         ];
         argv.extend_from_slice(extra);
         let args = Args::try_parse_from(argv).expect("sandbox arguments").args;
@@ -545,35 +543,115 @@ async fn activation_and_deactivation_send_signed_webhooks() {
     assert_eq!(kinds, ["integration.activated", "integration.deactivated"]);
 }
 
-#[tokio::test]
-async fn failed_webhook_deliveries_are_retried_until_they_succeed() {
-    let receiver = receiver(2).await;
-    let hint = Hint::start_with(&["--webhook-url", &receiver.url]).await;
-    hint.connected(PRACTICE).await;
-    let deliveries = wait_for_deliveries(&receiver, 3).await;
-    assert_eq!(deliveries.len(), 3, "two failures, then a success");
-    assert_eq!(
-        deliveries[0].1, deliveries[2].1,
-        "the same event is sent again"
-    );
-    let mut log: Vec<Value> = Vec::new();
-    for _ in 0..100 {
-        log = hint
+impl Hint {
+    /// Moves the sandbox's clock on by `seconds`.
+    async fn advance(&self, seconds: i64) {
+        let response = self
             .client
-            .get(hint.url("/sandbox/admin/deliveries"))
+            .post(self.url("/sandbox/admin/clock"))
+            .json(&json!({ "advance_seconds": seconds }))
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success());
+    }
+
+    async fn deliveries(&self) -> Vec<Value> {
+        self.client
+            .get(self.url("/sandbox/admin/deliveries"))
             .send()
             .await
             .unwrap()
             .json()
             .await
-            .unwrap();
-        if log.first().is_some_and(|d| d["delivered"] == true) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+            .unwrap()
     }
+}
+
+/// Waits (a few seconds at most) until the receiver has seen `count` deliveries, then a moment
+/// more to be sure no other one comes; how many it saw.
+async fn settled_count(receiver: &Receiver, count: usize) -> usize {
+    wait_for_deliveries(receiver, count).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    receiver.seen.lock().unwrap().len()
+}
+
+#[tokio::test]
+async fn failed_webhook_deliveries_are_retried_hourly_on_the_sandbox_clock() {
+    let receiver = receiver(2).await;
+    let hint = Hint::start_with(&["--webhook-url", &receiver.url]).await;
+    hint.connected(PRACTICE).await;
+    assert_eq!(
+        settled_count(&receiver, 1).await,
+        1,
+        "one attempt at once, no retry before the hour"
+    );
+    hint.advance(59 * 60).await;
+    assert_eq!(settled_count(&receiver, 2).await, 1, "not before the hour");
+    hint.advance(60).await;
+    assert_eq!(settled_count(&receiver, 2).await, 2, "the hour's retry");
+    hint.advance(3600).await;
+    let deliveries = wait_for_deliveries(&receiver, 3).await;
+    assert_eq!(deliveries.len(), 3, "two failures, then a success");
+    assert_eq!(
+        deliveries[0].1, deliveries[2].1,
+        "the same event is sent again, body and all"
+    );
+    let log = hint.deliveries().await;
     assert_eq!(log[0]["attempts"], 3);
     assert_eq!(log[0]["delivered"], true);
+}
+
+#[tokio::test]
+async fn retries_stop_after_72_hours_and_an_endpoint_failing_in_a_row_is_muted() {
+    let muting = receiver(usize::MAX).await;
+    let hint = Hint::start_with(&["--webhook-url", &muting.url, "--webhook-mute-after", "5"]).await;
+    hint.connected(PRACTICE).await;
+    for hour in 1..=3 {
+        hint.advance(3600).await;
+        assert_eq!(settled_count(&muting, hour + 1).await, hour + 1);
+    }
+    // The fifth failure in a row mutes the endpoint: nothing more is sent, even a new event.
+    hint.advance(3600).await;
+    assert_eq!(settled_count(&muting, 5).await, 5);
+    hint.advance(3600).await;
+    assert_eq!(settled_count(&muting, 6).await, 5, "muted");
+    hint.connected("pra-sbxMaple0002").await;
+    assert_eq!(
+        settled_count(&muting, 6).await,
+        5,
+        "a new event is not sent either"
+    );
+    let log = hint.deliveries().await;
+    assert!(
+        log.last().unwrap()["last_result"]
+            .as_str()
+            .unwrap()
+            .contains("muted"),
+        "{log:?}"
+    );
+
+    // Without muting, an event is retried hourly until 72 hours after its first attempt.
+    let failing = receiver(usize::MAX).await;
+    let hint = Hint::start_with(&["--webhook-url", &failing.url]).await;
+    hint.connected(PRACTICE).await;
+    settled_count(&failing, 1).await;
+    let attempts = || async { hint.deliveries().await[0]["attempts"].as_u64().unwrap() };
+    for hour in 1..=80u64 {
+        hint.advance(3600).await;
+        // Each hour's retry is made before the clock moves again.
+        for _ in 0..100 {
+            if attempts().await >= (hour + 1).min(73) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    assert_eq!(
+        attempts().await,
+        73,
+        "the first attempt and 72 hourly retries"
+    );
 }
 
 #[tokio::test]

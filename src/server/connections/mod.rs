@@ -151,6 +151,9 @@ pub struct StatusChange<'a> {
     pub only_from: Option<ConnectionStatus>,
     /// Hint's own word for the integration, when Hint just told us.
     pub hint_status: Option<&'a str>,
+    /// When Hint made the event that asks for the change (unix seconds): rows that already
+    /// applied a later event are left as they are, and the rest remember this time.
+    pub event_at: Option<i64>,
 }
 
 impl StatusChange<'_> {
@@ -160,6 +163,7 @@ impl StatusChange<'_> {
             to,
             only_from: None,
             hint_status: None,
+            event_at: None,
         }
     }
 }
@@ -185,14 +189,18 @@ where
          api_key_ciphertext = CASE WHEN $1 = 'disconnected' THEN NULL ELSE api_key_ciphertext END, \
          api_key_key_id = CASE WHEN $1 = 'disconnected' THEN NULL ELSE api_key_key_id END, \
          api_key_last4 = CASE WHEN $1 = 'disconnected' THEN NULL ELSE api_key_last4 END, \
-         notified_status = CASE WHEN $1 = 'connected' THEN NULL ELSE notified_status END \
-         WHERE {column} = $4 AND merged_into IS NULL AND ($5 = '' OR status = $5) RETURNING id"
+         notified_status = CASE WHEN $1 = 'connected' THEN NULL ELSE notified_status END, \
+         last_event_at = CASE WHEN $6 < 0 THEN last_event_at ELSE $6 END \
+         WHERE {column} = $4 AND merged_into IS NULL AND ($5 = '' OR status = $5) \
+         AND ($6 < 0 OR last_event_at IS NULL OR last_event_at <= $6) RETURNING id"
     ))
     .bind(change.to.as_str())
     .bind(change.hint_status)
     .bind(system_now())
     .bind(value)
     .bind(change.only_from.map_or("", ConnectionStatus::as_str))
+    // -1 for "no event": one parameter type on both backends.
+    .bind(change.event_at.unwrap_or(-1))
     .fetch_all(executor)
     .await
 }

@@ -1,7 +1,16 @@
-//! Hint's webhook events applied to the connections they name. Each event id is applied once
-//! (Hint repeats deliveries); unknown types are acknowledged and ignored. The signature was
-//! checked before anything here runs (`http::webhooks`). This module also writes the
-//! `webhook_events` table, the record of which event ids were applied.
+//! Hint's webhook events applied to the connections they name. The signature was checked before
+//! anything here runs (`http::webhooks`). This module also writes the `webhook_events` table,
+//! the record of which event ids were applied.
+//!
+//! Hint retries a failed delivery hourly for 72 hours, with the original body and `created_at`,
+//! so age proves nothing and order is not guaranteed:
+//! - each event id is applied once, and ids are remembered for [`ID_MEMORY_SECONDS`] (longer
+//!   than Hint retries);
+//! - each connection keeps the `created_at` of the last event applied to it; an older event
+//!   changes nothing (answered `stale`).
+//!
+//! Only the events Hint documents are acted on: `integration.activated` and
+//! `integration.deactivated`. Every other type is acknowledged (2xx) and ignored.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -31,15 +40,14 @@ pub struct HintEvent {
 }
 
 impl HintEvent {
-    /// Whether the event was made within `max_age_seconds` of `now` (either side, for clock
-    /// skew). An event without a readable time is not fresh: replay protection rests on it.
-    pub fn is_fresh(&self, now: i64, max_age_seconds: u64) -> bool {
-        let Some(made) = self.created_at.as_deref().and_then(unix_seconds) else {
-            return false;
-        };
-        now.abs_diff(made) <= max_age_seconds
+    /// When Hint made the event (unix seconds), if it says so readably.
+    pub fn made_at(&self) -> Option<i64> {
+        self.created_at.as_deref().and_then(unix_seconds)
     }
 }
+
+/// How long an event id is remembered: Hint's 72 hours of retries, and an hour more.
+pub const ID_MEMORY_SECONDS: i64 = 73 * 3600;
 
 /// Unix seconds of an RFC 3339 time.
 pub(crate) fn unix_seconds(text: &str) -> Option<i64> {
@@ -49,8 +57,8 @@ pub(crate) fn unix_seconds(text: &str) -> Option<i64> {
         .map(time::OffsetDateTime::unix_timestamp)
 }
 
-/// Forgets event ids received before `before` (unix seconds). Once an event is older than the
-/// freshness window it is refused anyway, so its id need not be kept to catch a replay.
+/// Forgets event ids received before `before` (unix seconds); housekeeping keeps them for
+/// [`ID_MEMORY_SECONDS`], past the last retry Hint makes.
 pub async fn forget_seen_before(state: &AppState, before: i64) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("DELETE FROM webhook_events WHERE received_at < $1")
         .bind(before)
@@ -68,6 +76,8 @@ pub enum Applied {
     NoMatch,
     /// This event id was applied before.
     Duplicate,
+    /// The connection has applied a later event already; this one changes nothing.
+    Stale,
     /// A type we do not act on.
     Ignored,
 }
@@ -79,6 +89,7 @@ impl Applied {
             Self::Applied => "applied",
             Self::NoMatch => "no matching connection",
             Self::Duplicate => "duplicate",
+            Self::Stale => "stale: a later event was applied",
             Self::Ignored => "ignored",
         }
     }
@@ -89,6 +100,7 @@ impl Applied {
             Self::Applied => "applied",
             Self::NoMatch => "no_match",
             Self::Duplicate => "duplicate",
+            Self::Stale => "stale",
             Self::Ignored => "ignored",
         }
     }
@@ -110,61 +122,47 @@ pub async fn apply(state: &AppState, event: &HintEvent) -> Result<Applied, sqlx:
     }
     let integration_id = event.object.get("id").and_then(Value::as_str);
     let hint_status = event.object.get("status").and_then(Value::as_str);
-    let practice_id = event.practice_id.as_deref().or_else(|| {
-        event
-            .object
-            .get("practice")
-            .and_then(|p| p.get("id"))
-            .and_then(Value::as_str)
-    });
-    let (action, ids) = match event.kind.as_str() {
-        kind @ ("integration.activated" | "integration.deactivated") => {
-            let (action, to) = if kind == "integration.activated" {
-                (
-                    AuditAction::WebhookIntegrationActivated,
-                    ConnectionStatus::Connected,
-                )
-            } else {
-                (
-                    AuditAction::WebhookIntegrationDeactivated,
-                    ConnectionStatus::Disconnected,
-                )
-            };
-            let change = StatusChange {
-                hint_status,
-                ..StatusChange::to(to)
-            };
-            let ids = match integration_id {
-                Some(id) => set_status(&mut *tx, Target::Integration(id), change).await?,
-                None => Vec::new(),
-            };
-            (action, ids)
-        }
-        "practice.deactivated" => {
-            let change = StatusChange::to(ConnectionStatus::Disconnected);
-            let ids = match practice_id {
-                Some(id) => set_status(&mut *tx, Target::Practice(id), change).await?,
-                None => Vec::new(),
-            };
-            (AuditAction::WebhookPracticeDeactivated, ids)
-        }
-        "practice.updated" => {
-            let ids = sqlx::query_scalar(
-                "UPDATE connections SET practice_name = COALESCE($1, practice_name), updated_at = $2 \
-                 WHERE practice_id = $3 AND merged_into IS NULL RETURNING id",
-            )
-            .bind(event.object.get("name").and_then(Value::as_str))
-            .bind(state.clock.now())
-            .bind(practice_id)
-            .fetch_all(&mut *tx)
-            .await?;
-            (AuditAction::WebhookPracticeUpdated, ids)
-        }
+    let (action, to) = match event.kind.as_str() {
+        "integration.activated" => (
+            AuditAction::WebhookIntegrationActivated,
+            ConnectionStatus::Connected,
+        ),
+        "integration.deactivated" => (
+            AuditAction::WebhookIntegrationDeactivated,
+            ConnectionStatus::Disconnected,
+        ),
+        // Not documented by Hint (`practice.*` among them): acknowledged, nothing changes.
         _ => {
             tx.commit().await?;
             return Ok(Applied::Ignored);
         }
     };
+    // Undated (Hint always dates them): ordered as if made when it arrived.
+    let event_at = event.made_at().unwrap_or_else(|| state.clock.now());
+    let change = StatusChange {
+        hint_status,
+        event_at: Some(event_at),
+        ..StatusChange::to(to)
+    };
+    let ids = match integration_id {
+        Some(id) => set_status(&mut *tx, Target::Integration(id), change).await?,
+        None => Vec::new(),
+    };
+    if ids.is_empty() {
+        if let Some(id) = integration_id {
+            let held: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM connections WHERE integration_id = $1 AND merged_into IS NULL",
+            )
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+            if held > 0 {
+                // The id is kept: a retry of this event is a duplicate, not stale again.
+                tx.commit().await?;
+                return Ok(Applied::Stale);
+            }
+        }
+    }
     tx.commit().await?;
     for id in &ids {
         let entry = Entry {
@@ -173,10 +171,7 @@ pub async fn apply(state: &AppState, event: &HintEvent) -> Result<Applied, sqlx:
             ..Entry::new(ActorKind::Hint, action, Outcome::Ok)
         };
         audit::record(&state.db, entry).await;
-        let deactivated = matches!(
-            action,
-            AuditAction::WebhookIntegrationDeactivated | AuditAction::WebhookPracticeDeactivated
-        );
+        let deactivated = action == AuditAction::WebhookIntegrationDeactivated;
         if deactivated {
             let what = crate::server::mail::templates::Attention::Deactivated;
             if let Err(error) =
@@ -197,31 +192,20 @@ pub async fn apply(state: &AppState, event: &HintEvent) -> Result<Applied, sqlx:
 mod tests {
     use super::*;
 
-    fn made_at(created_at: Option<&str>) -> HintEvent {
-        HintEvent {
+    #[test]
+    fn an_event_says_when_it_was_made_when_it_can() {
+        let event = |created_at: Option<&str>| HintEvent {
             id: "evt-1".into(),
             kind: "integration.activated".into(),
             practice_id: None,
             created_at: created_at.map(str::to_owned),
             object: Value::Null,
-        }
-    }
-
-    #[test]
-    fn only_events_made_within_the_window_are_fresh() {
-        let made = unix_seconds("2026-11-30T12:00:00Z").unwrap();
-        let event = made_at(Some("2026-11-30T12:00:00Z"));
-        assert!(event.is_fresh(made + 300, 300));
-        assert!(
-            event.is_fresh(made - 60, 300),
-            "a little clock skew is forgiven"
+        };
+        assert_eq!(
+            event(Some("2026-11-30T12:00:00Z")).made_at(),
+            unix_seconds("2026-11-30T12:00:00Z")
         );
-        assert!(!event.is_fresh(made + 301, 300));
-        assert!(
-            !event.is_fresh(made + 86_400, 300),
-            "a day-old event is a replay"
-        );
-        assert!(!made_at(None).is_fresh(made, 300));
-        assert!(!made_at(Some("yesterday")).is_fresh(made, 300));
+        assert_eq!(event(Some("yesterday")).made_at(), None);
+        assert_eq!(event(None).made_at(), None);
     }
 }

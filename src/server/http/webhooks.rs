@@ -10,9 +10,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hmac::{Hmac, Mac};
+use std::sync::atomic::{AtomicI64, Ordering};
+
 use secrecy::ExposeSecret;
 use serde_json::json;
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
 use crate::server::connections::webhooks::{self, HintEvent};
 use crate::server::state::AppState;
@@ -33,17 +35,57 @@ pub fn signature_is_valid(secret: &[u8], body: &[u8], header: Option<&str>) -> b
     verified_mac(secret, body, header).is_some()
 }
 
-/// Checks `X-Hint-Signature` over `body` with the webhook secret; the MAC when it is right.
+/// The secrets `HINT_WEBHOOK_SECRET` holds: one, or during a rotation the current and the next,
+/// separated by a comma. Each is accepted.
+pub fn secrets(configured: &str) -> impl Iterator<Item = &str> {
+    configured
+        .split(',')
+        .map(str::trim)
+        .filter(|secret| !secret.is_empty())
+}
+
+/// The last four hex digits of a secret's SHA-256: enough to tell which secret is configured
+/// (as Hint's template logs it), nothing to sign with.
+pub fn fingerprint(secret: &str) -> String {
+    let digest = hex::encode(Sha256::digest(secret.as_bytes()));
+    digest[digest.len() - 4..].to_owned()
+}
+
+/// Checks `X-Hint-Signature` over `body` with each webhook secret; the MAC when one is right.
 pub(super) fn signed_by_hint(
     state: &AppState,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Option<Vec<u8>> {
-    let secret = state.webhook_secret.as_ref()?;
+    let configured = state.webhook_secret.as_ref()?.expose_secret();
     let signature = headers
         .get("x-hint-signature")
         .and_then(|v| v.to_str().ok());
-    verified_mac(secret.expose_secret().as_bytes(), body, signature)
+    let mac =
+        secrets(configured).find_map(|secret| verified_mac(secret.as_bytes(), body, signature));
+    if mac.is_none() && signature.is_some() {
+        log_mismatch(configured, state.clock.now());
+    }
+    mac
+}
+
+/// Says which secrets were tried when a signature does not match, at most once a minute: a
+/// wrong or rotated secret shows in the log without flooding it, and never the secret itself.
+fn log_mismatch(configured: &str, now: i64) {
+    static LAST: AtomicI64 = AtomicI64::new(i64::MIN);
+    let last = LAST.load(Ordering::Relaxed);
+    if now.saturating_sub(last) < 60
+        || LAST
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+    {
+        return;
+    }
+    let fingerprints: Vec<String> = secrets(configured).map(fingerprint).collect();
+    tracing::warn!(
+        secrets = %fingerprints.join(","),
+        "a Hint signature matched none of the configured HINT_WEBHOOK_SECRET (last four of each one's SHA-256)"
+    );
 }
 
 /// `POST /hint/webhooks`
@@ -87,16 +129,8 @@ async fn receive_webhook(
             answer(StatusCode::BAD_REQUEST, "not a webhook envelope"),
         );
     };
-    if !event.is_fresh(
-        state.clock.now(),
-        state.settings.hint.webhook_max_age_seconds,
-    ) {
-        tracing::warn!(event_id = %event.id, "refused a webhook outside the freshness window");
-        return (
-            "stale",
-            answer(StatusCode::BAD_REQUEST, "stale or undated event"),
-        );
-    }
+    // Any age is accepted: Hint retries with the original body for 72 hours, and the id and
+    // the event's order decide what it changes.
     match webhooks::apply(state, &event).await {
         Ok(outcome) => (
             outcome.metric(),
@@ -116,6 +150,18 @@ async fn receive_webhook(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rotation_holds_two_secrets_and_a_fingerprint_shows_neither() {
+        assert_eq!(
+            secrets(" old-secret , new-secret ").collect::<Vec<_>>(),
+            ["old-secret", "new-secret"]
+        );
+        assert_eq!(secrets("only").count(), 1);
+        let print = fingerprint("old-secret");
+        assert_eq!(print.len(), 4);
+        assert!(!"old-secret".contains(&print));
+    }
 
     #[test]
     fn only_the_right_signature_over_the_exact_bytes_passes() {
