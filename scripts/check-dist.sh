@@ -33,6 +33,7 @@ export HINT_API_BASE_URL=https://api.hint.example HINT_PARTNER_API_KEY=bundle-ch
 export HINT_WEBHOOK_SECRET=bundle-check-webhook-secret PUBLIC_BASE_URL=https://connect.partner.example
 export SMTP_URL=smtps://mail.partner.example:465 MAIL_FROM='Partner <connect@partner.example>'
 export KEY_CHECK_HOURS=0 LOG_FORMAT=json TRUSTED_PROXIES=127.0.0.1/32
+export HINT_FRAME_ANCESTORS="https://app.hint.example https://app.staging.hint.example"
 ENCRYPTION_KEYS=$(bin/practice-connect keys generate --id k1 | tail -1)
 export ENCRYPTION_KEYS
 

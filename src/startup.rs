@@ -54,6 +54,9 @@ pub enum StartError {
     /// Production mode without the settings production needs (each one named).
     #[error("refusing to start in production mode: {0}. For a local run, set APP_ENV=development")]
     Unsafe(String),
+    /// A setting given under Hint's reserved name and ours, with two values.
+    #[error("settings given twice: {0}")]
+    Conflicting(String),
     /// A Hint base URL is set without the partner key to call it with.
     #[error("HINT_API_BASE_URL is set but HINT_PARTNER_API_KEY is not")]
     MissingPartnerKey,
@@ -82,6 +85,11 @@ impl Application {
         let db = Db::connect(&settings.database_url(), settings.database.pool_size).await?;
         db.migrate().await?;
         let development = settings.is_development();
+        if !settings.hint.alias_conflicts.is_empty() {
+            return Err(StartError::Conflicting(
+                settings.hint.alias_conflicts.join("; "),
+            ));
+        }
         if !development {
             let problems = settings.production_problems();
             if !problems.is_empty() {
@@ -175,8 +183,8 @@ impl Application {
             },
         };
         // Hint's app may frame the settings surface; on the built-in sandbox, the sandbox plays it.
-        let frame_ancestors = match (settings.hint.frame_ancestor_origin(), &sandbox) {
-            (Some(origin), _) => origin.to_owned(),
+        let frame_ancestors = match (settings.hint.frame_ancestor_origins(), &sandbox) {
+            (Some(origins), _) => origins,
             (None, Some(sandbox)) => sandbox.base_url.clone(),
             (None, None) => "'none'".to_owned(),
         };

@@ -89,8 +89,35 @@ fn urls_and_landing(settings: &Settings, base: &str) -> Vec<CheckLine> {
         ),
     ];
     lines.push(landing_check(base, &settings.connect.redirect_path));
+    lines.push(audit_redirect(&settings.connect.redirect_path));
+    lines.push(line(
+        Verdict::Note,
+        format!(
+            "register the settings anchor as {base}{EMBEDDED_SETTINGS_PATH} with a settings_label \
+             (Hint's audit 3.8: without one the tab shows the app's generic name)"
+        ),
+    ));
     lines.push(client_addresses(settings));
     lines
+}
+
+/// Hint's audit (3.1) wants the registered redirect URL to end in `/` or `/hint/connect/`: the
+/// path form passes it, the query form works but the audit marks it.
+fn audit_redirect(redirect_path: &str) -> CheckLine {
+    if redirect_path.ends_with('/') {
+        line(
+            Verdict::Ok,
+            format!("REDIRECT_PATH {redirect_path} ends in / as Hint's audit (3.1) asks"),
+        )
+    } else {
+        line(
+            Verdict::Note,
+            format!(
+                "REDIRECT_PATH {redirect_path} works, but Hint's audit (3.1) wants the redirect URL \
+                 to end in / or /hint/connect/: REDIRECT_PATH=/connect/ passes it"
+            ),
+        )
+    }
 }
 
 /// Where the client's address comes from, which every limit and audit line keys on.
@@ -197,5 +224,18 @@ mod tests {
         for bad in ["/signup?code", "signup?code=", "/signup"] {
             assert_eq!(landing_check(base, bad).verdict, Verdict::Fail, "{bad}");
         }
+    }
+
+    #[test]
+    fn the_path_form_passes_hints_audit_and_the_query_form_is_told_so() {
+        assert_eq!(audit_redirect("/connect/").verdict, Verdict::Ok);
+        assert_eq!(audit_redirect("/hint/connect/").verdict, Verdict::Ok);
+        let query = audit_redirect("/signup?code=");
+        assert_eq!(query.verdict, Verdict::Note);
+        assert!(
+            query.text.contains("REDIRECT_PATH=/connect/"),
+            "{}",
+            query.text
+        );
     }
 }

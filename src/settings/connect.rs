@@ -40,4 +40,8 @@ pub struct ConnectSettings {
     /// How often each connected practice's key is proved against Hint, in hours (0: never).
     #[arg(long, env = "KEY_CHECK_HOURS", default_value_t = 24)]
     pub key_check_hours: u64,
+    /// Calls to Hint the key-health job keeps in flight at once. Hint asks batch work to make at
+    /// most one at a time; raise it only with Hint's agreement.
+    #[arg(long, env = "KEY_CHECK_CONCURRENCY", default_value_t = 1)]
+    pub key_check_concurrency: usize,
 }

@@ -45,9 +45,10 @@ pub struct HintSettings {
     #[arg(long, env = "HANDSHAKE_MAX_AGE_SECONDS", default_value_t = 300)]
     pub handshake_max_age_seconds: u64,
 
-    /// The origin of Hint's web app (e.g. `https://app.hint.com`), the one site allowed to frame
-    /// our embedded settings surface (`/hint/settings`). Unset: nobody may frame it (in
-    /// development on the built-in sandbox, the sandbox may).
+    /// The origins of Hint's web app allowed to frame our embedded settings surface
+    /// (`/hint/settings`): a short list of bare origins separated by spaces or commas, e.g. Hint's
+    /// provider portal and its sandbox (`https://app.hint.com https://app.staging.hint.com`).
+    /// Required in production; in development on the built-in sandbox, the sandbox may frame it.
     #[arg(long = "hint-frame-ancestors", env = "HINT_FRAME_ANCESTORS")]
     pub frame_ancestors: Option<String>,
 
@@ -59,35 +60,70 @@ pub struct HintSettings {
     /// sandbox settings are read from their `SANDBOX_*` variables (see `practice-connect sandbox --help`).
     #[arg(long, env = "SANDBOX_LISTEN", default_value = "127.0.0.1:3100")]
     pub sandbox_listen: SocketAddr,
+
+    /// Settings set twice, under Hint's reserved name and ours, to different values (filled in
+    /// by [`HintSettings::with_aliases`]): the server refuses to start, naming both.
+    #[arg(skip)]
+    pub alias_conflicts: Vec<String>,
 }
+
+/// The most origins `HINT_FRAME_ANCESTORS` may name: Hint's portal and its sandbox, and a spare.
+const FRAME_ANCESTORS_MAX: usize = 4;
 
 impl HintSettings {
     /// Takes Hint's reserved names (`HINT_API_URL`, `HINT_API_KEY`; Hint sets them on apps it
     /// hosts) for settings ours leave unset: our own names win when both are set.
     /// `HINT_WEBHOOK_SECRET` and `HINT_PARTNER_ID` are the same name in both.
     pub fn with_aliases(mut self, env: impl Fn(&str) -> Option<String>) -> Self {
-        if self.api_base_url.is_none() {
-            self.api_base_url = env("HINT_API_URL").filter(|v| !v.is_empty());
+        let hint_url = env("HINT_API_URL").filter(|v| !v.is_empty());
+        match (&self.api_base_url, hint_url) {
+            (None, url) => self.api_base_url = url,
+            (Some(ours), Some(theirs))
+                if ours.trim_end_matches('/') != theirs.trim_end_matches('/') =>
+            {
+                self.alias_conflicts.push(
+                    "HINT_API_BASE_URL and HINT_API_URL are both set, to different URLs: keep one"
+                        .into(),
+                )
+            }
+            _ => {}
         }
-        if self.partner_api_key.is_none() {
-            self.partner_api_key = env("HINT_API_KEY")
-                .filter(|v| !v.is_empty())
-                .map(SecretString::from);
+        let hint_key = env("HINT_API_KEY").filter(|v| !v.is_empty());
+        match (&self.partner_api_key, hint_key) {
+            (None, key) => self.partner_api_key = key.map(SecretString::from),
+            (Some(ours), Some(theirs)) if secrecy::ExposeSecret::expose_secret(ours) != theirs => self
+                .alias_conflicts
+                .push("HINT_PARTNER_API_KEY and HINT_API_KEY are both set, to different keys: keep one".into()),
+            _ => {}
         }
         self
     }
 
-    /// The `frame-ancestors` source for the embedded surface, if `HINT_FRAME_ANCESTORS` is a
-    /// plain origin (anything else could smuggle more policy into the header, and is refused).
-    pub fn frame_ancestor_origin(&self) -> Option<&str> {
-        let origin = self.frame_ancestors.as_deref()?.trim_end_matches('/');
-        let rest = origin
-            .strip_prefix("https://")
-            .or_else(|| origin.strip_prefix("http://"))?;
-        let valid = !rest.is_empty()
-            && rest
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b':');
-        valid.then_some(origin)
+    /// The `frame-ancestors` sources for the embedded surface, if `HINT_FRAME_ANCESTORS` is a
+    /// short list of plain origins (anything else could smuggle more policy into the header, and
+    /// is refused whole).
+    pub fn frame_ancestor_origins(&self) -> Option<String> {
+        let origins: Vec<&str> = self
+            .frame_ancestors
+            .as_deref()?
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|part| !part.is_empty())
+            .map(|origin| origin.trim_end_matches('/'))
+            .collect();
+        let plain = |origin: &&str| {
+            origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"))
+                .is_some_and(|rest| {
+                    !rest.is_empty()
+                        && rest.bytes().all(|b| {
+                            b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b':'
+                        })
+                })
+        };
+        let valid = !origins.is_empty()
+            && origins.len() <= FRAME_ANCESTORS_MAX
+            && origins.iter().all(plain);
+        valid.then(|| origins.join(" "))
     }
 }

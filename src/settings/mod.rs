@@ -177,7 +177,19 @@ mod tests {
             aliased.hint.partner_api_key.unwrap().expose_secret(),
             "from-hint"
         );
+        assert!(aliased.hint.alias_conflicts.is_empty());
         let ours = parse(&["--hint-api-base-url", "https://ours.example"]).with_hint_aliases(env);
+        assert_eq!(
+            ours.hint.alias_conflicts,
+            ["HINT_API_BASE_URL and HINT_API_URL are both set, to different URLs: keep one"],
+            "both names, two values: refused"
+        );
+        let same =
+            parse(&["--hint-api-base-url", "https://api.hint.example/"]).with_hint_aliases(env);
+        assert!(
+            same.hint.alias_conflicts.is_empty(),
+            "the same URL twice is no conflict"
+        );
         assert_eq!(
             ours.hint.api_base_url.as_deref(),
             Some("https://ours.example")
@@ -188,16 +200,38 @@ mod tests {
     fn only_a_plain_origin_may_frame_the_embedded_surface() {
         let with = |value: &str| parse(&["--hint-frame-ancestors", value]);
         assert_eq!(
-            with("https://app.hint.com/").hint.frame_ancestor_origin(),
+            with("https://app.hint.com/")
+                .hint
+                .frame_ancestor_origins()
+                .as_deref(),
             Some("https://app.hint.com")
+        );
+        assert_eq!(
+            with("https://app.hint.com, https://app.staging.hint.com")
+                .hint
+                .frame_ancestor_origins()
+                .as_deref(),
+            Some("https://app.hint.com https://app.staging.hint.com"),
+            "Hint's portal and its sandbox"
         );
         assert_eq!(
             with("https://a.example; script-src *")
                 .hint
-                .frame_ancestor_origin(),
+                .frame_ancestor_origins(),
             None
         );
-        assert_eq!(with("*").hint.frame_ancestor_origin(), None);
-        assert_eq!(with("https://").hint.frame_ancestor_origin(), None);
+        assert_eq!(
+            with("https://a.example *").hint.frame_ancestor_origins(),
+            None
+        );
+        assert_eq!(with("*").hint.frame_ancestor_origins(), None);
+        assert_eq!(with("https://").hint.frame_ancestor_origins(), None);
+        assert_eq!(
+            with("https://a.example https://b.example https://c.example https://d.example https://e.example")
+                .hint
+                .frame_ancestor_origins(),
+            None,
+            "a short list"
+        );
     }
 }

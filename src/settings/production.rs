@@ -15,6 +15,9 @@ impl Settings {
     pub fn production_problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
         let mut problem = |text: &str| problems.push(text.to_owned());
+        for conflict in &self.hint.alias_conflicts {
+            problem(conflict);
+        }
         match self.hint.api_base_url.as_deref() {
             None => problem("HINT_API_BASE_URL is not set (Hint's API, e.g. https://api.hint.com)"),
             Some(url) if !url.starts_with("https://") => {
@@ -50,8 +53,19 @@ impl Settings {
                 "ENCRYPTION_KEYS is not set (`practice-connect keys generate --id k1` makes one)",
             );
         }
-        if self.hint.frame_ancestors.is_some() && self.hint.frame_ancestor_origin().is_none() {
-            problem("HINT_FRAME_ANCESTORS must be one origin, like https://app.hint.com");
+        // The handshake route is always served, so Hint's pages frame the settings surface.
+        match (
+            &self.hint.frame_ancestors,
+            self.hint.frame_ancestor_origins(),
+        ) {
+            (None, _) => problem(
+                "HINT_FRAME_ANCESTORS is not set (the origins of Hint's pages that frame \
+                 /hint/settings, e.g. https://app.hint.com https://app.staging.hint.com)",
+            ),
+            (Some(_), None) => problem(
+                "HINT_FRAME_ANCESTORS must be up to 4 bare origins, like https://app.hint.com",
+            ),
+            _ => {}
         }
         match self.mail.smtp_url.as_ref().map(ExposeSecret::expose_secret) {
             None => {
@@ -98,6 +112,7 @@ mod tests {
             "MAIL_FROM",
             "PUBLIC_BASE_URL",
             "TRUSTED_PROXIES",
+            "HINT_FRAME_ANCESTORS",
         ] {
             assert!(problems.contains(name), "{name} missing from: {problems}");
         }

@@ -5,7 +5,7 @@ use std::process::Command;
 
 use crate::helpers::unique_name;
 
-const REQUIRED: [(&str, &str); 8] = [
+const REQUIRED: [(&str, &str); 9] = [
     ("HINT_API_BASE_URL", "https://api.hint.example"),
     ("HINT_PARTNER_API_KEY", "pk_test_something"),
     ("HINT_WEBHOOK_SECRET", "whsec_something_long_enough"),
@@ -17,6 +17,10 @@ const REQUIRED: [(&str, &str); 8] = [
     ("SMTP_URL", "smtps://mailer:secret@mail.partner.example:465"),
     ("MAIL_FROM", "Partner <connect@partner.example>"),
     ("TRUSTED_PROXIES", "127.0.0.1/32"),
+    (
+        "HINT_FRAME_ANCESTORS",
+        "https://app.hint.example https://app.staging.hint.example",
+    ),
 ];
 
 /// Runs the binary with `args` and only the environment `settings` (nothing inherited); returns
@@ -136,9 +140,32 @@ fn hint_s_own_setting_names_count_as_ours() {
         "{printed}"
     );
     assert!(
-        printed.contains("HINT_FRAME_ANCESTORS must be one origin"),
+        printed.contains("HINT_FRAME_ANCESTORS must be up to 4 bare origins"),
         "{printed}"
     );
+}
+
+#[test]
+fn hint_s_name_and_ours_set_to_two_values_refuse_to_start_in_any_mode() {
+    for app_env in ["production", "development"] {
+        let settings = [
+            ("APP_ENV", app_env),
+            ("HINT_API_URL", "https://api.hint.example"),
+            ("HINT_API_BASE_URL", "https://api.elsewhere.example"),
+            ("HINT_API_KEY", "pk_test_something"),
+            ("HINT_PARTNER_API_KEY", "pk_test_something"),
+        ];
+        let (failed, printed) = serve_with(&settings);
+        assert!(failed, "{app_env}: {printed}");
+        assert!(
+            printed.contains("HINT_API_BASE_URL and HINT_API_URL are both set"),
+            "{app_env}: {printed}"
+        );
+        assert!(
+            !printed.contains("HINT_PARTNER_API_KEY and HINT_API_KEY"),
+            "the same key twice is fine"
+        );
+    }
 }
 
 #[test]

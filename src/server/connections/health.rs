@@ -13,8 +13,6 @@ use crate::domain::audit::{ActorKind, AuditAction, Outcome};
 use crate::server::audit::{self, Entry};
 use crate::server::state::AppState;
 
-/// Calls to Hint in flight at once.
-pub const CONCURRENCY: usize = 4;
 /// Keys checked per round at least (when that many are due).
 pub const BATCH: i64 = 200;
 /// Rounds per checking period (`run` ticks every `every / ROUNDS`).
@@ -55,7 +53,10 @@ pub async fn check_due_keys(state: &AppState, every: Duration) -> Result<Report,
     .bind(cutoff)
     .fetch_all(state.db.pool())
     .await?;
-    let limit = Arc::new(Semaphore::new(CONCURRENCY));
+    // Hint asks batch work to keep at most one call in flight: `KEY_CHECK_CONCURRENCY`.
+    let limit = Arc::new(Semaphore::new(
+        state.settings.connect.key_check_concurrency.max(1),
+    ));
     let mut tasks = tokio::task::JoinSet::new();
     for id in due {
         // Claim: another instance that got here first has moved key_checked_at on.
