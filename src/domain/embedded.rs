@@ -5,13 +5,66 @@ use serde::{Deserialize, Serialize};
 
 use super::connection::ConnectionStatus;
 
+stored_words! {
+    /// What a Hint session may do on the surface, least first.
+    #[derive(PartialOrd, Ord)]
+    pub enum SurfaceAccess {
+        /// Nothing: the surface says so.
+        None => "none",
+        /// Read the connection and the preferences.
+        View => "view",
+        /// Read, and change the preferences.
+        Edit => "edit",
+    }
+}
+
+/// Hint's `access_context` for a session opened by Hint's own staff.
+pub const SUPPORT_CONTEXT: &str = "platform_support";
+
+/// What a handshake allows, and whether it is a Hint support session.
+///
+/// - `partner_roles` are this app's roles, as Hint's app configuration maps them for the user:
+///   `admin` or `editor` may edit, `viewer` may view; other words are ignored. An empty list means
+///   no access. A handshake without the field (Hint's published contract and its audit do not
+///   send it) keeps the access the surface always had: edit.
+/// - `access_context`: absent or `practice` is the practice's own user; `platform_support` is
+///   Hint's staff, who may at most view; any other word gets no access (the most restrictive).
+pub fn surface_access(
+    partner_roles: Option<&[String]>,
+    access_context: Option<&str>,
+) -> (SurfaceAccess, bool) {
+    let by_role = match partner_roles {
+        None => SurfaceAccess::Edit,
+        Some(roles) => roles
+            .iter()
+            .map(|role| match role.trim().to_ascii_lowercase().as_str() {
+                "admin" | "editor" => SurfaceAccess::Edit,
+                "viewer" => SurfaceAccess::View,
+                _ => SurfaceAccess::None,
+            })
+            .max()
+            .unwrap_or(SurfaceAccess::None),
+    };
+    match access_context.map(str::trim) {
+        None | Some("practice") => (by_role, false),
+        Some(SUPPORT_CONTEXT) => (by_role.min(SurfaceAccess::View), true),
+        Some(_) => (SurfaceAccess::None, false),
+    }
+}
+
 /// What the settings surface shows for its session key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EmbeddedView {
     /// No key, or one that expired or was never issued: the surface says to open it from Hint.
     NoSession,
+    /// The Hint user's roles give no access to this surface.
+    NoAccess,
     /// The practice of the key has no connection with us yet.
-    NotConnected { practice_name: Option<String> },
+    NotConnected {
+        practice_name: Option<String>,
+        /// A Hint support session (Hint's own staff).
+        support_session: bool,
+    },
     /// The practice's connection.
     Connected(PracticeSettings),
 }
@@ -31,6 +84,10 @@ pub struct PracticeSettings {
     pub alerts_by_email: bool,
     /// Send the provider a weekly summary.
     pub weekly_summary: bool,
+    /// Whether this session may change the preferences.
+    pub can_edit: bool,
+    /// A Hint support session (Hint's own staff): shown, and never writes.
+    pub support_session: bool,
 }
 
 impl PracticeSettings {
@@ -51,5 +108,55 @@ impl PracticeSettings {
                 "Connecting is under way; come back in a minute."
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roles(words: &[&str]) -> Vec<String> {
+        words.iter().map(|word| word.to_string()).collect()
+    }
+
+    #[test]
+    fn roles_and_context_decide_what_a_session_may_do() {
+        use SurfaceAccess as A;
+        assert_eq!(
+            surface_access(Some(&roles(&["admin"])), None),
+            (A::Edit, false)
+        );
+        assert_eq!(
+            surface_access(Some(&roles(&["viewer"])), Some("practice")),
+            (A::View, false)
+        );
+        assert_eq!(
+            surface_access(Some(&roles(&["viewer", "editor"])), None),
+            (A::Edit, false)
+        );
+        assert_eq!(
+            surface_access(Some(&[]), None),
+            (A::None, false),
+            "empty: no access"
+        );
+        assert_eq!(
+            surface_access(Some(&roles(&["billing"])), None),
+            (A::None, false)
+        );
+        assert_eq!(
+            surface_access(None, None),
+            (A::Edit, false),
+            "the field absent, as before"
+        );
+        assert_eq!(
+            surface_access(Some(&roles(&["admin"])), Some(SUPPORT_CONTEXT)),
+            (A::View, true),
+            "Hint's staff may look, never write"
+        );
+        assert_eq!(
+            surface_access(None, Some("impersonation")),
+            (A::None, false),
+            "unknown: most restrictive"
+        );
     }
 }

@@ -127,7 +127,11 @@ pub async fn practice_settings(
     Path(practice_id): Path<String>,
 ) -> Response {
     let Some((payload, practice_name)) = state.with_store(|store| {
-        let practice = store.practices().iter().find(|p| p.id == practice_id)?.clone();
+        let practice = store
+            .practices()
+            .iter()
+            .find(|p| p.id == practice_id)?
+            .clone();
         let integration = store
             .integration_of(&practice.id)
             .map(|i| serde_json::json!({ "id": i.id, "status": i.status }));
@@ -135,7 +139,11 @@ pub async fn practice_settings(
             .format(&time::format_description::well_known::Rfc3339)
             .ok()?;
         let payload = serde_json::json!({
-            "user": { "id": practice.admin.id, "name": practice.admin.name, "email": practice.admin.email },
+            "user": {
+                "id": practice.admin.id, "name": practice.admin.name, "email": practice.admin.email,
+                "partner_roles": ["admin"],
+            },
+            "access_context": "practice",
             "practice": { "id": practice.id, "name": practice.name },
             "integration": integration,
             "timestamp": timestamp,

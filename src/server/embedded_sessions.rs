@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 
 use super::db::Db;
 use super::state::AppState;
+use crate::domain::embedded::{surface_access, SurfaceAccess};
 use crate::domain::AppError;
 
 /// How long a session key opens the surface (longer than any handshake window, so a dated
@@ -35,6 +36,10 @@ pub struct Handshake {
     /// When Hint signed it (ISO 8601). When present it must fall within the handshake window.
     #[serde(default, alias = "issued_at")]
     pub timestamp: Option<String>,
+    /// Who is at the keyboard: `practice` (or absent) for the practice's own user,
+    /// `platform_support` for Hint's staff (see `domain::embedded::surface_access`).
+    #[serde(default)]
+    pub access_context: Option<String>,
 }
 
 /// The Hint user at the keyboard.
@@ -43,6 +48,10 @@ pub struct HintUser {
     pub id: String,
     #[serde(default)]
     pub name: Option<String>,
+    /// This app's roles for the user, as Hint's app configuration maps them (absent in Hint's
+    /// published contract; see `domain::embedded::surface_access`).
+    #[serde(default)]
+    pub partner_roles: Option<Vec<String>>,
 }
 
 /// The practice the surface is for.
@@ -65,6 +74,25 @@ pub struct HintSession {
     pub practice_id: String,
     pub user_id: Option<String>,
     pub user_name: Option<String>,
+    /// What the session may do, decided at the handshake.
+    #[sqlx(try_from = "String")]
+    pub access: SurfaceAccess,
+    /// 1 for a Hint support session (Hint's own staff).
+    pub support: i64,
+    /// The integration the handshake named, if any.
+    pub integration_id: Option<String>,
+}
+
+impl HintSession {
+    /// Hint's own staff, looking at the practice on its behalf.
+    pub fn is_support(&self) -> bool {
+        self.support != 0
+    }
+
+    /// Whether the session may change the practice's preferences.
+    pub fn can_edit(&self) -> bool {
+        self.access == SurfaceAccess::Edit && !self.is_support()
+    }
 }
 
 /// Why a handshake was refused (the answer is 401 either way).
@@ -112,9 +140,14 @@ pub async fn mint(
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
     let key = hex::encode(bytes);
+    let (access, support) = surface_access(
+        handshake.user.partner_roles.as_deref(),
+        handshake.access_context.as_deref(),
+    );
     let inserted = sqlx::query(
-        "INSERT INTO hint_sessions (id, signature_hash, practice_id, user_id, user_name, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (signature_hash) DO NOTHING",
+        "INSERT INTO hint_sessions (id, signature_hash, practice_id, user_id, user_name, created_at, \
+         expires_at, access, support, integration_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (signature_hash) DO NOTHING",
     )
     .bind(sha256_hex(&key))
     .bind(replay_key(handshake, mac))
@@ -123,6 +156,9 @@ pub async fn mint(
     .bind(handshake.user.name.as_deref())
     .bind(now)
     .bind(now + KEY_LIFETIME_SECONDS)
+    .bind(access.as_str())
+    .bind(i64::from(support))
+    .bind(handshake.integration.as_ref().map(|i| i.id.trim()))
     .execute(state.db.pool())
     .await?;
     if inserted.rows_affected() == 0 {
@@ -138,7 +174,8 @@ pub async fn find(state: &AppState, key: &str) -> Result<Option<HintSession>, Ap
         return Ok(None);
     }
     Ok(sqlx::query_as(
-        "SELECT practice_id, user_id, user_name FROM hint_sessions WHERE id = $1 AND expires_at > $2",
+        "SELECT practice_id, user_id, user_name, access, support, integration_id FROM hint_sessions \
+         WHERE id = $1 AND expires_at > $2",
     )
     .bind(sha256_hex(key))
     .bind(state.clock.now())

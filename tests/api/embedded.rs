@@ -46,6 +46,32 @@ impl TestApp {
         answer["session_key"].as_str().unwrap().to_owned()
     }
 
+    /// A session key from a signed handshake for `practice_id` as a user with `roles` (absent
+    /// when `None`) in `context` (absent when `None`).
+    async fn session_key_as(
+        &self,
+        practice_id: &str,
+        roles: Option<&[&str]>,
+        context: Option<&str>,
+    ) -> String {
+        let mut body: Value = serde_json::from_slice(&handshake_body(self, practice_id)).unwrap();
+        if let Some(roles) = roles {
+            body["user"]["partner_roles"] = json!(roles);
+        }
+        if let Some(context) = context {
+            body["access_context"] = json!(context);
+        }
+        let body = serde_json::to_vec(&body).unwrap();
+        let response = self
+            .post_handshake(&body, Some(&signature(SIGNING_KEY.as_bytes(), &body)))
+            .await;
+        assert_eq!(response.status(), 200);
+        response.json::<Value>().await.unwrap()["session_key"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     async fn surface(&self, session_key: &str) -> Value {
         self.call("hint/settings", &[("session_key", session_key)])
             .await
@@ -73,6 +99,48 @@ impl TestApp {
 }
 
 on_both_databases! {
+    async fn roles_and_support_sessions_decide_who_reads_and_who_writes(app) {
+        app.practice_connected(RIVERBEND).await;
+        let before = app.preferences_of(RIVERBEND).await;
+        let save = |key: String| {
+            let app = app.clone();
+            async move { app.call("hint/preferences", &[("session_key", &key), ("weekly_summary", "on")]).await }
+        };
+        // An empty role list: nothing to read, nothing to write.
+        let nobody = app.session_key_as(RIVERBEND, Some(&[]), None).await;
+        assert_eq!(app.surface(&nobody).await, json!("NoAccess"));
+        assert!(save(nobody).await.is_err());
+        // A viewer reads, and cannot write.
+        let viewer = app.session_key_as(RIVERBEND, Some(&["viewer"]), Some("practice")).await;
+        let seen = app.surface(&viewer).await;
+        assert_eq!(seen["Connected"]["can_edit"], false, "{seen}");
+        assert!(save(viewer).await.is_err());
+        // Hint's own staff: a banner, and never a write, whatever the roles.
+        let support = app.session_key_as(RIVERBEND, Some(&["admin"]), Some("platform_support")).await;
+        let seen = app.surface(&support).await;
+        assert_eq!(seen["Connected"]["support_session"], true, "{seen}");
+        assert_eq!(seen["Connected"]["can_edit"], false, "{seen}");
+        let page = app.get(&format!("/hint/settings?session_key={support}")).await.text().await.unwrap();
+        assert!(page.contains("Hint support session"), "the banner is on the page");
+        let refused = save(support).await.unwrap_err();
+        assert!(refused.to_string().contains("support session"), "{refused}");
+        // An access context we do not know: the most restrictive.
+        let odd = app.session_key_as(RIVERBEND, Some(&["admin"]), Some("impersonation")).await;
+        assert_eq!(app.surface(&odd).await, json!("NoAccess"));
+        assert_eq!(app.preferences_of(RIVERBEND).await, before, "nothing was written");
+        // An editor writes.
+        let editor = app.session_key_as(RIVERBEND, Some(&["editor"]), None).await;
+        save(editor).await.unwrap();
+        assert_eq!(app.preferences_of(RIVERBEND).await, json!([false, true]));
+        let support_audit: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'hint_handshake' AND detail = 'Hint support session'",
+        )
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+        assert_eq!(support_audit, 1, "the support session is audited as such");
+    }
+
     async fn hint_s_audit_run_twice_in_a_row_passes_both_times(app) {
         // Hint's audit (3.3-3.5) signs a fixed body without a time, and may run again any day.
         let fixed = serde_json::to_vec(&json!({

@@ -35,8 +35,16 @@ pub fn EmbeddedSettingsPage() -> impl IntoView {
                                 "It needs the short-lived key Hint gives it."</p>
                         </section>
                     }.into_any(),
-                    Ok(EmbeddedView::NotConnected { .. }) => view! {
+                    Ok(EmbeddedView::NoAccess) => view! {
                         <section class="card embedded-card">
+                            <h1>"practice-connect"</h1>
+                            <p>"Your role in Hint does not give access to these settings. "
+                                "Ask your practice's admin in Hint for one that does."</p>
+                        </section>
+                    }.into_any(),
+                    Ok(EmbeddedView::NotConnected { support_session, .. }) => view! {
+                        <section class="card embedded-card">
+                            {support_session.then(|| view! { <SupportBanner /> })}
                             <h1>"practice-connect"</h1>
                             <p class="badge pending">"Not connected yet"</p>
                             <p>"This practice is not connected to practice-connect yet. In Hint's marketplace, click Connect on our listing, "
@@ -53,6 +61,16 @@ pub fn EmbeddedSettingsPage() -> impl IntoView {
     }
 }
 
+/// Shown on every page of a session opened by Hint's own staff.
+#[component]
+fn SupportBanner() -> impl IntoView {
+    view! {
+        <p class="banner support" role="status">
+            "Hint support session: you are viewing this practice's settings as Hint's staff. Nothing can be changed here."
+        </p>
+    }
+}
+
 #[component]
 fn Connected(
     settings: PracticeSettings,
@@ -61,7 +79,9 @@ fn Connected(
 ) -> impl IntoView {
     let pending = action.pending();
     let next_step = settings.next_step();
+    let read_only = !settings.can_edit;
     view! {
+        {settings.support_session.then(|| view! { <SupportBanner /> })}
         <section class="card embedded-card" aria-labelledby="embedded-heading">
             <div class="page-head">
                 <h1 id="embedded-heading">{format!("practice-connect for {}", settings.practice_name)}</h1>
@@ -80,15 +100,16 @@ fn Connected(
             <ActionForm action attr:class="form" attr:aria-label="Email preferences">
                 <input type="hidden" name="session_key" value=session_key />
                 <label class="check">
-                    <input type="checkbox" name="alerts_by_email" value="on" checked=settings.alerts_by_email />
+                    <input type="checkbox" name="alerts_by_email" value="on" checked=settings.alerts_by_email disabled=read_only />
                     " Email the provider when the connection needs attention"
                 </label>
                 <label class="check">
-                    <input type="checkbox" name="weekly_summary" value="on" checked=settings.weekly_summary />
+                    <input type="checkbox" name="weekly_summary" value="on" checked=settings.weekly_summary disabled=read_only />
                     " Send the provider a weekly summary"
                 </label>
                 <ActionError action />
-                <button type="submit" disabled=move || pending.get()>"Save preferences"</button>
+                {(!read_only).then(|| view! { <button type="submit" disabled=move || pending.get()>"Save preferences"</button> })}
+                {read_only.then(|| view! { <p class="help">"You can see these settings; your role in Hint does not allow changing them."</p> })}
                 {move || action.value().get().and_then(Result::ok).map(|_| view! { <p class="success" role="status">"Saved."</p> })}
             </ActionForm>
         </section>

@@ -4,7 +4,7 @@
 
 use crate::domain::audit::{ActorKind, AuditAction, Outcome};
 use crate::domain::connection::ConnectionStatus;
-use crate::domain::embedded::{EmbeddedView, PracticeSettings};
+use crate::domain::embedded::{EmbeddedView, PracticeSettings, SurfaceAccess};
 use crate::domain::AppError;
 use crate::server::audit::{self, Entry};
 use crate::server::connections::answers::Preferences;
@@ -48,9 +48,13 @@ pub async fn view(
     let Some(session) = session else {
         return Ok(EmbeddedView::NoSession);
     };
+    if session.access == SurfaceAccess::None {
+        return Ok(EmbeddedView::NoAccess);
+    }
     let Some(row) = current(state, session).await? else {
         return Ok(EmbeddedView::NotConnected {
             practice_name: None,
+            support_session: session.is_support(),
         });
     };
     Ok(EmbeddedView::Connected(PracticeSettings {
@@ -61,6 +65,8 @@ pub async fn view(
         last_verified_at: row.last_verified_at,
         alerts_by_email: row.preferences.alerts_by_email,
         weekly_summary: row.preferences.weekly_summary,
+        can_edit: session.can_edit(),
+        support_session: session.is_support(),
     }))
 }
 
@@ -71,6 +77,14 @@ pub async fn save_preferences(
     alerts_by_email: bool,
     weekly_summary: bool,
 ) -> Result<(), AppError> {
+    if !session.can_edit() {
+        let why = if session.is_support() {
+            "A Hint support session can look but not change anything here."
+        } else {
+            "Your role in Hint does not allow changing these settings. Ask your practice's admin."
+        };
+        return Err(AppError::invalid(why));
+    }
     let row = current(state, session).await?.ok_or_else(|| {
         AppError::invalid(
             "This practice is not connected yet: connect it from Hint's marketplace first.",

@@ -50,7 +50,11 @@ pub async fn handshake(State(state): State<AppState>, headers: HeaderMap, body: 
     };
     match outcome {
         Ok(session_key) => {
-            audit::record(&state.db, entry(Outcome::Ok, None)).await;
+            // Hint's own staff are recorded as such.
+            let support = handshake.access_context.as_deref().map(str::trim)
+                == Some(crate::domain::embedded::SUPPORT_CONTEXT);
+            let detail = support.then_some("Hint support session");
+            audit::record(&state.db, entry(Outcome::Ok, detail)).await;
             Json(json!({ "session_key": session_key })).into_response()
         }
         Err(refused) => {
