@@ -138,6 +138,8 @@ impl Application {
                 let hint = HintTarget {
                     base_url,
                     partner_key: partner_key.clone(),
+                    api: settings.hint.connect_api,
+                    product_id: settings.hint.product_id.clone(),
                 };
                 (hint, None, settings.hint.webhook_secret.clone())
             }
@@ -168,6 +170,8 @@ impl Application {
                 let hint = HintTarget {
                     base_url: sandbox.base_url.clone(),
                     partner_key,
+                    api: settings.hint.connect_api,
+                    product_id: settings.hint.product_id.clone(),
                 };
                 // Every configured secret is accepted (a rotation); the sandbox signs with one.
                 let accepted = settings.hint.webhook_secret.clone().unwrap_or(signing_key);

@@ -80,15 +80,32 @@ impl ConnectionStatus {
         Self::ALL.into_iter().find(|status| status.as_str() == word)
     }
 
-    /// Our status for Hint's word for an integration (`status` in Hint's answers and webhooks).
-    /// Hint's set of words is open: anything it does not say is pending or inactive counts as
-    /// connected, since Hint only reports those for a live integration.
+    /// Our status for Hint's word for an integration or installation (`status` in Hint's
+    /// answers and webhooks), read conservatively: only `connected` and `active` are connected;
+    /// `inactive` and `deactivated` are disconnected; `pending`, `requested` and `onboarding`
+    /// await activation; a word we do not know is not shown as connected (it awaits activation,
+    /// and [`ConnectionStatus::is_known_hint_word`] lets the caller log it). No word at all (an
+    /// exchange's answer without one) is the connection the exchange just made.
     pub fn from_hint(word: Option<&str>) -> Self {
         match word {
-            Some("inactive") => Self::Disconnected,
-            Some("pending") | Some("requested") => Self::AwaitingActivation,
-            _ => Self::Connected,
+            None | Some("connected" | "active") => Self::Connected,
+            Some("inactive" | "deactivated") => Self::Disconnected,
+            Some(_) => Self::AwaitingActivation,
         }
+    }
+
+    /// Whether `word` is one of Hint's status words we know.
+    pub fn is_known_hint_word(word: &str) -> bool {
+        matches!(
+            word,
+            "connected"
+                | "active"
+                | "inactive"
+                | "deactivated"
+                | "pending"
+                | "requested"
+                | "onboarding"
+        )
     }
 
     /// A label for people.
@@ -256,5 +273,22 @@ mod tests {
             ConnectionStatus::from_hint(None),
             ConnectionStatus::Connected
         );
+        // Hint's installations API.
+        assert_eq!(
+            ConnectionStatus::from_hint(Some("deactivated")),
+            ConnectionStatus::Disconnected
+        );
+        assert_eq!(
+            ConnectionStatus::from_hint(Some("onboarding")),
+            ConnectionStatus::AwaitingActivation
+        );
+        // A word we do not know is never shown as connected.
+        assert_eq!(
+            ConnectionStatus::from_hint(Some("suspended_for_review")),
+            ConnectionStatus::AwaitingActivation
+        );
+        assert!(!ConnectionStatus::is_known_hint_word(
+            "suspended_for_review"
+        ));
     }
 }

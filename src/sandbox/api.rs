@@ -52,7 +52,7 @@ impl SandboxState {
     }
 
     /// `None` when the partner key is right; Hint's 401 otherwise.
-    fn require_partner(&self, headers: &HeaderMap) -> Option<Response> {
+    pub(super) fn require_partner(&self, headers: &HeaderMap) -> Option<Response> {
         match credential(headers) {
             Some(key) if self.is_partner_key(&key) => None,
             _ => Some(hint_error(
@@ -98,7 +98,7 @@ pub fn integration_json(
     })
 }
 
-fn key_json(key: &ApiKey) -> Value {
+pub(super) fn key_json(key: &ApiKey) -> Value {
     json!({
         "token": key.token,
         "description": key.description,
@@ -264,6 +264,21 @@ pub async fn deactivate(
 impl SandboxState {
     /// Activates or deactivates, emits the webhook on a real change, answers the integration.
     pub fn change_integration(&self, id: &str, activate: bool) -> Response {
+        match self.changed_integration(id, activate) {
+            Some((integration, name)) => {
+                Json(integration_json(self, &integration, &name)).into_response()
+            }
+            None => hint_error(StatusCode::NOT_FOUND, "Integration not found"),
+        }
+    }
+
+    /// Activates or deactivates integration `id`, emitting the webhook on a real change; the
+    /// integration and its practice's name, or `None` when there is no such integration.
+    pub(super) fn changed_integration(
+        &self,
+        id: &str,
+        activate: bool,
+    ) -> Option<(Integration, String)> {
         let changed = self.with_store(|store| {
             let (integration, change) = if activate {
                 store.activate(id)?
@@ -276,9 +291,7 @@ impl SandboxState {
                 .unwrap_or_default();
             Some((integration, change, name))
         });
-        let Some((integration, change, name)) = changed else {
-            return hint_error(StatusCode::NOT_FOUND, "Integration not found");
-        };
+        let (integration, change, name) = changed?;
         if change.is_some() {
             let kind = if activate {
                 "integration.activated"
@@ -287,7 +300,7 @@ impl SandboxState {
             };
             self.emit(kind, &integration);
         }
-        Json(integration_json(self, &integration, &name)).into_response()
+        Some((integration, name))
     }
 }
 

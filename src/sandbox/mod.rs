@@ -10,6 +10,7 @@ pub mod admin;
 pub mod api;
 pub mod args;
 pub mod faults;
+mod installations;
 pub mod marketplace;
 pub mod records;
 pub mod seed;
@@ -227,6 +228,19 @@ pub fn router(state: SandboxState) -> Router {
         .route("/api/integrations/{id}/activate", post(api::activate))
         .route("/api/integrations/{id}/deactivate", post(api::deactivate))
         .route("/api/provider/practice", get(api::provider_practice))
+        .route(
+            "/api/partner/installations/connect",
+            post(installations::connect),
+        )
+        .route("/api/partner/installations/{id}", get(installations::show))
+        .route(
+            "/api/partner/installations/{id}/activate",
+            post(installations::activate),
+        )
+        .route(
+            "/api/partner/installations/{id}/deactivate",
+            post(installations::deactivate),
+        )
         .route("/api/{*rest}", get(api::not_found).post(api::not_found))
         .route(
             "/",

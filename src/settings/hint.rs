@@ -61,10 +61,30 @@ pub struct HintSettings {
     #[arg(long, env = "SANDBOX_LISTEN", default_value = "127.0.0.1:3100")]
     pub sandbox_listen: SocketAddr,
 
+    /// Which of Hint's APIs exchanges codes and (de)activates: `oauth` (`POST /api/oauth/tokens`,
+    /// `/api/integrations/{id}/…`) or `installations` (Hint's newer marketplace endpoints,
+    /// `POST /api/partner/installations/connect`, `/api/partner/installations/{id}/…`).
+    #[arg(long = "hint-connect-api", env = "HINT_CONNECT_API", value_enum, default_value_t = ConnectApi::Oauth)]
+    pub connect_api: ConnectApi,
+
+    /// Our product's id at Hint (`HINT_PRODUCT_ID`). When set, an installation Hint answers for
+    /// another product is refused and nothing of it is stored (`installations` mode).
+    #[arg(long = "hint-product-id", env = "HINT_PRODUCT_ID")]
+    pub product_id: Option<String>,
+
     /// Settings set twice, under Hint's reserved name and ours, to different values (filled in
     /// by [`HintSettings::with_aliases`]): the server refuses to start, naming both.
     #[arg(skip)]
     pub alias_conflicts: Vec<String>,
+}
+
+/// Which of Hint's APIs connects a practice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ConnectApi {
+    /// `POST /api/oauth/tokens` (Hint's marketplace contract and its node template).
+    Oauth,
+    /// `POST /api/partner/installations/connect` with `Hint-Version: marketplace_endpoints`.
+    Installations,
 }
 
 /// The most origins `HINT_FRAME_ANCESTORS` may name: Hint's portal and its sandbox, and a spare.

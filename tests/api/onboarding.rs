@@ -512,3 +512,107 @@ async fn rotating_keys_re_encrypts_stored_secrets_under_the_new_key() {
         "nothing left under the old key"
     );
 }
+
+/// Hint's newer marketplace endpoints (`HINT_CONNECT_API=installations`) against the sandbox,
+/// which serves both APIs.
+mod installations {
+    use sqlx::Row;
+
+    use crate::helpers::{TestApp, TestDb, RIVERBEND};
+
+    const OUR_PRODUCT: &str = "ppro-sbxPrCnct0001";
+
+    async fn stored(app: &TestApp) -> (String, String, Option<String>) {
+        let row = sqlx::query(
+            "SELECT status, integration_id, api_key_last4 FROM connections \
+             WHERE practice_id = $1 AND merged_into IS NULL",
+        )
+        .bind(RIVERBEND)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+        (
+            row.get("status"),
+            row.get("integration_id"),
+            row.get("api_key_last4"),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_provider_connects_through_the_installations_api_and_the_key_works() {
+        let app = TestApp::spawn_with(
+            TestDb::Sqlite,
+            &[
+                "--hint-connect-api",
+                "installations",
+                "--hint-product-id",
+                OUR_PRODUCT,
+            ],
+        )
+        .await;
+        app.ready_to_connect(RIVERBEND).await;
+        assert_eq!(app.connect().await["status"], "connected");
+        let (status, installation, last4) = stored(&app).await;
+        assert_eq!(status, "connected");
+        assert!(
+            installation.starts_with("inst-"),
+            "the installation id is stored: {installation}"
+        );
+        assert!(last4.is_some(), "the key from api_keys[0].token is stored");
+        // The key works: the key-health job proves it with the practice's own key.
+        practice_connect::server::connections::health::check_due_keys(
+            &app.state,
+            std::time::Duration::ZERO,
+        )
+        .await
+        .unwrap();
+        assert!(app.key_proved(RIVERBEND).await);
+    }
+
+    #[tokio::test]
+    async fn a_headless_install_through_the_installations_api_stores_the_key() {
+        let app =
+            TestApp::spawn_with(TestDb::Sqlite, &["--hint-connect-api", "installations"]).await;
+        let code = app.mint_code(RIVERBEND).await;
+        let response = app
+            .client
+            .post(format!("{}/hint/connect/{code}", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let (status, installation, last4) = stored(&app).await;
+        assert_eq!(status, "connected");
+        assert!(installation.starts_with("inst-"));
+        assert!(last4.is_some());
+    }
+
+    #[tokio::test]
+    async fn another_products_installation_stores_nothing() {
+        let app = TestApp::spawn_with(
+            TestDb::Sqlite,
+            &[
+                "--hint-connect-api",
+                "installations",
+                "--hint-product-id",
+                "ppro-someoneElse",
+            ],
+        )
+        .await;
+        let code = app.mint_code(RIVERBEND).await;
+        let response = app
+            .client
+            .post(format!("{}/hint/connect/{code}", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_client_error(), "{}", response.status());
+        let keys: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM connections WHERE api_key_ciphertext IS NOT NULL OR practice_id IS NOT NULL",
+        )
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+        assert_eq!(keys, 0, "no key and no practice were stored");
+    }
+}

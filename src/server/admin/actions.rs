@@ -54,6 +54,9 @@ fn hint_failure(error: &HintError) -> AppError {
         HintError::Unauthorized { .. } => AppError::invalid(
             "Hint refused our partner API key. Check HINT_PARTNER_API_KEY; nothing was changed.",
         ),
+        HintError::WrongProduct { .. } => AppError::invalid(
+            "Hint answered for another product than HINT_PRODUCT_ID; nothing was stored. Check HINT_PRODUCT_ID.",
+        ),
         HintError::Rejected { status, .. } => AppError::Invalid(format!(
             "Hint refused the request (HTTP {status}); nothing was changed. The details are in the server's log."
         )),
@@ -124,7 +127,7 @@ async fn refresh_status(act: &Acting<'_>) -> ActionResult {
             let word = info.status.unwrap_or_default();
             let change = StatusChange {
                 hint_status: Some(&word),
-                ..StatusChange::to(ConnectionStatus::from_hint(Some(&word)))
+                ..StatusChange::to(crate::server::connections::status_from_hint(Some(&word)))
             };
             set_status(state.db.pool(), Target::Id(id), change).await?;
             act.record(AuditAction::StatusRefreshed, Outcome::Ok, Some(&word))

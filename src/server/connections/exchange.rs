@@ -186,6 +186,12 @@ fn classify(error: &HintError) -> (ConnectionStatus, ConnectProblem) {
         HintError::NoAnswer { .. } | HintError::BadResponse(_) => {
             (ConnectionStatus::Pending, ConnectProblem::NoAnswer)
         }
+        // The code is spent, for a product that is not ours: nothing is stored, and only staff
+        // can put the configuration right.
+        HintError::WrongProduct { .. } => (
+            ConnectionStatus::Failed,
+            ConnectProblem::PartnerMisconfigured,
+        ),
     }
 }
 
@@ -252,7 +258,7 @@ async fn store_success(
         .into_iter()
         .rev()
         .collect();
-    let status = ConnectionStatus::from_hint(token.status.as_deref());
+    let status = super::status_from_hint(token.status.as_deref());
     let at = state.clock.now();
     if existing.is_some() {
         // This row gives up its code; the practice's row takes the new key.

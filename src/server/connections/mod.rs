@@ -205,6 +205,15 @@ where
     .await
 }
 
+/// Our status for Hint's word (see [`ConnectionStatus::from_hint`]); a word we do not know is
+/// logged, so a new one in Hint's vocabulary is noticed rather than shown as connected.
+pub fn status_from_hint(word: Option<&str>) -> ConnectionStatus {
+    if let Some(word) = word.filter(|word| !ConnectionStatus::is_known_hint_word(word)) {
+        tracing::warn!(hint_status = %word, "Hint reported a status word we do not know: not shown as connected");
+    }
+    ConnectionStatus::from_hint(word)
+}
+
 /// How many connections are stored (`seed` refuses a database that has any).
 pub async fn count(db: &crate::server::db::Db) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM connections")

@@ -23,6 +23,9 @@ pub enum HintError {
     /// A 2xx whose body we could not read.
     #[error("unreadable answer from Hint: {0}")]
     BadResponse(String),
+    /// Hint answered with an installation of another product than `HINT_PRODUCT_ID`.
+    #[error("Hint answered for another product ({got}) than HINT_PRODUCT_ID")]
+    WrongProduct { got: String },
 }
 
 impl HintError {
@@ -52,7 +55,7 @@ impl HintError {
                 cause: scrub(cause),
             },
             Self::BadResponse(cause) => Self::BadResponse(scrub(cause)),
-            other @ Self::Unavailable { .. } => other,
+            other @ (Self::Unavailable { .. } | Self::WrongProduct { .. }) => other,
         }
     }
 }

@@ -12,7 +12,9 @@ use serde_json::json;
 mod answers;
 mod error;
 
+pub use crate::settings::hint::ConnectApi;
 use answers::ErrorBody;
+use answers::Installation;
 pub use answers::{HintPerson, IntegrationInfo, NamedRef, PracticeProfile, TokenResponse};
 pub use error::HintError;
 
@@ -23,7 +25,14 @@ pub struct HintTarget {
     pub base_url: String,
     /// The partner-wide API key.
     pub partner_key: secrecy::SecretString,
+    /// Which of Hint's APIs connects a practice.
+    pub api: ConnectApi,
+    /// Our product's id at Hint, when known: another product's installation is refused.
+    pub product_id: Option<String>,
 }
+
+/// The header Hint's newer marketplace endpoints want.
+const MARKETPLACE_VERSION: (&str, &str) = ("Hint-Version", "marketplace_endpoints");
 
 /// The longest `Retry-After` read as such (a day); larger values are clamped, never overflowed.
 const MAX_RETRY_AFTER_SECONDS: u64 = 86_400;
@@ -72,23 +81,49 @@ impl HintClient {
         }
     }
 
-    /// Exchanges an authorization code for the practice's key and integration.
+    /// Exchanges an authorization code for the practice's key and integration (or installation).
     pub async fn exchange_code(
         &self,
         code: &str,
         activate: bool,
     ) -> Result<TokenResponse, HintError> {
-        let body =
-            json!({ "grant_type": "authorization_code", "code": code, "activate": activate });
-        self.send(
-            reqwest::Method::POST,
-            "/api/oauth/tokens",
-            Auth::Partner,
-            Some(body),
-        )
-        .await
+        let answer = match self.target.api {
+            ConnectApi::Oauth => {
+                let body = json!({ "grant_type": "authorization_code", "code": code, "activate": activate });
+                self.send(
+                    reqwest::Method::POST,
+                    "/api/oauth/tokens",
+                    Auth::Partner,
+                    Some(body),
+                )
+                .await
+            }
+            ConnectApi::Installations => {
+                let body = json!({ "code": code, "activate": activate });
+                self.send::<Installation>(
+                    reqwest::Method::POST,
+                    "/api/partner/installations/connect",
+                    Auth::Partner,
+                    Some(body),
+                )
+                .await
+                .and_then(|installation| installation.into_token(self.target.product_id.as_deref()))
+            }
+        };
         // Hint's error text goes to the logs; never let an echo of the code go with it.
-        .map_err(|error| error.scrubbed(code))
+        answer.map_err(|error| error.scrubbed(code))
+    }
+
+    /// The path of integration (or installation) `id`, and of an action on it.
+    fn integration_path(&self, id: &str, action: Option<&str>) -> String {
+        let base = match self.target.api {
+            ConnectApi::Oauth => "/api/integrations",
+            ConnectApi::Installations => "/api/partner/installations",
+        };
+        match action {
+            Some(action) => format!("{base}/{id}/{action}"),
+            None => format!("{base}/{id}"),
+        }
     }
 
     /// The practice profile, with the practice's own key: the cheap proof that the key works.
@@ -109,7 +144,7 @@ impl HintClient {
     pub async fn integration(&self, id: &str) -> Result<IntegrationInfo, HintError> {
         self.send(
             reqwest::Method::GET,
-            &format!("/api/integrations/{id}"),
+            &self.integration_path(id, None),
             Auth::Partner,
             None,
         )
@@ -120,7 +155,7 @@ impl HintClient {
     pub async fn activate(&self, id: &str) -> Result<IntegrationInfo, HintError> {
         self.send(
             reqwest::Method::POST,
-            &format!("/api/integrations/{id}/activate"),
+            &self.integration_path(id, Some("activate")),
             Auth::Partner,
             None,
         )
@@ -131,7 +166,7 @@ impl HintClient {
     pub async fn deactivate(&self, id: &str) -> Result<IntegrationInfo, HintError> {
         self.send(
             reqwest::Method::POST,
-            &format!("/api/integrations/{id}/deactivate"),
+            &self.integration_path(id, Some("deactivate")),
             Auth::Partner,
             None,
         )
@@ -174,6 +209,9 @@ impl HintClient {
                 .request(method.clone(), &url)
                 .bearer_auth(token.expose_secret())
                 .header(reqwest::header::ACCEPT, "application/json");
+            if self.target.api == ConnectApi::Installations && path.starts_with("/api/partner/") {
+                request = request.header(MARKETPLACE_VERSION.0, MARKETPLACE_VERSION.1);
+            }
             if let Some(body) = &body {
                 request = request.json(body);
             }
@@ -279,6 +317,14 @@ fn endpoint_of(path: &str) -> &'static str {
         "/api/oauth/tokens" => "/api/oauth/tokens",
         "/api/provider/practice" => "/api/provider/practice",
         "/api/integrations" => "/api/integrations",
+        "/api/partner/installations/connect" => "/api/partner/installations/connect",
+        p if p.starts_with("/api/partner/installations/") && p.ends_with("/deactivate") => {
+            "/api/partner/installations/{id}/deactivate"
+        }
+        p if p.starts_with("/api/partner/installations/") && p.ends_with("/activate") => {
+            "/api/partner/installations/{id}/activate"
+        }
+        p if p.starts_with("/api/partner/installations/") => "/api/partner/installations/{id}",
         p if p.ends_with("/activate") => "/api/integrations/{id}/activate",
         p if p.ends_with("/deactivate") => "/api/integrations/{id}/deactivate",
         p if p.starts_with("/api/integrations/") => "/api/integrations/{id}",

@@ -175,7 +175,9 @@ async fn activate_at_hint(state: &AppState, id: &str) -> Result<(), ConnectProbl
         Ok(info) => {
             let change = StatusChange {
                 hint_status: info.status.as_deref(),
-                ..StatusChange::to(ConnectionStatus::from_hint(info.status.as_deref()))
+                ..StatusChange::to(crate::server::connections::status_from_hint(
+                    info.status.as_deref(),
+                ))
             };
             set_status(state.db.pool(), Target::Id(id), change)
                 .await
@@ -189,9 +191,9 @@ async fn activate_at_hint(state: &AppState, id: &str) -> Result<(), ConnectProbl
                     ConnectProblem::HintUnavailable
                 }
                 HintError::NoAnswer { .. } | HintError::BadResponse(_) => ConnectProblem::NoAnswer,
-                HintError::Unauthorized { .. } | HintError::Rejected { .. } => {
-                    ConnectProblem::PartnerMisconfigured
-                }
+                HintError::Unauthorized { .. }
+                | HintError::Rejected { .. }
+                | HintError::WrongProduct { .. } => ConnectProblem::PartnerMisconfigured,
             })
         }
     }
