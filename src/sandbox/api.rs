@@ -221,15 +221,7 @@ pub async fn show_integration(
     if let Some(denied) = state.require_partner(&headers) {
         return denied;
     }
-    let found = state.with_store(|store| {
-        let integration = store.integration(&id)?.clone();
-        let name = store
-            .practice(&integration.practice_id)
-            .map(|p| p.name.clone())
-            .unwrap_or_default();
-        Some((integration, name))
-    });
-    match found {
+    match state.integration_named(&id) {
         Some((integration, name)) => {
             Json(integration_json(&state, &integration, &name)).into_response()
         }
@@ -262,6 +254,18 @@ pub async fn deactivate(
 }
 
 impl SandboxState {
+    /// Integration `id` and its practice's name.
+    pub(super) fn integration_named(&self, id: &str) -> Option<(Integration, String)> {
+        self.with_store(|store| {
+            let integration = store.integration(id)?.clone();
+            let name = store
+                .practice(&integration.practice_id)
+                .map(|p| p.name.clone())
+                .unwrap_or_default();
+            Some((integration, name))
+        })
+    }
+
     /// Activates or deactivates, emits the webhook on a real change, answers the integration.
     pub fn change_integration(&self, id: &str, activate: bool) -> Response {
         match self.changed_integration(id, activate) {

@@ -126,15 +126,7 @@ pub async fn show(
     if let Some(denied) = refused(&state, &headers) {
         return denied;
     }
-    let found = state.with_store(|store| {
-        let integration = store.integration(&integration_id(&id))?.clone();
-        let name = store
-            .practice(&integration.practice_id)
-            .map(|p| p.name.clone())
-            .unwrap_or_default();
-        Some((integration, name))
-    });
-    match found {
+    match state.integration_named(&integration_id(&id)) {
         Some((integration, name)) => {
             Json(installation_json(&state, &integration, &name, None)).into_response()
         }

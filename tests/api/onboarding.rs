@@ -522,6 +522,16 @@ mod installations {
 
     const OUR_PRODUCT: &str = "ppro-sbxPrCnct0001";
 
+    /// Hint's headless install of a fresh code for Riverbend.
+    async fn headless_install(app: &TestApp) -> reqwest::Response {
+        let code = app.mint_code(RIVERBEND).await;
+        app.client
+            .post(format!("{}/hint/connect/{code}", app.address))
+            .send()
+            .await
+            .unwrap()
+    }
+
     async fn stored(app: &TestApp) -> (String, String, Option<String>) {
         let row = sqlx::query(
             "SELECT status, integration_id, api_key_last4 FROM connections \
@@ -573,13 +583,7 @@ mod installations {
     async fn a_headless_install_through_the_installations_api_stores_the_key() {
         let app =
             TestApp::spawn_with(TestDb::Sqlite, &["--hint-connect-api", "installations"]).await;
-        let code = app.mint_code(RIVERBEND).await;
-        let response = app
-            .client
-            .post(format!("{}/hint/connect/{code}", app.address))
-            .send()
-            .await
-            .unwrap();
+        let response = headless_install(&app).await;
         assert_eq!(response.status(), 200);
         let (status, installation, last4) = stored(&app).await;
         assert_eq!(status, "connected");
@@ -599,13 +603,7 @@ mod installations {
             ],
         )
         .await;
-        let code = app.mint_code(RIVERBEND).await;
-        let response = app
-            .client
-            .post(format!("{}/hint/connect/{code}", app.address))
-            .send()
-            .await
-            .unwrap();
+        let response = headless_install(&app).await;
         assert!(response.status().is_client_error(), "{}", response.status());
         let keys: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM connections WHERE api_key_ciphertext IS NOT NULL OR practice_id IS NOT NULL",
