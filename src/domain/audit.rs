@@ -67,9 +67,11 @@ stored_words! {
         WebhookIntegrationActivated => "webhook_integration_activated",
         /// Hint's `integration.deactivated` webhook was applied.
         WebhookIntegrationDeactivated => "webhook_integration_deactivated",
-        /// Hint's `practice.updated` webhook was applied.
+        /// Hint's `practice.updated` webhook was applied (no longer acted on; kept so older
+        /// timelines still read).
         WebhookPracticeUpdated => "webhook_practice_updated",
-        /// Hint's `practice.deactivated` webhook was applied.
+        /// Hint's `practice.deactivated` webhook was applied (no longer acted on; kept so older
+        /// timelines still read).
         WebhookPracticeDeactivated => "webhook_practice_deactivated",
         /// A staff login's second factor: an authenticator code (or a recovery code) was tried.
         StaffSecondFactor => "staff_second_factor",

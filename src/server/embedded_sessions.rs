@@ -100,7 +100,7 @@ impl HintSession {
 pub enum Refused {
     /// The same signed handshake came before.
     Replayed,
-    /// Its `issued_at` is outside the freshness window, or unreadable.
+    /// Its `timestamp` is outside the handshake window, or unreadable.
     Stale,
     /// It does not name a practice and a user.
     Malformed,

@@ -26,7 +26,7 @@ use crate::server::state::AppState;
 pub struct HintEvent {
     /// Hint's event id (`evt-…`), unique per event, repeated on redelivery.
     pub id: String,
-    /// `integration.activated`, `practice.updated`, …
+    /// `integration.activated`, `integration.deactivated`, …
     #[serde(rename = "type")]
     pub kind: String,
     #[serde(default)]
