@@ -62,3 +62,18 @@ pub async fn save_embedded_preferences(
     )
     .await
 }
+
+/// Invites a provider by email to claim the practice's connection, which nobody owns yet.
+#[server(prefix = "/api", endpoint = "hint/invite")]
+pub async fn invite_embedded_owner(session_key: String, email: String) -> Result<(), AppError> {
+    let state = use_context::<crate::server::state::AppState>().ok_or(AppError::Internal)?;
+    let email = crate::domain::account::Email::parse(&email).map_err(AppError::Invalid)?;
+    let session = embedded_session(&state, &session_key)
+        .await?
+        .ok_or_else(|| {
+            AppError::invalid(
+                "This page has expired. Open it again from your practice settings in Hint.",
+            )
+        })?;
+    crate::server::connections::embedded::invite_owner(&state, &session, &email).await
+}

@@ -85,6 +85,8 @@ stored_words! {
         HintHandshake => "hint_handshake",
         /// A practice's preferences were changed from inside Hint.
         PreferencesChanged => "preferences_changed",
+        /// From inside Hint, a provider was invited to claim a connection nobody owns.
+        OwnerInvited => "owner_invited",
         /// A provider proved their email by opening the link sent there.
         EmailVerified => "email_verified",
         /// A password reset link was asked for (for a known or an unknown address).

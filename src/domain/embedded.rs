@@ -88,6 +88,9 @@ pub struct PracticeSettings {
     pub can_edit: bool,
     /// A Hint support session (Hint's own staff): shown, and never writes.
     pub support_session: bool,
+    /// Whether a provider account owns the connection (a headless install has none until someone
+    /// invited from inside Hint claims it).
+    pub claimed: bool,
 }
 
 impl PracticeSettings {

@@ -7,6 +7,8 @@ pub const HEADLESS_PREFIX: &str = "/hint/connect/";
 pub const WEBHOOKS_PATH: &str = "/hint/webhooks";
 /// Where Hint's signed handshake arrives.
 pub const HANDSHAKE_PATH: &str = "/hint/handshake";
+/// Where an invitation to claim a connection (sent from inside Hint) opens.
+pub const CLAIM_PATH: &str = "/claim";
 /// The embedded settings surface: the one page Hint may frame.
 pub const EMBEDDED_SETTINGS_PATH: &str = "/hint/settings";
 

@@ -21,6 +21,8 @@ pub enum TokenPurpose {
     ChangeEmail,
     StaffInvite,
     StaffPassword,
+    /// An invitation, from inside Hint, to claim a connection nobody owns.
+    ClaimConnection,
 }
 
 impl TokenPurpose {
@@ -31,12 +33,14 @@ impl TokenPurpose {
             Self::ChangeEmail => "change_email",
             Self::StaffInvite => "staff_invite",
             Self::StaffPassword => "staff_password",
+            Self::ClaimConnection => "claim_connection",
         }
     }
 
     fn owner_column(self) -> &'static str {
         match self {
             Self::StaffInvite | Self::StaffPassword => "staff_id",
+            Self::ClaimConnection => "connection_id",
             _ => "user_id",
         }
     }

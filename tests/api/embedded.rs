@@ -380,3 +380,59 @@ async fn the_sandbox_plays_hint_signing_a_handshake_and_framing_the_surface() {
         Value::Null
     );
 }
+
+#[tokio::test]
+async fn a_headless_install_is_claimed_through_an_invitation_from_inside_hint() {
+    use crate::mailbox::MailCatcher;
+
+    let mail = MailCatcher::start().await;
+    let app = TestApp::spawn_with(TestDb::Sqlite, &["--smtp-url", &mail.url()]).await;
+    // Hint's headless install: a connection nobody owns.
+    let code = app.mint_code(RIVERBEND).await;
+    let installed = app
+        .client
+        .post(format!("{}/hint/connect/{code}", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(installed.status(), 200);
+    // Much later, inside Hint: the surface says it is not claimed; a viewer cannot invite.
+    app.state.clock.advance(3 * 24 * 3600);
+    let viewer = app.session_key_as(RIVERBEND, Some(&["viewer"]), None).await;
+    let invite = |key: String, email: &'static str| {
+        let app = app.clone();
+        async move {
+            app.call("hint/invite", &[("session_key", &key), ("email", email)])
+                .await
+        }
+    };
+    assert!(invite(viewer, "dr.ruiz@practice.example").await.is_err());
+    let editor = app.session_key_as(RIVERBEND, Some(&["editor"]), None).await;
+    assert_eq!(app.surface(&editor).await["Connected"]["claimed"], false);
+    invite(editor.clone(), "dr.ruiz@practice.example")
+        .await
+        .unwrap();
+    let link = mail.wait_for("dr.ruiz@practice.example", 1).await[0].token("/claim");
+
+    // The provider opens the link in their own browser, signs up and confirms the practice.
+    let provider = app.another_browser();
+    let opened = provider.get(&format!("/claim?token={link}")).await;
+    assert_eq!(opened.status(), 303);
+    assert_eq!(opened.headers()["location"], "/onboarding");
+    provider.sign_up().await;
+    provider.confirm().await;
+    let owner: Option<String> =
+        sqlx::query_scalar("SELECT user_id FROM connections WHERE practice_id = $1")
+            .bind(RIVERBEND)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert!(owner.is_some(), "the invited provider owns it now");
+    assert_eq!(app.surface(&editor).await["Connected"]["claimed"], true);
+    // The link worked once.
+    let again = app
+        .another_browser()
+        .get(&format!("/claim?token={link}"))
+        .await;
+    assert_eq!(again.headers()["location"], "/onboarding?link=used");
+}

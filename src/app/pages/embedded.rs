@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::embedded::{embedded_settings, SaveEmbeddedPreferences};
+use crate::api::embedded::{embedded_settings, InviteEmbeddedOwner, SaveEmbeddedPreferences};
 use crate::app::components::form_error::ActionError;
 use crate::app::components::status_badge::StatusBadge;
 use crate::domain::dates::iso_date;
@@ -61,6 +61,28 @@ pub fn EmbeddedSettingsPage() -> impl IntoView {
     }
 }
 
+/// Asks who should own a connection nobody owns yet (Hint's headless install made it).
+#[component]
+fn InviteOwner(session_key: String) -> impl IntoView {
+    let invite = ServerAction::<InviteEmbeddedOwner>::new();
+    let pending = invite.pending();
+    view! {
+        <section class="card embedded-card" aria-labelledby="invite-heading">
+            <h2 id="invite-heading">"Who looks after this connection?"</h2>
+            <p>"Hint connected this practice without a provider account. Invite the provider who will look after it: "
+                "they get a link to sign in and confirm the practice."</p>
+            <ActionForm action=invite attr:class="form" attr:aria-label="Invite the provider">
+                <input type="hidden" name="session_key" value=session_key />
+                <label for="invite-email">"Their work email"</label>
+                <input id="invite-email" name="email" type="email" autocomplete="off" required maxlength="254" />
+                <ActionError action=invite />
+                <button type="submit" disabled=move || pending.get()>"Send the invitation"</button>
+                {move || invite.value().get().and_then(Result::ok).map(|_| view! { <p class="success" role="status">"Invitation sent."</p> })}
+            </ActionForm>
+        </section>
+    }
+}
+
 /// Shown on every page of a session opened by Hint's own staff.
 #[component]
 fn SupportBanner() -> impl IntoView {
@@ -93,8 +115,10 @@ fn Connected(
                     {settings.connected_by.clone().map(|who| format!(" by {who}"))}</dd>
                 <dt>"Key last proven"</dt><dd>{settings.last_verified_at.map(iso_date).unwrap_or_else(|| "not yet".into())}</dd>
                 <dt>"What to do"</dt><dd>{next_step}</dd>
+                <dt>"Provider account"</dt><dd>{if settings.claimed { "Claimed" } else { "Not claimed yet" }}</dd>
             </dl>
         </section>
+        {(!settings.claimed && settings.can_edit).then(|| view! { <InviteOwner session_key=session_key.clone() /> })}
         <section class="card embedded-card" aria-labelledby="preferences-heading">
             <h2 id="preferences-heading">"Email preferences"</h2>
             <ActionForm action attr:class="form" attr:aria-label="Email preferences">

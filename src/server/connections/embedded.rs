@@ -22,6 +22,7 @@ struct Row {
     last_verified_at: Option<i64>,
     activated_by_name: Option<String>,
     provider_name: Option<String>,
+    user_id: Option<String>,
     #[sqlx(flatten)]
     preferences: Preferences,
 }
@@ -30,7 +31,7 @@ struct Row {
 async fn current(state: &AppState, session: &HintSession) -> Result<Option<Row>, AppError> {
     Ok(sqlx::query_as(
         "SELECT c.id, c.status, c.practice_name, c.connected_at, c.last_verified_at, \
-         c.activated_by_name, u.name AS provider_name, c.alerts_by_email, c.weekly_summary \
+         c.activated_by_name, u.name AS provider_name, c.user_id, c.alerts_by_email, c.weekly_summary \
          FROM connections c LEFT JOIN users u ON u.id = c.user_id \
          WHERE c.practice_id = $1 AND c.merged_into IS NULL \
          ORDER BY c.updated_at DESC LIMIT 1",
@@ -67,6 +68,7 @@ pub async fn view(
         weekly_summary: row.preferences.weekly_summary,
         can_edit: session.can_edit(),
         support_session: session.is_support(),
+        claimed: row.user_id.is_some(),
     }))
 }
 
@@ -116,6 +118,71 @@ pub async fn save_preferences(
             AuditAction::PreferencesChanged,
             Outcome::Ok,
         )
+    };
+    audit::record_or_fail(&state.db, entry).await?;
+    Ok(())
+}
+
+/// Invites `email` to claim the practice's connection, which nobody owns (Hint's headless
+/// install made it): a one-time link, bound to the connection, that lets that person sign in and
+/// confirm the practice. Only a session that may edit; within the mail budget of the connection
+/// and of the address; audited as the Hint user (the address is not written to the log).
+pub async fn invite_owner(
+    state: &AppState,
+    session: &HintSession,
+    email: &crate::domain::account::Email,
+) -> Result<(), AppError> {
+    use crate::server::account_tokens::{self, TokenPurpose};
+    use crate::server::mail::{self, invitations};
+
+    if !session.can_edit() {
+        return Err(AppError::invalid(
+            "Your role in Hint does not allow inviting anyone here. Ask your practice's admin.",
+        ));
+    }
+    let row = current(state, session).await?.ok_or_else(|| {
+        AppError::invalid(
+            "This practice is not connected yet: connect it from Hint's marketplace first.",
+        )
+    })?;
+    if row.user_id.is_some() {
+        return Err(AppError::invalid(
+            "A provider account already looks after this connection.",
+        ));
+    }
+    if let Err(wait) =
+        crate::server::throttle::reserve_mail(&state.db, &row.id, email.as_str()).await?
+    {
+        return Err(AppError::RateLimited {
+            retry_after_seconds: wait,
+        });
+    }
+    let hours = state.settings.mail.invite_link_hours;
+    let token = account_tokens::issue(
+        &state.db,
+        TokenPurpose::ClaimConnection,
+        &row.id,
+        email.as_str(),
+        state.clock.now(),
+        hours as i64 * 3600,
+    )
+    .await?;
+    let link = format!(
+        "{}{}?token={token}",
+        state.public_base_url,
+        crate::domain::urls::CLAIM_PATH
+    );
+    let practice = row.practice_name.as_deref().unwrap_or("Your practice");
+    mail::queue(
+        state,
+        email.as_str(),
+        invitations::claim_connection(practice, &link, hours),
+    )
+    .await?;
+    let entry = Entry {
+        actor_id: session.user_id.as_deref(),
+        connection_id: Some(&row.id),
+        ..Entry::new(ActorKind::Hint, AuditAction::OwnerInvited, Outcome::Ok)
     };
     audit::record_or_fail(&state.db, entry).await?;
     Ok(())

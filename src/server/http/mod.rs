@@ -58,6 +58,7 @@ pub fn router(state: AppState, pages: Router<AppState>) -> Router {
 
     let mut router = Router::new()
         .route("/admin/export.csv", get(export::connections_csv))
+        .route(crate::domain::urls::CLAIM_PATH, get(onboarding::claim))
         .route(
             crate::domain::urls::WEBHOOKS_PATH,
             axum::routing::post(webhooks::receive),

@@ -96,7 +96,13 @@ pub async fn landing(
             Err(_) => format!("{WIZARD_PATH}?link=error"),
         },
     };
-    let mut response = Redirect::to(&target).into_response();
+    clean_redirect(&target)
+}
+
+/// The 303 away from an address that carried a secret (a code, an invitation's token): kept out
+/// of caches and of the next page's `Referer`.
+fn clean_redirect(target: &str) -> Response {
+    let mut response = Redirect::to(target).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::REFERRER_POLICY,
@@ -104,6 +110,66 @@ pub async fn landing(
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+/// How long an opened invitation keeps the connection open for this browser to confirm it.
+const CLAIM_WINDOW_SECONDS: i64 = 60 * 60;
+
+/// `GET /claim`'s query.
+#[derive(serde::Deserialize)]
+pub struct ClaimQuery {
+    #[serde(default)]
+    token: String,
+}
+
+/// `GET /claim?token=…`: an invitation sent from inside Hint to claim a connection nobody owns.
+/// The token works once; the connection then waits for this browser, for an hour, on the
+/// confirmation page, where the provider signs in and says "yes, this is my practice" as after a
+/// landing.
+pub async fn claim(
+    State(state): State<AppState>,
+    session: Session,
+    Extension(ClientIp(client)): Extension<ClientIp>,
+    axum::extract::Query(query): axum::extract::Query<ClaimQuery>,
+) -> Response {
+    let ip = client.to_string();
+    let target = match open_claim(&state, &session, &query.token, &ip).await {
+        Ok(true) => WIZARD_PATH.to_owned(),
+        Ok(false) => format!("{WIZARD_PATH}?link=used"),
+        Err(_) => format!("{WIZARD_PATH}?link=error"),
+    };
+    clean_redirect(&target)
+}
+
+async fn open_claim(
+    state: &AppState,
+    session: &Session,
+    token: &str,
+    ip: &str,
+) -> Result<bool, AppError> {
+    use crate::server::account_tokens::{self, TokenPurpose};
+
+    let now = state.clock.now();
+    let used = account_tokens::redeem(&state.db, TokenPurpose::ClaimConnection, token, now).await?;
+    let key = auth::landing_key_or_new(session).await?;
+    let opened = match &used {
+        Some(used) => {
+            landing::open_claim(state, &used.owner_id, &key, now + CLAIM_WINDOW_SECONDS).await?
+        }
+        None => false,
+    };
+    let outcome = if opened { Outcome::Ok } else { Outcome::Denied };
+    let entry = Entry {
+        connection_id: used.as_ref().map(|used| used.owner_id.as_str()),
+        ip: Some(ip),
+        detail: Some("an invitation to claim the connection was opened"),
+        ..Entry::new(ActorKind::Anonymous, AuditAction::CodeReceived, outcome)
+    };
+    audit::record(&state.db, entry).await;
+    if let (true, Some(used)) = (opened, used) {
+        auth::set_session_connection(session, &used.owner_id).await?;
+    }
+    Ok(opened)
 }
 
 /// Where a landing left the browser.

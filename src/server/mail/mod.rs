@@ -9,6 +9,7 @@
 //! dropped once the message is sent. In development with no `SMTP_URL`, messages are not sent at
 //! all: they stay in the table and `/dev/outbox` shows them.
 
+pub mod invitations;
 pub mod templates;
 pub mod worker;
 

@@ -12,6 +12,7 @@ pub enum MailKind {
     EmailChanged,
     StaffInvite,
     StaffPassword,
+    ClaimConnection,
     ConnectionAttention,
     WeeklySummary,
 }
@@ -27,6 +28,7 @@ impl MailKind {
             Self::EmailChanged => "email_changed",
             Self::StaffInvite => "staff_invite",
             Self::StaffPassword => "staff_password",
+            Self::ClaimConnection => "claim_connection",
             Self::ConnectionAttention => "connection_attention",
             Self::WeeklySummary => "weekly_summary",
         }
@@ -43,7 +45,7 @@ pub struct Email {
 }
 
 /// One paragraph or link of an email, written once for both parts.
-enum Part<'a> {
+pub(super) enum Part<'a> {
     Text(String),
     Link { label: &'a str, url: &'a str },
 }
@@ -64,7 +66,7 @@ fn escape(text: &str) -> String {
 }
 
 /// Builds both parts from `parts`, with the unsubscribe link last when there is one.
-fn compose(
+pub(super) fn compose(
     kind: MailKind,
     subject: String,
     parts: &[Part<'_>],
@@ -109,7 +111,7 @@ fn compose(
     }
 }
 
-fn hello(name: &str) -> Part<'static> {
+pub(super) fn hello(name: &str) -> Part<'static> {
     Part::Text(format!("Hello {name},"))
 }
 
@@ -243,48 +245,6 @@ pub fn email_changed(name: &str, new_email: &str, forgot: &str) -> Email {
                 label: "Reset my password",
                 url: forgot,
             },
-        ],
-        None,
-    )
-}
-
-/// A staff invitation: set a password, then an authenticator at the first login.
-pub fn staff_invite(name: &str, role: &str, link: &str, hours: u64) -> Email {
-    compose(
-        MailKind::StaffInvite,
-        "You are invited to the practice-connect dashboard".into(),
-        &[
-            hello(name),
-            Part::Text(format!(
-                "You have been added to the practice-connect staff dashboard as {role}. Choose your \
-                 password to finish; you will set up an authenticator app when you first log in."
-            )),
-            Part::Link {
-                label: "Choose my password",
-                url: link,
-            },
-            Part::Text(format!("The link works once, for {hours} hours.")),
-        ],
-        None,
-    )
-}
-
-/// A staff password reset (asked for by an operator).
-pub fn staff_password(name: &str, link: &str, hours: u64) -> Email {
-    compose(
-        MailKind::StaffPassword,
-        "Choose a new practice-connect dashboard password".into(),
-        &[
-            hello(name),
-            Part::Text(
-                "Your dashboard password was reset by an administrator, and your sessions were ended."
-                    .into(),
-            ),
-            Part::Link {
-                label: "Choose a new password",
-                url: link,
-            },
-            Part::Text(format!("The link works once, for {hours} hours.")),
         ],
         None,
     )

@@ -10,7 +10,7 @@ use crate::domain::staff::StaffMember;
 use crate::domain::AppError;
 use crate::server::account_tokens::{self, TokenPurpose};
 use crate::server::audit::{self, Entry};
-use crate::server::mail::{templates, Outbox};
+use crate::server::mail::{invitations, Outbox};
 use crate::server::staff;
 use crate::server::state::AppState;
 use crate::server::throttle::{self, LoginKeys};
@@ -56,9 +56,9 @@ pub async fn send(
     );
     let email = match which {
         StaffLink::Invite => {
-            templates::staff_invite(&member.name, member.role.as_str(), &link, hours)
+            invitations::staff_invite(&member.name, member.role.as_str(), &link, hours)
         }
-        StaffLink::Password => templates::staff_password(&member.name, &link, hours),
+        StaffLink::Password => invitations::staff_password(&member.name, &link, hours),
     };
     outbox.queue(&member.email, email).await
 }

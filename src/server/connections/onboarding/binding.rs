@@ -155,9 +155,10 @@ pub async fn bind(
     }
     let lifetime = state.settings.connect.code_lifetime_minutes as i64 * 60;
     let mut tx = state.db.begin_write().await?;
+    // Within the code's lifetime, or while an invitation from inside Hint holds it open.
     let bound = sqlx::query(
-        "UPDATE connections SET user_id = $1, updated_at = $2 \
-         WHERE id = $3 AND user_id IS NULL AND created_at >= $4",
+        "UPDATE connections SET user_id = $1, updated_at = $2, claimable_until = NULL \
+         WHERE id = $3 AND user_id IS NULL AND (created_at >= $4 OR claimable_until >= $2)",
     )
     .bind(&user.id)
     .bind(state.clock.now())

@@ -122,6 +122,28 @@ pub async fn land(
     Ok(Landing::Refused)
 }
 
+/// Opens connection `id`, which nobody owns, to the browser session holding the landing key
+/// `landing_key` until `until` (an invitation from inside Hint was opened): that session may
+/// then bind it on the confirmation page like a code it landed. False when someone owns it.
+pub async fn open_claim(
+    state: &AppState,
+    id: &str,
+    landing_key: &str,
+    until: i64,
+) -> Result<bool, AppError> {
+    let opened = sqlx::query(
+        "UPDATE connections SET landing_key_hash = $1, claimable_until = $2, updated_at = $3 \
+         WHERE id = $4 AND user_id IS NULL AND merged_into IS NULL",
+    )
+    .bind(sha256_hex(landing_key))
+    .bind(until)
+    .bind(state.clock.now())
+    .bind(id)
+    .execute(state.db.pool())
+    .await?;
+    Ok(opened.rows_affected() == 1)
+}
+
 /// Forgets codes that landed more than `lifetime_seconds` ago and that nobody claimed: those
 /// never exchanged, and those Hint refused (a preview of an unknown or spent code). Hint no
 /// longer takes them, and keeping them would let strangers fill the table; their audit lines
