@@ -408,7 +408,8 @@ async fn a_headless_install_is_claimed_through_an_invitation_from_inside_hint() 
     };
     assert!(invite(viewer, "dr.ruiz@practice.example").await.is_err());
     let editor = app.session_key_as(RIVERBEND, Some(&["editor"]), None).await;
-    assert_eq!(app.surface(&editor).await["Connected"]["claimed"], false);
+    let seen = app.surface(&editor).await;
+    assert_eq!(seen["Connected"]["claimed"], false, "{seen}");
     invite(editor.clone(), "dr.ruiz@practice.example")
         .await
         .unwrap();
