@@ -31,6 +31,20 @@ async fn embedded_session(
     crate::server::embedded_sessions::find(state, &key).await
 }
 
+/// The live Hint session `session_key` names, for a write; a page whose key has run out says
+/// how to get a new one.
+#[cfg(feature = "ssr")]
+async fn live_session(
+    state: &crate::server::state::AppState,
+    session_key: &str,
+) -> Result<crate::server::embedded_sessions::HintSession, AppError> {
+    embedded_session(state, session_key).await?.ok_or_else(|| {
+        AppError::invalid(
+            "This page has expired. Open it again from your practice settings in Hint.",
+        )
+    })
+}
+
 /// What the surface shows for `session_key`.
 #[server(prefix = "/api", endpoint = "hint/settings")]
 pub async fn embedded_settings(session_key: String) -> Result<EmbeddedView, AppError> {
@@ -47,13 +61,7 @@ pub async fn save_embedded_preferences(
     #[server(default)] weekly_summary: Option<String>,
 ) -> Result<(), AppError> {
     let state = use_context::<crate::server::state::AppState>().ok_or(AppError::Internal)?;
-    let session = embedded_session(&state, &session_key)
-        .await?
-        .ok_or_else(|| {
-            AppError::invalid(
-                "This page has expired. Open it again from your practice settings in Hint.",
-            )
-        })?;
+    let session = live_session(&state, &session_key).await?;
     crate::server::connections::embedded::save_preferences(
         &state,
         &session,
@@ -68,12 +76,6 @@ pub async fn save_embedded_preferences(
 pub async fn invite_embedded_owner(session_key: String, email: String) -> Result<(), AppError> {
     let state = use_context::<crate::server::state::AppState>().ok_or(AppError::Internal)?;
     let email = crate::domain::account::Email::parse(&email).map_err(AppError::Invalid)?;
-    let session = embedded_session(&state, &session_key)
-        .await?
-        .ok_or_else(|| {
-            AppError::invalid(
-                "This page has expired. Open it again from your practice settings in Hint.",
-            )
-        })?;
+    let session = live_session(&state, &session_key).await?;
     crate::server::connections::embedded::invite_owner(&state, &session, &email).await
 }
