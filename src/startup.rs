@@ -195,6 +195,7 @@ impl Application {
         let limits = Arc::new(rate_limits::Limits::new(
             settings.http.client_requests_per_minute,
             settings.connect.headless_hint_calls_per_minute,
+            settings.http.service_api_requests_per_minute,
         ));
         let mailer =
             crate::server::smtp::Mailer::new(settings.mail.smtp_url.as_ref(), &settings.mail.from)?;
@@ -207,6 +208,7 @@ impl Application {
         let db_clock = db.clock().clone();
         let state = AppState::new(state::Shared {
             mail: Arc::new(mailer),
+            events: Arc::new(crate::server::events::delivery::Sender::new()?),
             public_origin: origin_of(&public_base_url).into(),
             public_base_url: public_base_url.clone().into(),
             leptos_options,
@@ -266,6 +268,7 @@ impl Application {
     ) -> std::io::Result<()> {
         let sweeper = tokio::spawn(housekeeping::run(self.state.clone()));
         let mailer = tokio::spawn(mail::run(self.state.clone()));
+        let events = tokio::spawn(crate::server::events::delivery::run(self.state.clone()));
         let key_checks = (self.state.settings.connect.key_check_hours > 0).then(|| {
             let every = Duration::from_secs(self.state.settings.connect.key_check_hours * 3600);
             tokio::spawn(connections::health::run(self.state.clone(), every))
@@ -286,6 +289,7 @@ impl Application {
         let result = http::listener::serve(self.listener, self.router, limits, shutdown).await;
         sweeper.abort();
         mailer.abort();
+        events.abort();
         if let Some(task) = key_checks {
             task.abort();
         }

@@ -19,7 +19,7 @@ async fn staff(
 /// An admin who confirmed their password and a code within the last few minutes. With
 /// `password` and `code` given (the confirmation form inside an action), confirms them first.
 #[cfg(feature = "ssr")]
-async fn stepped_up_admin(
+pub(super) async fn stepped_up_admin(
     password: Option<String>,
     code: Option<String>,
 ) -> Result<(super::caller::Caller, StaffMember), AppError> {

@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod embedded;
 pub mod onboarding;
+pub mod partner;
 pub mod practices;
 pub mod staff;
 pub mod status;

@@ -17,7 +17,7 @@ use components::layout::Layout;
 use pages::account::{ForgotPasswordPage, LoginPage, SignupPage};
 use pages::admin::{
     AdminCodeRoute, AdminConnectionRoute, AdminEnrolRoute, AdminListRoute, AdminLoginRoute,
-    AdminWelcomeRoute,
+    AdminPartnerApiRoute, AdminWelcomeRoute,
 };
 use pages::home::HomePage;
 use pages::not_found::NotFound;
@@ -63,6 +63,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/welcome") view={Lazy::<AdminWelcomeRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/login/enrol") view={Lazy::<AdminEnrolRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/connections/:id") view={Lazy::<AdminConnectionRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/partner-api") view={Lazy::<AdminPartnerApiRoute>::new()} ssr=SsrMode::Async />
                     // Framed by Hint's app: no header or footer of ours (see `Layout`).
                     <Route path=path!("/hint/settings") view={Lazy::<EmbeddedSettingsRoute>::new()} ssr=SsrMode::Async />
                 </Routes>

@@ -35,11 +35,12 @@ pub async fn run(settings: Settings, action: KeysCommand) -> Outcome {
                 .await
                 .map_err(|e| e.to_string())?;
             println!(
-                "re-encrypted {} practice keys, {} pending codes, {} staff authenticator secrets and {} unsent emails under key {}",
+                "re-encrypted {} practice keys, {} pending codes, {} staff authenticator secrets, {} unsent emails and {} event signing secrets under key {}",
                 done.practice_keys,
                 done.codes,
                 done.staff_factors,
                 done.mails,
+                done.event_secrets,
                 keys.active_id()
             );
         }

@@ -7,6 +7,7 @@
 mod check;
 pub mod env_example;
 mod keys;
+mod partner;
 mod sandbox;
 mod seed;
 mod serve;
@@ -18,6 +19,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::settings::{LogFormat, Settings};
 pub use keys::KeysCommand;
+pub use partner::{EventEndpointsCommand, ServiceTokensCommand};
 pub use staff::StaffCommand;
 
 /// The command line of the `practice-connect` binary.
@@ -56,6 +58,10 @@ pub enum Command {
     /// Print an example environment file with every setting, its meaning and its default (the
     /// repository's `.env.example` is this output).
     EnvExample,
+    /// Manage the tokens the partner's own services call the service API (`/v1`) with.
+    ServiceTokens(ServiceTokensArgs),
+    /// Manage where signed connection events are sent.
+    EventEndpoints(EventEndpointsArgs),
     /// Fill the database with made-up connected practices (for trying the dashboard at scale).
     Seed(seed::SeedArgs),
 }
@@ -78,6 +84,24 @@ pub struct KeysArgs {
     pub settings: Settings,
 }
 
+/// `service-tokens …`: the action, and the settings it runs with.
+#[derive(Debug, Args)]
+pub struct ServiceTokensArgs {
+    #[command(subcommand)]
+    pub action: ServiceTokensCommand,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+/// `event-endpoints …`: the action, and the settings it runs with.
+#[derive(Debug, Args)]
+pub struct EventEndpointsArgs {
+    #[command(subcommand)]
+    pub action: EventEndpointsCommand,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
 /// What a command's body gives back: nothing, or the one line that says why it failed.
 type Outcome = Result<(), String>;
 
@@ -93,6 +117,8 @@ impl Cli {
             Some(Command::Staff(args)) => args.settings.log_format,
             Some(Command::Keys(args)) => args.settings.log_format,
             Some(Command::Seed(args)) => args.settings.log_format,
+            Some(Command::ServiceTokens(args)) => args.settings.log_format,
+            Some(Command::EventEndpoints(args)) => args.settings.log_format,
             Some(Command::EnvExample) => LogFormat::Human,
         }
     }
@@ -115,6 +141,12 @@ impl Cli {
                 Ok(())
             }
             Some(Command::Seed(args)) => seed::run(args).await,
+            Some(Command::ServiceTokens(args)) => {
+                partner::tokens(aliased(args.settings), args.action).await
+            }
+            Some(Command::EventEndpoints(args)) => {
+                partner::endpoints(aliased(args.settings), args.action).await
+            }
         };
         match outcome {
             Ok(()) => ExitCode::SUCCESS,

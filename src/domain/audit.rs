@@ -14,6 +14,8 @@ stored_words! {
         Hint => "hint",
         /// The app itself (background jobs).
         System => "system",
+        /// The partner's own product, through the service API (a service token).
+        Service => "service",
     }
 }
 
@@ -117,6 +119,20 @@ stored_words! {
         NotificationQueued => "notification_queued",
         /// Someone turned a notification off from the link in an email.
         Unsubscribed => "unsubscribed",
+        /// A service token was created (the detail names it).
+        ServiceTokenCreated => "service_token_created",
+        /// A service token was revoked (the detail names it).
+        ServiceTokenRevoked => "service_token_revoked",
+        /// A practice's key was read through the service API (the detail names the token).
+        ServiceKeyRead => "service_key_read",
+        /// An event endpoint was added (the detail is its URL).
+        EventEndpointAdded => "event_endpoint_added",
+        /// An event endpoint was removed (the detail is its URL).
+        EventEndpointRemoved => "event_endpoint_removed",
+        /// An event endpoint's signing secret was replaced (the old one signs for a day more).
+        EventSecretRotated => "event_secret_rotated",
+        /// Staff asked for an event to be delivered again (the detail is the event's id).
+        EventResent => "event_resent",
     }
 }
 

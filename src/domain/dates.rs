@@ -27,6 +27,19 @@ pub fn iso_date_time(seconds: i64) -> String {
     )
 }
 
+/// RFC 3339 in UTC to the second (`2026-12-03T15:04:05Z`), as the service API and events write
+/// every time.
+pub fn rfc3339(seconds: i64) -> String {
+    let in_day = seconds.rem_euclid(86_400);
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        iso_date(seconds),
+        in_day / 3_600,
+        in_day % 3_600 / 60,
+        in_day % 60
+    )
+}
+
 /// How long before `now` `then` was, as a person says it: "just now", "5 minutes ago",
 /// "3 hours ago", "2 days ago".
 pub fn age_in_words(then: i64, now: i64) -> String {
@@ -50,6 +63,10 @@ mod tests {
         assert_eq!(
             iso_date_time(1_795_910_400 + 9 * 3_600 + 41 * 60 + 7),
             "2026-11-29 09:41 UTC"
+        );
+        assert_eq!(
+            rfc3339(1_795_910_400 + 9 * 3_600 + 41 * 60 + 7),
+            "2026-11-29T09:41:07Z"
         );
         assert_eq!(age_in_words(100, 130), "just now");
         assert_eq!(age_in_words(0, 60), "1 minute ago");

@@ -43,6 +43,7 @@ pub mod dates;
 pub mod embedded;
 pub mod error;
 pub mod onboarding;
+pub mod partner;
 pub mod staff;
 pub mod status;
 pub mod urls;

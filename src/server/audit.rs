@@ -34,6 +34,37 @@ impl<'a> Entry<'a> {
     }
 }
 
+/// Who manages the partner API's tokens and endpoints: a staff member (by id) or the command
+/// line (an operator on the server).
+#[derive(Debug, Clone, Copy)]
+pub enum Operator<'a> {
+    Staff(&'a str),
+    CommandLine,
+}
+
+impl<'a> Operator<'a> {
+    /// The audit line of `action` by this operator, with `detail` (a name or URL, never a secret).
+    pub fn entry(self, action: AuditAction, detail: &'a str) -> Entry<'a> {
+        let (actor, actor_id) = match self {
+            Operator::Staff(id) => (ActorKind::Staff, id),
+            Operator::CommandLine => (ActorKind::System, "cli"),
+        };
+        Entry {
+            actor_id: Some(actor_id),
+            detail: Some(detail),
+            ..Entry::new(actor, action, Outcome::Ok)
+        }
+    }
+
+    /// What `created_by` columns store: the staff id, or `cli`.
+    pub fn stored(self) -> &'a str {
+        match self {
+            Operator::Staff(id) => id,
+            Operator::CommandLine => "cli",
+        }
+    }
+}
+
 /// Appends `entry`. A failure to audit is logged loudly but does not fail the user's request.
 pub async fn record(db: &Db, entry: Entry<'_>) {
     if let Err(error) = append(db.pool(), &entry).await {

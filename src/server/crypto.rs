@@ -31,6 +31,8 @@ pub enum Purpose {
     Mail,
     /// What an email's unsubscribe link turns off (sealed so it cannot be forged or altered).
     Unsubscribe,
+    /// An event endpoint's signing secret.
+    EventSecret,
 }
 
 impl Purpose {
@@ -41,6 +43,7 @@ impl Purpose {
             Self::StaffFactor => "staff_factor",
             Self::Mail => "mail",
             Self::Unsubscribe => "unsubscribe",
+            Self::EventSecret => "event_secret",
         }
     }
 }

@@ -6,6 +6,8 @@
 //! - `hint_requests_total{endpoint,status}` and `hint_request_duration_seconds{endpoint}`;
 //! - `webhooks_total{result}`: `applied`, `duplicate`, `ignored`, `bad_signature`, `stale`, …;
 //! - `key_check_lag_seconds`: how long ago the stalest connected key was last proven;
+//! - `event_deliveries_total{outcome}` (`delivered`, `retrying`, `gave_up`) and
+//!   `event_outbox_depth`: connection events not yet delivered, all endpoints together;
 //! - `password_hashes_in_flight` and `database_connections{state}`: queue depths, read when
 //!   scraped.
 //!
@@ -116,6 +118,16 @@ pub fn webhook(result: &'static str) {
 /// One outgoing email's fate: `sent`, `queued` (will retry) or `failed` (given up).
 pub fn mail(result: &'static str) {
     metrics::counter!("mails_total", "result" => result).increment(1);
+}
+
+/// One attempt to deliver a connection event: `delivered`, `retrying` or `gave_up`.
+pub fn event_delivery(outcome: &'static str) {
+    metrics::counter!("event_deliveries_total", "outcome" => outcome).increment(1);
+}
+
+/// How many event deliveries wait, after a round of the event worker.
+pub fn event_outbox_depth(pending: i64) {
+    metrics::gauge!("event_outbox_depth").set(pending.max(0) as f64);
 }
 
 /// The key-health job's lag after a round.

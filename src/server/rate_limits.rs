@@ -23,6 +23,8 @@ pub enum Door {
     Landing,
     /// Hint's headless connect.
     Headless,
+    /// A call to the service API with a token that is not a live one.
+    ServiceToken,
 }
 
 /// The limiters, shared by every request of one instance.
@@ -35,6 +37,8 @@ pub struct Limits {
     preview_share: DefaultKeyedRateLimiter<String>,
     /// The Hint calls, everyone together.
     hint_calls: DefaultDirectRateLimiter,
+    /// Each service token's calls to the service API.
+    service: DefaultKeyedRateLimiter<String>,
 }
 
 /// The part of `ip` that limits key on: an IPv4 address, or an IPv6 address's /64 (one
@@ -55,8 +59,9 @@ fn per_minute(count: u32) -> Quota {
 
 impl Limits {
     /// `per_client` requests a minute per door and client; `hint_calls` calls to Hint a minute
-    /// in all, a quarter of them for any one client or account.
-    pub fn new(per_client: u32, hint_calls: u32) -> Self {
+    /// in all, a quarter of them for any one client or account; `per_token` calls a minute to
+    /// the service API for each service token.
+    pub fn new(per_client: u32, hint_calls: u32, per_token: u32) -> Self {
         // A quarter of the rate, and half of the cap's burst: a burst from one caller never
         // empties the cap.
         let share =
@@ -67,6 +72,7 @@ impl Limits {
             headless_share: DefaultKeyedRateLimiter::keyed(share),
             preview_share: DefaultKeyedRateLimiter::keyed(share),
             hint_calls: DefaultDirectRateLimiter::direct(per_minute(hint_calls)),
+            service: DefaultKeyedRateLimiter::keyed(per_minute(per_token)),
         }
     }
 
@@ -76,6 +82,7 @@ impl Limits {
         self.per_client.retain_recent();
         self.headless_share.retain_recent();
         self.preview_share.retain_recent();
+        self.service.retain_recent();
     }
 
     /// `Err(wait)` when `door` is over its limit for `ip`.
@@ -96,6 +103,14 @@ impl Limits {
                 .map_err(|not_until| not_until.wait_time_from(now()))?;
         }
         Ok(())
+    }
+
+    /// `Err(wait)` when the service token `token` (its id) is over its limit.
+    pub fn check_service(&self, token: &str) -> Result<(), Duration> {
+        let now = || self.per_client.clock().now();
+        self.service
+            .check_key(&token.to_owned())
+            .map_err(|not_until| not_until.wait_time_from(now()))
     }
 
     /// `Err(wait)` when a preview for `account` (a provider's id) would go over the account's
@@ -121,7 +136,7 @@ mod tests {
 
     #[test]
     fn a_client_over_its_limit_waits_and_others_do_not() {
-        let limits = Limits::new(8, 100);
+        let limits = Limits::new(8, 100, 600);
         let (one, two) = (IpAddr::from([192, 0, 2, 1]), IpAddr::from([192, 0, 2, 2]));
         let allowed = (0..10)
             .filter(|_| limits.check(Door::SignUp, one).is_ok())
@@ -140,7 +155,7 @@ mod tests {
 
     #[test]
     fn headless_calls_are_capped_for_everyone_together() {
-        let limits = Limits::new(1000, 16);
+        let limits = Limits::new(1000, 16, 600);
         let allowed = (0..10u8)
             .filter(|i| {
                 limits
@@ -153,7 +168,7 @@ mod tests {
 
     #[test]
     fn one_client_gets_only_its_share_of_the_headless_calls() {
-        let limits = Limits::new(1000, 64);
+        let limits = Limits::new(1000, 64, 600);
         let greedy = IpAddr::from([203, 0, 113, 1]);
         let taken = (0..100)
             .filter(|_| limits.check(Door::Headless, greedy).is_ok())
@@ -169,7 +184,7 @@ mod tests {
 
     #[test]
     fn previews_have_a_share_per_account_and_one_cap_with_headless() {
-        let limits = Limits::new(1000, 16);
+        let limits = Limits::new(1000, 16, 600);
         let previews = (0..10)
             .filter(|_| limits.check_preview("usr_a").is_ok())
             .count();

@@ -75,4 +75,6 @@ pub struct Shared {
     pub frame_ancestors: Arc<str>,
     /// Outgoing email (queued in the database, sent by `mail::worker`).
     pub mail: Arc<super::smtp::Mailer>,
+    /// What connection events are delivered with (`events::delivery`).
+    pub events: Arc<super::events::delivery::Sender>,
 }

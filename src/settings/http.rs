@@ -67,6 +67,12 @@ pub struct HttpSettings {
     /// quarter of it are allowed).
     #[arg(long, env = "CLIENT_REQUESTS_PER_MINUTE", default_value_t = 60)]
     pub client_requests_per_minute: u32,
+
+    /// Requests per minute each service token may make to the service API (`/v1`; bursts of a
+    /// quarter of it are allowed). Calls with a wrong or revoked token count against the
+    /// client address's CLIENT_REQUESTS_PER_MINUTE instead.
+    #[arg(long, env = "SERVICE_API_REQUESTS_PER_MINUTE", default_value_t = 600)]
+    pub service_api_requests_per_minute: u32,
 }
 
 /// `TRUSTED_PROXIES`: the networks whose `X-Forwarded-For` is believed (empty for `none`).

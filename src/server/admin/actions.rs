@@ -129,7 +129,9 @@ async fn refresh_status(act: &Acting<'_>) -> ActionResult {
                 hint_status: Some(&word),
                 ..StatusChange::to(crate::server::connections::status_from_hint(Some(&word)))
             };
-            set_status(state.db.pool(), Target::Id(id), change).await?;
+            let mut tx = state.db.begin_write().await?;
+            set_status(&mut tx, state.clock.now(), Target::Id(id), change).await?;
+            tx.commit().await?;
             act.record(AuditAction::StatusRefreshed, Outcome::Ok, Some(&word))
                 .await;
             Ok(format!("Hint says the integration is {word}."))
@@ -170,7 +172,9 @@ async fn switch_integration(act: &Acting<'_>, on: bool) -> ActionResult {
                 hint_status: info.status.as_deref(),
                 ..StatusChange::to(status)
             };
-            set_status(state.db.pool(), Target::Id(id), change).await?;
+            let mut tx = state.db.begin_write().await?;
+            set_status(&mut tx, state.clock.now(), Target::Id(id), change).await?;
+            tx.commit().await?;
             act.record(action, Outcome::Ok, None).await;
             Ok(done.into())
         }

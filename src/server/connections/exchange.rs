@@ -14,6 +14,7 @@ use super::keys::verify_key;
 use super::load;
 use crate::domain::audit::{ActorKind, AuditAction, Outcome};
 use crate::domain::connection::{ConnectProblem, ConnectionStatus, ConnectionSummary};
+use crate::domain::partner::EventKind;
 use crate::domain::AppError;
 use crate::server::audit::{self, Entry};
 use crate::server::crypto::Purpose;
@@ -241,12 +242,19 @@ async fn store_success(
     done: Entry<'_>,
 ) -> Result<String, AppError> {
     let mut tx = state.db.begin_write().await?;
-    let existing: Option<String> =
-        sqlx::query_scalar("SELECT id FROM connections WHERE practice_id = $1 AND id <> $2")
+    let existing: Option<(String, String)> =
+        sqlx::query_as("SELECT id, status FROM connections WHERE practice_id = $1 AND id <> $2")
             .bind(&token.practice.id)
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?;
+    // The practice's lifecycle continues from where its row stood (a reconnect "recovers").
+    let before = existing
+        .as_ref()
+        .map_or(Some(ConnectionStatus::Exchanging), |(_, status)| {
+            ConnectionStatus::parse(status)
+        });
+    let existing = existing.map(|(id, _)| id);
     let target = existing.clone().unwrap_or_else(|| id.to_owned());
     let key = token.access_token.expose_secret();
     let (sealed, key_id) = state.keys.encrypt(Purpose::PracticeKey, &target, key);
@@ -273,7 +281,7 @@ async fn store_success(
         .await?;
     }
     sqlx::query(
-        "UPDATE connections SET status = $1, practice_id = $2, practice_name = $3, integration_id = $4, \
+        "UPDATE connections SET previous_status = status, status = $1, practice_id = $2, practice_name = $3, integration_id = $4, \
          hint_status = $5, product_name = $6, activated_by_name = $7, activated_by_email = $8, \
          api_key_ciphertext = $9, api_key_key_id = $10, api_key_last4 = $11, \
          failure = NULL, code_ciphertext = NULL, notified_status = NULL, connected_at = $12, updated_at = $12 \
@@ -299,6 +307,9 @@ async fn store_success(
         ..done
     };
     audit::record_in(&mut tx, done).await?;
+    if let Some(kind) = EventKind::for_change(before, status) {
+        crate::server::events::record(&mut tx, &target, kind, at).await?;
+    }
     tx.commit().await?;
     Ok(target)
 }

@@ -68,7 +68,9 @@ pub async fn verify_key(state: &AppState, id: &str) -> Result<Verdict, AppError>
         }
         Err(HintError::Unauthorized { status: 401, .. }) => {
             let change = StatusChange::to(ConnectionStatus::NeedsReconnect);
-            set_status(state.db.pool(), Target::Id(id), change).await?;
+            let mut tx = state.db.begin_write().await?;
+            set_status(&mut tx, state.clock.now(), Target::Id(id), change).await?;
+            tx.commit().await?;
             let what = crate::server::mail::templates::Attention::KeyRejected;
             if let Err(error) =
                 crate::server::notifications::connection_needs_attention(state, id, what).await
@@ -91,6 +93,7 @@ pub struct Rotated {
     pub codes: usize,
     pub staff_factors: usize,
     pub mails: usize,
+    pub event_secrets: usize,
 }
 
 /// Why a rotation stopped.
@@ -134,6 +137,20 @@ pub async fn rotate(db: &Db, keys: &Keyring) -> Result<Rotated, RotationError> {
             "body_ciphertext",
             "body_key_id",
         ),
+        (
+            Purpose::EventSecret,
+            "event_endpoints",
+            "id",
+            "secret_ciphertext",
+            "secret_key_id",
+        ),
+        (
+            Purpose::EventSecret,
+            "event_endpoints",
+            "id",
+            "previous_secret_ciphertext",
+            "previous_secret_key_id",
+        ),
     ] {
         let rows: Vec<(String, Vec<u8>, String)> = sqlx::query_as(&format!(
             "SELECT {id_column}, {data}, {key_id} FROM {table} WHERE {data} IS NOT NULL AND {key_id} <> $1"
@@ -166,6 +183,7 @@ pub async fn rotate(db: &Db, keys: &Keyring) -> Result<Rotated, RotationError> {
                     Purpose::AuthCode => done.codes += 1,
                     Purpose::StaffFactor => done.staff_factors += 1,
                     Purpose::Mail => done.mails += 1,
+                    Purpose::EventSecret => done.event_secrets += 1,
                     Purpose::Unsubscribe => {}
                 }
             }

@@ -20,13 +20,14 @@ pub mod health;
 pub mod keys;
 pub mod notices;
 pub mod onboarding;
+pub mod service_api;
 pub mod webhooks;
 
 use super::state::AppState;
 use crate::domain::connection::{ConnectProblem, ConnectionStatus, ConnectionSummary};
 use crate::domain::onboarding::{WizardAnswers, WizardStep};
+use crate::domain::partner::EventKind;
 use crate::domain::AppError;
-use crate::server::clock::system_now;
 
 /// The columns [`Record`] reads.
 const RECORD_COLUMNS: &str = "id, status, practice_id, practice_name, hint_status, connected_at, \
@@ -168,41 +169,49 @@ impl StatusChange<'_> {
     }
 }
 
-/// Changes the status of the rows `target` names; returns their ids. Runs on the pool or inside
-/// a caller's transaction. A disconnected practice's key is deleted with the change (Hint no
-/// longer honours it, and a key kept is a key that can leak); the timeline keeps the event.
-pub async fn set_status<'e, E>(
-    executor: E,
+/// Changes the status of the rows `target` names, at `now`, inside the caller's transaction;
+/// returns their ids. Each row whose lifecycle moved writes its event (`events`) in the same
+/// transaction. A disconnected practice's key is deleted with the change (Hint no longer honours
+/// it, and a key kept is a key that can leak); the timeline keeps the event.
+pub async fn set_status(
+    tx: &mut sqlx::AnyConnection,
+    now: i64,
     target: Target<'_>,
     change: StatusChange<'_>,
-) -> Result<Vec<String>, sqlx::Error>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
+) -> Result<Vec<String>, sqlx::Error> {
     let (column, value) = match target {
         Target::Id(id) => ("id", id),
         Target::Integration(id) => ("integration_id", id),
         Target::Practice(id) => ("practice_id", id),
     };
-    sqlx::query_scalar(&format!(
-        "UPDATE connections SET status = $1, hint_status = COALESCE($2, hint_status), updated_at = $3, \
+    // The right-hand sides read the row before the change: `previous_status` keeps the old one.
+    let changed: Vec<(String, Option<String>)> = sqlx::query_as(&format!(
+        "UPDATE connections SET status = $1, previous_status = status, \
+         hint_status = COALESCE($2, hint_status), updated_at = $3, \
          api_key_ciphertext = CASE WHEN $1 = 'disconnected' THEN NULL ELSE api_key_ciphertext END, \
          api_key_key_id = CASE WHEN $1 = 'disconnected' THEN NULL ELSE api_key_key_id END, \
          api_key_last4 = CASE WHEN $1 = 'disconnected' THEN NULL ELSE api_key_last4 END, \
          notified_status = CASE WHEN $1 = 'connected' THEN NULL ELSE notified_status END, \
          last_event_at = CASE WHEN $6 < 0 THEN last_event_at ELSE $6 END \
          WHERE {column} = $4 AND merged_into IS NULL AND ($5 = '' OR status = $5) \
-         AND ($6 < 0 OR last_event_at IS NULL OR last_event_at <= $6) RETURNING id"
+         AND ($6 < 0 OR last_event_at IS NULL OR last_event_at <= $6) RETURNING id, previous_status"
     ))
     .bind(change.to.as_str())
     .bind(change.hint_status)
-    .bind(system_now())
+    .bind(now)
     .bind(value)
     .bind(change.only_from.map_or("", ConnectionStatus::as_str))
     // -1 for "no event": one parameter type on both backends.
     .bind(change.event_at.unwrap_or(-1))
-    .fetch_all(executor)
-    .await
+    .fetch_all(&mut *tx)
+    .await?;
+    for (id, before) in &changed {
+        let before = before.as_deref().and_then(ConnectionStatus::parse);
+        if let Some(kind) = EventKind::for_change(before, change.to) {
+            crate::server::events::record(&mut *tx, id, kind, now).await?;
+        }
+    }
+    Ok(changed.into_iter().map(|(id, _)| id).collect())
 }
 
 /// Our status for Hint's word (see [`ConnectionStatus::from_hint`]); a word we do not know is

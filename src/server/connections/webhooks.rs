@@ -145,7 +145,7 @@ pub async fn apply(state: &AppState, event: &HintEvent) -> Result<Applied, sqlx:
         ..StatusChange::to(to)
     };
     let ids = match integration_id {
-        Some(id) => set_status(&mut *tx, Target::Integration(id), change).await?,
+        Some(id) => set_status(&mut tx, state.clock.now(), Target::Integration(id), change).await?,
         None => Vec::new(),
     };
     if ids.is_empty() {

@@ -72,6 +72,26 @@ pub fn too_many(wait: Duration) -> Response {
         .into_response()
 }
 
+/// The service API's answer over a limit: the same status and `Retry-After`, as problem+json.
+pub fn too_many_problem(wait: Duration) -> Response {
+    let seconds = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+    let body = serde_json::json!({
+        "type": "urn:practice-connect:problem:rate-limited",
+        "title": "Too many requests",
+        "status": 429,
+        "detail": format!("Over this token's (or this address's) limit: try again in {seconds} s."),
+    });
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [
+            (header::RETRY_AFTER, seconds.to_string()),
+            (header::CONTENT_TYPE, "application/problem+json".to_owned()),
+        ],
+        body.to_string(),
+    )
+        .into_response()
+}
+
 /// Middleware: applies the limits before any work is done for the request.
 pub async fn per_client(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if let Some(door) = door(&state, &request) {

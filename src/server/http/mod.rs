@@ -12,6 +12,7 @@ pub mod onboarding;
 pub mod outbox;
 pub mod request_id;
 pub mod security;
+pub mod service_api;
 pub mod webhooks;
 
 use std::time::Duration;
@@ -71,6 +72,7 @@ pub fn router(state: AppState, pages: Router<AppState>) -> Router {
             crate::domain::urls::HANDSHAKE_PATH,
             axum::routing::post(handshake::handshake),
         )
+        .merge(service_api::routes())
         .merge(pages);
     if state.settings.is_development() {
         router = router.route("/dev/outbox", get(outbox::page));

@@ -40,6 +40,7 @@ pub fn AdminPage() -> impl IntoView {
         <Title text="Connected practices" />
         <div class="page-head">
             <h1>"Connected practices"</h1>
+            <a href="/admin/partner-api">"Partner API"</a>
         </div>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {

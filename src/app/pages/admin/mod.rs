@@ -3,6 +3,7 @@
 pub mod detail;
 pub mod list;
 pub mod login;
+pub mod partner_api;
 pub mod setup_panel;
 pub mod staff_roster;
 
@@ -12,6 +13,7 @@ use crate::domain::AppError;
 use detail::ConnectionDetailPage;
 use list::AdminPage;
 use login::{EnrolPage, SecondFactorPage, StaffLoginPage, StaffWelcomePage};
+use partner_api::PartnerApiPage;
 
 /// What an admin page shows when the caller may not see it.
 #[component]
@@ -44,4 +46,5 @@ lazy_pages! {
     AdminCodeRoute => SecondFactorPage,
     AdminEnrolRoute => EnrolPage,
     AdminWelcomeRoute => StaffWelcomePage,
+    AdminPartnerApiRoute => PartnerApiPage,
 }

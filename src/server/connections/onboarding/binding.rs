@@ -195,6 +195,10 @@ pub async fn bind(
     .bind(&practice_row)
     .execute(&mut *tx)
     .await?;
+    if previous_owner.is_some() && new_owner {
+        let kind = crate::domain::partner::EventKind::OwnerChanged;
+        crate::server::events::record(&mut tx, &practice_row, kind, state.clock.now()).await?;
+    }
     tx.commit().await?;
 
     let entry = |action| Entry {

@@ -179,9 +179,15 @@ async fn activate_at_hint(state: &AppState, id: &str) -> Result<(), ConnectProbl
                     info.status.as_deref(),
                 ))
             };
-            set_status(state.db.pool(), Target::Id(id), change)
-                .await
-                .map_err(|_| ConnectProblem::HintUnavailable)?;
+            let stored = async {
+                let mut tx = state.db.begin_write().await?;
+                set_status(&mut tx, state.clock.now(), Target::Id(id), change).await?;
+                tx.commit().await
+            };
+            stored.await.map_err(|error: sqlx::Error| {
+                tracing::error!(%error, connection_id = %id, "could not store an activation");
+                ConnectProblem::HintUnavailable
+            })?;
             Ok(())
         }
         Err(error) => {
