@@ -1,9 +1,12 @@
 -- The partner's own product reads connections and keys through the service API (`/v1`, bearer
 -- tokens) and hears of every change to a connection through signed events.
 
--- A connection's status before its latest change: an event says "recovered" when a practice that
--- needed a reconnect is connected again. Set in the same UPDATE as the new status.
+-- A connection's status before its latest change, and whether it was in a reconnect then (it
+-- needed one, and has not been connected or disconnected since: a reconnect passes through
+-- awaiting activation). Set in the same UPDATE as the new status, from the row before it, so
+-- the events say "recovered" when a practice that needed a reconnect is connected again.
 ALTER TABLE connections ADD COLUMN previous_status TEXT;
+ALTER TABLE connections ADD COLUMN reconnecting BIGINT NOT NULL DEFAULT 0;
 -- The service API lists connections in the order they changed (keyset pagination).
 CREATE INDEX connections_changes ON connections (updated_at, id);
 

@@ -74,16 +74,20 @@ stored_words! {
 }
 
 impl EventKind {
-    /// The event a change of status from `before` to `after` sends, if any: a status that did
-    /// not change, and the steps before a key exists (pending, exchanging, failed), send none.
-    pub fn for_change(before: Option<ConnectionStatus>, after: ConnectionStatus) -> Option<Self> {
+    /// The event a change of status from `before` to `after` sends, if any; `reconnecting`:
+    /// the connection needed a reconnect and has been in its in-between steps since (a new
+    /// code, an exchange, awaiting activation). A status that did not change, and the steps
+    /// before a key exists (pending, exchanging, failed), send none.
+    pub fn for_change(
+        before: Option<ConnectionStatus>,
+        reconnecting: bool,
+        after: ConnectionStatus,
+    ) -> Option<Self> {
         if before == Some(after) {
             return None;
         }
         match after {
-            ConnectionStatus::Connected if before == Some(ConnectionStatus::NeedsReconnect) => {
-                Some(Self::Recovered)
-            }
+            ConnectionStatus::Connected if reconnecting => Some(Self::Recovered),
             ConnectionStatus::Connected => Some(Self::Connected),
             ConnectionStatus::AwaitingActivation => Some(Self::AwaitingActivation),
             ConnectionStatus::NeedsReconnect => Some(Self::NeedsReconnect),
@@ -167,7 +171,7 @@ mod tests {
 
     #[test]
     fn each_lifecycle_change_names_its_event_and_no_change_names_none() {
-        let kind = EventKind::for_change;
+        let kind = |before, after| EventKind::for_change(before, false, after);
         assert_eq!(
             kind(Some(S::Exchanging), S::Connected),
             Some(EventKind::Connected)

@@ -435,6 +435,32 @@ impl TestApp {
             ..self.clone()
         }
     }
+
+    /// Runs `practice-connect <group> <settings of this app> <action…>` (the real binary, on this
+    /// app's database and development key); returns whether it succeeded and its standard output.
+    /// It runs off the test's runtime thread, which also runs the app: blocking that thread
+    /// while the command waits for SQLite's write lock would freeze an app task holding it.
+    pub async fn cli(&self, group: &str, action: &[&str]) -> (bool, String) {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_practice-connect"));
+        command
+            .arg(group)
+            .args(["--dev", "--database-url", &self.database_url, "--data-dir"])
+            .arg(&self.data_dir)
+            .args(action)
+            .env_remove("DATABASE_URL")
+            .env_remove("ENCRYPTION_KEYS");
+        let output = tokio::task::spawn_blocking(move || command.output())
+            .await
+            .expect("the command's thread")
+            .expect("the binary runs");
+        if !output.status.success() {
+            eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+        }
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    }
 }
 
 /// Creates an empty database next to the one `TEST_DATABASE_URL` names and returns its URL.

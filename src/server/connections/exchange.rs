@@ -11,7 +11,7 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 
 use super::keys::verify_key;
-use super::load;
+use super::{load, LIFECYCLE_BEFORE};
 use crate::domain::audit::{ActorKind, AuditAction, Outcome};
 use crate::domain::connection::{ConnectProblem, ConnectionStatus, ConnectionSummary};
 use crate::domain::partner::EventKind;
@@ -242,19 +242,12 @@ async fn store_success(
     done: Entry<'_>,
 ) -> Result<String, AppError> {
     let mut tx = state.db.begin_write().await?;
-    let existing: Option<(String, String)> =
-        sqlx::query_as("SELECT id, status FROM connections WHERE practice_id = $1 AND id <> $2")
+    let existing: Option<String> =
+        sqlx::query_scalar("SELECT id FROM connections WHERE practice_id = $1 AND id <> $2")
             .bind(&token.practice.id)
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?;
-    // The practice's lifecycle continues from where its row stood (a reconnect "recovers").
-    let before = existing
-        .as_ref()
-        .map_or(Some(ConnectionStatus::Exchanging), |(_, status)| {
-            ConnectionStatus::parse(status)
-        });
-    let existing = existing.map(|(id, _)| id);
     let target = existing.clone().unwrap_or_else(|| id.to_owned());
     let key = token.access_token.expose_secret();
     let (sealed, key_id) = state.keys.encrypt(Purpose::PracticeKey, &target, key);
@@ -280,13 +273,13 @@ async fn store_success(
         .execute(&mut *tx)
         .await?;
     }
-    sqlx::query(
-        "UPDATE connections SET previous_status = status, status = $1, practice_id = $2, practice_name = $3, integration_id = $4, \
+    let (before, reconnecting): (Option<String>, i64) = sqlx::query_as(&format!(
+        "UPDATE connections SET {LIFECYCLE_BEFORE}, status = $1, practice_id = $2, practice_name = $3, integration_id = $4, \
          hint_status = $5, product_name = $6, activated_by_name = $7, activated_by_email = $8, \
          api_key_ciphertext = $9, api_key_key_id = $10, api_key_last4 = $11, \
          failure = NULL, code_ciphertext = NULL, notified_status = NULL, connected_at = $12, updated_at = $12 \
-         WHERE id = $13",
-    )
+         WHERE id = $13 RETURNING previous_status, reconnecting"
+    ))
     .bind(status.as_str())
     .bind(&token.practice.id)
     .bind(token.practice.name.as_deref())
@@ -300,14 +293,16 @@ async fn store_success(
     .bind(&last4)
     .bind(at)
     .bind(&target)
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
     let done = Entry {
         connection_id: Some(&target),
         ..done
     };
     audit::record_in(&mut tx, done).await?;
-    if let Some(kind) = EventKind::for_change(before, status) {
+    // The practice's lifecycle goes on from where its row stood: a reconnect "recovers".
+    let before = before.as_deref().and_then(ConnectionStatus::parse);
+    if let Some(kind) = EventKind::for_change(before, reconnecting != 0, status) {
         crate::server::events::record(&mut tx, &target, kind, at).await?;
     }
     tx.commit().await?;

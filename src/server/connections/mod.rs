@@ -169,6 +169,16 @@ impl StatusChange<'_> {
     }
 }
 
+/// What an `UPDATE … SET status = …` also sets, from the row before the change (a SET's right-hand
+/// sides read the old row on both backends): the status it had, and whether it was in a
+/// reconnect then (it needed one, and its in-between steps since — a new code, an exchange,
+/// awaiting activation — have not ended in connected or disconnected). `RETURNING` both and
+/// [`EventKind::for_change`] names the event.
+pub(crate) const LIFECYCLE_BEFORE: &str = "previous_status = status, reconnecting = CASE \
+     WHEN status = 'needs_reconnect' THEN 1 \
+     WHEN status IN ('awaiting_activation', 'pending', 'exchanging', 'failed') THEN reconnecting \
+     ELSE 0 END";
+
 /// Changes the status of the rows `target` names, at `now`, inside the caller's transaction;
 /// returns their ids. Each row whose lifecycle moved writes its event (`events`) in the same
 /// transaction. A disconnected practice's key is deleted with the change (Hint no longer honours
@@ -184,9 +194,8 @@ pub async fn set_status(
         Target::Integration(id) => ("integration_id", id),
         Target::Practice(id) => ("practice_id", id),
     };
-    // The right-hand sides read the row before the change: `previous_status` keeps the old one.
-    let changed: Vec<(String, Option<String>)> = sqlx::query_as(&format!(
-        "UPDATE connections SET status = $1, previous_status = status, \
+    let changed: Vec<(String, Option<String>, i64)> = sqlx::query_as(&format!(
+        "UPDATE connections SET status = $1, {LIFECYCLE_BEFORE}, \
          hint_status = COALESCE($2, hint_status), updated_at = $3, \
          api_key_ciphertext = CASE WHEN $1 = 'disconnected' THEN NULL ELSE api_key_ciphertext END, \
          api_key_key_id = CASE WHEN $1 = 'disconnected' THEN NULL ELSE api_key_key_id END, \
@@ -194,7 +203,8 @@ pub async fn set_status(
          notified_status = CASE WHEN $1 = 'connected' THEN NULL ELSE notified_status END, \
          last_event_at = CASE WHEN $6 < 0 THEN last_event_at ELSE $6 END \
          WHERE {column} = $4 AND merged_into IS NULL AND ($5 = '' OR status = $5) \
-         AND ($6 < 0 OR last_event_at IS NULL OR last_event_at <= $6) RETURNING id, previous_status"
+         AND ($6 < 0 OR last_event_at IS NULL OR last_event_at <= $6) \
+         RETURNING id, previous_status, reconnecting"
     ))
     .bind(change.to.as_str())
     .bind(change.hint_status)
@@ -205,13 +215,13 @@ pub async fn set_status(
     .bind(change.event_at.unwrap_or(-1))
     .fetch_all(&mut *tx)
     .await?;
-    for (id, before) in &changed {
+    for (id, before, reconnecting) in &changed {
         let before = before.as_deref().and_then(ConnectionStatus::parse);
-        if let Some(kind) = EventKind::for_change(before, change.to) {
+        if let Some(kind) = EventKind::for_change(before, *reconnecting != 0, change.to) {
             crate::server::events::record(&mut *tx, id, kind, now).await?;
         }
     }
-    Ok(changed.into_iter().map(|(id, _)| id).collect())
+    Ok(changed.into_iter().map(|(id, ..)| id).collect())
 }
 
 /// Our status for Hint's word (see [`ConnectionStatus::from_hint`]); a word we do not know is

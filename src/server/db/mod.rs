@@ -112,9 +112,10 @@ impl Db {
                         // own 2 MiB cache: every connection shares the pages the system already
                         // holds, so a search that reads thousands of rows does not start cold on
                         // whichever connection it gets.
+                        // The wait comes first, so every statement after it waits too.
                         conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
+                            "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                             PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
                              PRAGMA mmap_size = 268435456;",
                         )
                         .await?;

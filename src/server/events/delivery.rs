@@ -110,13 +110,13 @@ pub async fn deliver_due(state: &AppState) -> Result<Round, sqlx::Error> {
     Ok(round)
 }
 
-/// Takes (or renews) the endpoint's lease for this instance; false when another holds it.
+/// Takes the endpoint's lease for this instance's worker; false when someone holds it (another
+/// instance, or another round of this one).
 async fn lease(state: &AppState, endpoint: &str) -> Result<bool, sqlx::Error> {
     let now = state.clock.now();
     let taken = sqlx::query(
         "UPDATE event_endpoints SET lease_holder = $1, lease_until = $2 \
-         WHERE id = $3 AND removed_at IS NULL \
-         AND (lease_until IS NULL OR lease_until < $4 OR lease_holder = $1)",
+         WHERE id = $3 AND removed_at IS NULL AND (lease_until IS NULL OR lease_until < $4)",
     )
     .bind(&state.events.holder)
     .bind(now + LEASE_SECONDS)
@@ -125,6 +125,20 @@ async fn lease(state: &AppState, endpoint: &str) -> Result<bool, sqlx::Error> {
     .execute(state.db.pool())
     .await?;
     Ok(taken.rows_affected() == 1)
+}
+
+/// Extends a lease this instance holds; false when it lapsed and someone else took it.
+async fn renew(state: &AppState, endpoint: &str) -> Result<bool, sqlx::Error> {
+    let renewed = sqlx::query(
+        "UPDATE event_endpoints SET lease_until = $1 \
+         WHERE id = $2 AND lease_holder = $3 AND lease_until IS NOT NULL",
+    )
+    .bind(state.clock.now() + LEASE_SECONDS)
+    .bind(endpoint)
+    .bind(&state.events.holder)
+    .execute(state.db.pool())
+    .await?;
+    Ok(renewed.rows_affected() == 1)
 }
 
 async fn release(state: &AppState, endpoint: &str) -> Result<(), sqlx::Error> {
@@ -175,7 +189,7 @@ async fn deliver_to(
         let Some(head) = head.filter(|head| head.next_attempt_at <= now) else {
             return Ok(());
         };
-        if !lease(state, endpoint).await? {
+        if !renew(state, endpoint).await? {
             return Ok(());
         }
         let answer = post(&state.events.client, url, &secrets, now, &head.body).await;
