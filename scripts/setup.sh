@@ -16,6 +16,7 @@ for_tests=false for_bench=false
 
 CARGO_LEPTOS_VERSION=0.3.11
 CARGO_DENY_VERSION=0.20.2
+OPENAPI_VALIDATOR_VERSION=0.9.0
 # Must equal the `wasm-bindgen` pin in Cargo.toml.
 WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' Cargo.toml)
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -96,6 +97,19 @@ debian_packages=()
 install_debian "the tests need them (set CHROMIUM_PATH to a Chromium or Chrome binary)" \
   "${debian_packages[@]}"
 npm_packages end2end "the end-to-end test packages"
+
+# The OpenAPI 3.1 validator `make test` checks the service API's document with (PyPI's
+# openapi-spec-validator, in a virtual environment of its own under target/tools).
+openapi_venv=target/tools/openapi-venv
+if [ ! -x "$openapi_venv/bin/openapi-spec-validator" ]; then
+  say "installing openapi-spec-validator $OPENAPI_VALIDATOR_VERSION (into $openapi_venv)"
+  rm -rf "$openapi_venv"
+  if ! python3 -m venv "$openapi_venv" 2>/dev/null; then
+    install_debian "the OpenAPI check needs Python's venv" python3-venv
+    /usr/bin/python3 -m venv "$openapi_venv"
+  fi
+  "$openapi_venv/bin/pip" install --quiet "openapi-spec-validator==$OPENAPI_VALIDATOR_VERSION"
+fi
 
 # The supply-chain check (licences, second copies, sources) that `make test` runs.
 if ! have_version cargo-deny "$CARGO_DENY_VERSION"; then

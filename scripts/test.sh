@@ -76,6 +76,11 @@ if [ -n "${TEST_DATABASE_URL:-}" ]; then
   scripts/drop-test-databases.sh || true
 fi
 
+# The service API's OpenAPI document against the OpenAPI 3.1 specification (the Rust tests
+# compare it with the API's real answers).
+target/debug/practice-connect openapi > "$logs/openapi.json"
+check "OpenAPI document is valid 3.1" target/tools/openapi-venv/bin/openapi-spec-validator "$logs/openapi.json"
+
 wait "$front_build" || echo "the early browser build failed (see $logs/front-build.log); building again"
 check "cargo leptos build" cargo leptos build --split
 # The bundle an operator installs, run from its own folder with production settings (from the

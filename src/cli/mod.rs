@@ -62,6 +62,8 @@ pub enum Command {
     ServiceTokens(ServiceTokensArgs),
     /// Manage where signed connection events are sent.
     EventEndpoints(EventEndpointsArgs),
+    /// Print the service API's OpenAPI 3.1 document (what `/v1/openapi.json` serves).
+    Openapi,
     /// Fill the database with made-up connected practices (for trying the dashboard at scale).
     Seed(seed::SeedArgs),
 }
@@ -119,7 +121,7 @@ impl Cli {
             Some(Command::Seed(args)) => args.settings.log_format,
             Some(Command::ServiceTokens(args)) => args.settings.log_format,
             Some(Command::EventEndpoints(args)) => args.settings.log_format,
-            Some(Command::EnvExample) => LogFormat::Human,
+            Some(Command::EnvExample | Command::Openapi) => LogFormat::Human,
         }
     }
 
@@ -138,6 +140,10 @@ impl Cli {
             Some(Command::Check(settings)) => check::run(&aliased(settings)),
             Some(Command::EnvExample) => {
                 print!("{}", env_example::render());
+                Ok(())
+            }
+            Some(Command::Openapi) => {
+                println!("{}", crate::server::http::service_api::openapi_document());
                 Ok(())
             }
             Some(Command::Seed(args)) => seed::run(args).await,

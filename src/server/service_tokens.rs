@@ -172,7 +172,8 @@ pub async fn authenticate(db: &Db, presented: &str) -> Result<ServiceCaller, Ref
     if !presented.starts_with(TOKEN_PREFIX) || presented.len() > 128 {
         return Err(Refusal::Unknown);
     }
-    let row: Option<(String, String, String, Option<i64>, Option<i64>)> = sqlx::query_as(
+    type Row = (String, String, String, Option<i64>, Option<i64>);
+    let row: Option<Row> = sqlx::query_as(
         "SELECT id, name, scopes, last_used_at, revoked_at FROM service_tokens WHERE token_hash = $1",
     )
     .bind(hash(presented))
