@@ -181,10 +181,6 @@ mod tests {
             Some(EventKind::Connected)
         );
         assert_eq!(
-            kind(Some(S::NeedsReconnect), S::Connected),
-            Some(EventKind::Recovered)
-        );
-        assert_eq!(
             kind(Some(S::Connected), S::NeedsReconnect),
             Some(EventKind::NeedsReconnect)
         );
