@@ -217,6 +217,53 @@ on_both_databases! {
             .unwrap();
         assert_eq!(reads, 0, "no key given, so no read is recorded");
     }
+
+    async fn admins_manage_tokens_on_the_dashboard_with_a_fresh_confirmation(app) {
+        use practice_connect::domain::staff::StaffRole;
+
+        // Support staff may not see or make tokens.
+        let support = app.another_browser();
+        support.log_in_staff(StaffRole::Support).await;
+        assert_eq!(support.call("admin/partner_api", &[]).await.unwrap_err(), "Forbidden");
+        assert_eq!(
+            support.call("admin/service_token", &[("name", "x"), ("connections_read", "on")]).await.unwrap_err(),
+            "Forbidden"
+        );
+
+        let login = app.log_in_staff(StaffRole::Admin).await;
+        // Right after the login, which was a confirmation.
+        let made = app.call("admin/service_token", &[("name", "from-dashboard"), ("connections_read", "on")]).await.unwrap();
+        let token = made.as_str().unwrap().to_owned();
+        assert_eq!(app.v1("/v1/connections", Some(&token)).await.0, 200);
+        // Ten minutes on, a new token needs the password and a code again.
+        app.state.clock.advance(10 * 60);
+        let fields = [("name", "second"), ("keys_read", "on")];
+        assert_eq!(app.call("admin/service_token", &fields).await.unwrap_err(), "StepUpNeeded");
+        let code = login.next_code(&app);
+        let confirmed = [("name", "second"), ("keys_read", "on"), ("password", crate::helpers::PASSWORD), ("code", code.as_str())];
+        let second = app.call("admin/service_token", &confirmed).await.unwrap();
+        assert!(second.as_str().unwrap().starts_with(TOKEN_PREFIX));
+        // No scope, or a name in use, is refused with a message.
+        assert!(app.call("admin/service_token", &[("name", "none")]).await.is_err());
+
+        let page = app.call("admin/partner_api", &[]).await.unwrap();
+        let names: Vec<&str> = page["tokens"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["from-dashboard", "second"]);
+        assert!(!page.to_string().contains(&token), "the page never shows a token");
+
+        app.call("admin/revoke_service_token", &[("name", "from-dashboard")]).await.unwrap();
+        assert_eq!(app.v1("/v1/connections", Some(&token)).await.0, 401);
+        let by: Vec<(String, Option<String>)> = sqlx::query_as(
+            "SELECT action, actor_kind FROM audit_log WHERE detail = 'from-dashboard' ORDER BY id",
+        )
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(action, kind): (String, String)| (action, Some(kind)))
+        .collect();
+        assert_eq!(by, [("service_token_created".into(), Some("staff".into())), ("service_token_revoked".into(), Some("staff".into()))]);
+    }
 }
 
 /// A token's own limit: past it, 429 with Retry-After, as a problem.
