@@ -44,7 +44,7 @@ CREATE UNIQUE INDEX event_endpoints_live_url ON event_endpoints (url) WHERE remo
 -- The events, written in the transaction that changed the connection. `body` is the JSON sent,
 -- byte for byte the same on every attempt; it never holds a key.
 CREATE TABLE connection_events (
-    seq             BIGSERIAL PRIMARY KEY,
+    seq             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     id              TEXT NOT NULL UNIQUE,
     kind            TEXT NOT NULL,
     connection_id   TEXT NOT NULL,

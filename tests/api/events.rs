@@ -315,3 +315,29 @@ async fn two_instances_on_one_postgresql_deliver_each_event_once_per_endpoint() 
         assert_eq!(ids.len() as i64, expected, "an event delivered twice");
     }
 }
+
+#[tokio::test]
+async fn deliveries_and_the_outbox_depth_are_counted() {
+    let app = TestApp::spawn_with(TestDb::Sqlite, &["--metrics-listen", "127.0.0.1:0"]).await;
+    let receiver = Receiver::start().await;
+    app.add_endpoint(&receiver.url).await;
+    receiver.failing.store(1, Ordering::SeqCst);
+    journey(&app, RIVERBEND).await;
+    receiver.wait_until(|got| !got.is_empty()).await;
+    app.state.clock.advance(60);
+    receiver.wait_until(has("connection.connected")).await;
+    let metrics = app.metrics.clone().expect("a metrics listener");
+    let text = reqwest::get(format!("{metrics}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for series in [
+        "event_deliveries_total{outcome=\"retrying\"}",
+        "event_deliveries_total{outcome=\"delivered\"}",
+        "event_outbox_depth",
+    ] {
+        assert!(text.contains(series), "{series} in\n{text}");
+    }
+}
