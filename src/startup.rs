@@ -54,6 +54,9 @@ pub enum StartError {
     /// Production mode without the settings production needs (each one named).
     #[error("refusing to start in production mode: {0}. For a local run, set APP_ENV=development")]
     Unsafe(String),
+    /// The database lacks migrations this binary needs (production migrates as its own step).
+    #[error("the database lacks migrations {0}: run `practice-connect migrate` first (the service unit's ExecStartPre does), or set MIGRATE_ON_START=true")]
+    Unmigrated(String),
     /// A setting given under Hint's reserved name and ours, with two values.
     #[error("settings given twice: {0}")]
     Conflicting(String),
@@ -83,7 +86,6 @@ impl Application {
     /// Opens the database (running migrations), loads the built assets and binds the listener.
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
         let db = Db::connect(&settings.database_url(), settings.database.pool_size).await?;
-        db.migrate().await?;
         let development = settings.is_development();
         if !settings.hint.alias_conflicts.is_empty() {
             return Err(StartError::Conflicting(
@@ -95,6 +97,16 @@ impl Application {
             if !problems.is_empty() {
                 return Err(StartError::Unsafe(problems.join("; ")));
             }
+        }
+        if development || settings.database.migrate_on_start {
+            db.migrate().await?;
+        }
+        let schema = db.schema_state().await?;
+        if !schema.pending.is_empty() {
+            return Err(StartError::Unmigrated(format!("{:?}", schema.pending)));
+        }
+        if !schema.newer.is_empty() {
+            tracing::warn!(migrations = ?schema.newer, "the database holds migrations of a newer release: serving on it (expand/contract keeps that safe for one release)");
         }
         let keys = Keyring::load(
             settings.security.encryption_keys.as_ref(),

@@ -4,6 +4,7 @@
 //! open the database or serve, the sandbox's own for `sandbox` (so `sandbox --listen` is the
 //! sandbox's address, not the app's). Every flag is also read from its environment variable.
 
+mod backup;
 mod check;
 pub mod env_example;
 mod keys;
@@ -44,8 +45,11 @@ pub struct Cli {
 pub enum Command {
     /// Run the web app (the default).
     Serve(Settings),
-    /// Apply database migrations and exit.
+    /// Apply database migrations and exit (production's one way to move the schema).
     Migrate(Settings),
+    /// Copy a SQLite database, consistent while the app serves, into a new file (PostgreSQL:
+    /// use pg_dump).
+    Backup(backup::BackupArgs),
     /// Run the Hint sandbox alone (a local imitation of Hint's API and marketplace).
     Sandbox(sandbox::SandboxCommand),
     /// Manage partner staff accounts for the dashboard.
@@ -119,6 +123,7 @@ impl Cli {
             Some(Command::Staff(args)) => args.settings.log_format,
             Some(Command::Keys(args)) => args.settings.log_format,
             Some(Command::Seed(args)) => args.settings.log_format,
+            Some(Command::Backup(args)) => args.settings.log_format,
             Some(Command::ServiceTokens(args)) => args.settings.log_format,
             Some(Command::EventEndpoints(args)) => args.settings.log_format,
             Some(Command::EnvExample | Command::Openapi) => LogFormat::Human,
@@ -142,6 +147,10 @@ impl Cli {
                 print!("{}", env_example::render());
                 Ok(())
             }
+            Some(Command::Backup(args)) => {
+                let to = args.to.clone();
+                backup::run(aliased(args.settings), &to).await
+            }
             Some(Command::Openapi) => {
                 println!("{}", crate::server::http::service_api::openapi_document());
                 Ok(())
@@ -164,14 +173,24 @@ impl Cli {
     }
 }
 
-/// Opens the database named by `settings` and brings its schema up to date.
+/// Opens the database named by `settings`: in development (or with `MIGRATE_ON_START`) brings
+/// its schema up to date; in production, as `serve` does, refuses one that lacks a migration.
 async fn open_db(settings: &Settings) -> Result<crate::server::db::Db, String> {
     let db = crate::server::db::Db::connect(&settings.database_url(), 2)
         .await
         .map_err(|e| e.to_string())?;
-    db.migrate()
-        .await
-        .map_err(|e| format!("migration failed: {e}"))?;
+    if settings.is_development() || settings.database.migrate_on_start {
+        db.migrate()
+            .await
+            .map_err(|e| format!("migration failed: {e}"))?;
+    }
+    let schema = db.schema_state().await.map_err(|e| e.to_string())?;
+    if !schema.pending.is_empty() {
+        return Err(format!(
+            "the database lacks migrations {:?}: run `practice-connect migrate` first",
+            schema.pending
+        ));
+    }
     Ok(db)
 }
 

@@ -254,6 +254,34 @@ mod tests {
         dir
     }
 
+    #[test]
+    fn a_rolling_rotation_reads_everything_at_every_step() {
+        let (old, new) = (Keyring::generate_spec("k1"), Keyring::generate_spec("k2"));
+        let ring = |spec: String| Keyring::parse(&SecretString::from(spec)).unwrap();
+        // The order docs/operating.md gives, as instances restart one by one: the new key added
+        // after the old (it decrypts only), then first (it encrypts), then the old one removed
+        // once `keys rotate` re-encrypted everything.
+        let steps = [
+            ring(old.clone()),
+            ring(format!("{old},{new}")),
+            ring(format!("{new},{old}")),
+        ];
+        assert_eq!(
+            steps[1].active_id(),
+            "k1",
+            "a key added after the first only decrypts"
+        );
+        assert_eq!(steps[2].active_id(), "k2");
+        // Instances one step apart read what the other wrote.
+        for pair in steps.windows(2) {
+            for (writer, reader) in [(&pair[0], &pair[1]), (&pair[1], &pair[0])] {
+                let (sealed, key_id) = writer.encrypt(Purpose::PracticeKey, "row", "secret");
+                let opened = reader.decrypt(Purpose::PracticeKey, "row", &key_id, &sealed);
+                assert_eq!(opened.unwrap().expose_secret(), "secret");
+            }
+        }
+    }
+
     #[cfg(unix)]
     #[test]
     fn the_development_key_is_made_private_and_kept() {

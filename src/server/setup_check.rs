@@ -29,6 +29,7 @@ pub fn for_command(settings: &Settings) -> Vec<CheckLine> {
     }
     // Production's own list covers HTTPS and the secrets, and more.
     let mut lines = urls_and_landing(settings, &base);
+    lines.extend(database_tls(&settings.database_url()));
     let problems = settings.production_problems();
     if problems.is_empty() {
         lines.push(line(Verdict::Ok, "every production setting is there"));
@@ -99,6 +100,34 @@ fn urls_and_landing(settings: &Settings, base: &str) -> Vec<CheckLine> {
     ));
     lines.push(client_addresses(settings));
     lines
+}
+
+/// A warning when a PostgreSQL `DATABASE_URL` leaves the machine without `sslmode=verify-full`
+/// (the only mode that checks both the certificate and the host name: `require` encrypts but
+/// lets anyone on the way answer with any certificate).
+fn database_tls(url: &str) -> Option<CheckLine> {
+    let parsed = reqwest::Url::parse(url).ok()?;
+    if !matches!(parsed.scheme(), "postgres" | "postgresql") {
+        return None;
+    }
+    let host = parsed.host_str().unwrap_or_default();
+    let local = host.is_empty() || matches!(host, "localhost" | "127.0.0.1" | "[::1]" | "::1");
+    let mode = parsed
+        .query_pairs()
+        .find(|(key, _)| key == "sslmode")
+        .map(|(_, value)| value.into_owned());
+    if local || mode.as_deref() == Some("verify-full") {
+        return None;
+    }
+    Some(line(
+        Verdict::Note,
+        format!(
+            "warning: DATABASE_URL reaches {host} without sslmode=verify-full (it has {}): add \
+             ?sslmode=verify-full&sslrootcert=/path/to/the/ca.pem so the connection is encrypted \
+             and the server proven (docs/operating.md)",
+            mode.as_deref().unwrap_or("none")
+        ),
+    ))
 }
 
 /// Hint's audit (3.1) wants the registered redirect URL to end in `/` or `/hint/connect/`: the
@@ -214,6 +243,19 @@ fn secrets_check(settings: &Settings, on_sandbox: bool) -> Vec<CheckLine> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_remote_database_without_verify_full_is_warned_about() {
+        let warned = |url: &str| database_tls(url).is_some();
+        assert!(warned("postgres://app:pw@db.internal:5432/pc"));
+        assert!(warned("postgres://app:pw@db.internal/pc?sslmode=require"));
+        assert!(!warned(
+            "postgres://app:pw@db.internal/pc?sslmode=verify-full&sslrootcert=/etc/ca.pem"
+        ));
+        assert!(!warned("postgres://app@127.0.0.1:5432/pc"));
+        assert!(!warned("postgres://app@localhost/pc"));
+        assert!(!warned("sqlite://data/app.db"));
+    }
 
     #[test]
     fn both_redirect_forms_land_and_broken_ones_are_named() {

@@ -17,4 +17,11 @@ pub struct DatabaseSettings {
         default_value_t = 10
     )]
     pub pool_size: u32,
+
+    /// Let `serve` apply pending migrations itself. Development always does; in production
+    /// migrating is its own step (`practice-connect migrate`, the unit's `ExecStartPre`), so a
+    /// rolling deploy or a rollback decides when the schema moves, and `serve` refuses a database
+    /// that lacks a migration it needs.
+    #[arg(long, env = "MIGRATE_ON_START", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub migrate_on_start: bool,
 }

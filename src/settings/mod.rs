@@ -11,6 +11,7 @@ pub mod hint;
 pub mod http;
 pub mod mail;
 pub mod production;
+pub mod secret_files;
 pub mod security;
 
 use std::path::PathBuf;

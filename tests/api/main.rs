@@ -27,6 +27,7 @@ mod migrations;
 mod observability;
 mod onboarding;
 mod openapi;
+mod operations;
 mod pages;
 mod partner_api;
 mod production;

@@ -195,6 +195,21 @@ fn seed_refuses_to_write_made_up_rows_outside_development() {
         !ok && printed.contains("has 3 connections already"),
         "{printed}"
     );
+    // In production no command migrates by itself: `migrate` first, as an operator does.
+    let (ok, printed) = seed(&second, "production", &["--force"]);
+    assert!(
+        !ok && printed.contains("practice-connect migrate"),
+        "{printed}"
+    );
+    let database = format!("sqlite://{}/app.db", second.display());
+    let (migrated, printed) = run(
+        &[
+            ("APP_ENV", "production"),
+            ("DATABASE_URL", database.as_str()),
+        ],
+        &["migrate"],
+    );
+    assert!(migrated, "{printed}");
     let (ok, printed) = seed(&second, "production", &["--force"]);
     assert!(ok && printed.contains("added 3"), "{printed}");
     for scratch in [first, second] {

@@ -16,8 +16,27 @@ use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 
 use super::clock::Clock;
 
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+// A database may hold migrations this binary does not know: those of the next release, after a
+// rollback or during a rolling deploy. Under the expand/contract rule (docs/operating.md) a
+// release runs on the schema of the one after it, so they are not an error. (`ignore_missing` is
+// the field `Migrator::set_ignore_missing` sets; a static cannot call it.)
+static SQLITE_MIGRATIONS: Migrator = Migrator {
+    ignore_missing: true,
+    ..sqlx::migrate!("./migrations/sqlite")
+};
+static POSTGRES_MIGRATIONS: Migrator = Migrator {
+    ignore_missing: true,
+    ..sqlx::migrate!("./migrations/postgres")
+};
+
+/// Where a database's schema stands against this binary's migrations.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SchemaState {
+    /// Migrations this binary has that the database lacks (`practice-connect migrate` applies them).
+    pub pending: Vec<i64>,
+    /// Migrations the database holds that this binary does not know (a newer release's).
+    pub newer: Vec<i64>,
+}
 
 /// Which database engine a pool talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,14 +156,60 @@ impl Db {
         })
     }
 
-    /// Applies every pending migration of this backend.
-    pub async fn migrate(&self) -> Result<(), DbError> {
-        let migrator = match self.backend {
+    fn migrator(&self) -> &'static Migrator {
+        match self.backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        migrator.run(&self.pool).await?;
+        }
+    }
+
+    /// Applies every pending migration of this backend (leaving alone those of a newer release).
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        self.migrator().run(&self.pool).await?;
         Ok(())
+    }
+
+    /// Writes a consistent copy of a SQLite database into the new file `to` (`VACUUM INTO`, one
+    /// read transaction: writers carry on meanwhile); answers its size in bytes.
+    pub async fn backup_to(&self, to: &Path) -> Result<u64, DbError> {
+        let target = to.to_string_lossy().replace('\'', "''");
+        sqlx::query(&format!("VACUUM INTO '{target}'"))
+            .execute(&self.pool)
+            .await?;
+        Ok(std::fs::metadata(to).map_or(0, |file| file.len()))
+    }
+
+    /// Which of this binary's migrations the database lacks, and which of its own this binary
+    /// does not know.
+    pub async fn schema_state(&self) -> Result<SchemaState, DbError> {
+        let exists = match self.backend {
+            Backend::Sqlite => {
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
+            }
+            Backend::Postgres => {
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = '_sqlx_migrations' \
+                 AND table_schema = current_schema()"
+            }
+        };
+        let tables: i64 = sqlx::query_scalar(exists).fetch_one(&self.pool).await?;
+        let applied: Vec<i64> = if tables == 0 {
+            Vec::new()
+        } else {
+            sqlx::query_scalar(
+                "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+            )
+            .fetch_all(&self.pool)
+            .await?
+        };
+        let known: Vec<i64> = self.migrator().iter().map(|m| m.version).collect();
+        Ok(SchemaState {
+            pending: known
+                .iter()
+                .copied()
+                .filter(|v| !applied.contains(v))
+                .collect(),
+            newer: applied.into_iter().filter(|v| !known.contains(v)).collect(),
+        })
     }
 
     /// Now, in unix seconds, on the app's clock: the one timestamp format in the schema.
