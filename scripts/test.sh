@@ -81,6 +81,14 @@ fi
 target/debug/practice-connect openapi > "$logs/openapi.json"
 check "OpenAPI document is valid 3.1" target/tools/openapi-venv/bin/openapi-spec-validator "$logs/openapi.json"
 
+# The shipped systemd unit's exposure (0 best, 10 worst), where systemd is there to rate it.
+if command -v systemd-analyze >/dev/null 2>&1; then
+  check "systemd unit exposure at most 1.5" \
+    systemd-analyze security --offline=true --threshold=15 deploy/practice-connect.service
+else
+  echo "systemd unit rating: SKIPPED, because systemd-analyze is not on this machine"
+fi
+
 wait "$front_build" || echo "the early browser build failed (see $logs/front-build.log); building again"
 check "cargo leptos build" cargo leptos build --split
 # The bundle an operator installs, run from its own folder with production settings (from the

@@ -13,8 +13,13 @@ pub fn init(format: LogFormat) {
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,hyper=warn,tower_sessions=warn"));
     let registry = tracing_subscriber::registry().with(filter);
     let result = match format {
+        // Colours only on a terminal: journald and files get plain text.
         LogFormat::Human => registry
-            .with(tracing_subscriber::fmt::layer().with_target(false))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_target(false)
+                    .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())),
+            )
             .try_init(),
         LogFormat::Json => registry
             .with(

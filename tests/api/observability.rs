@@ -55,6 +55,16 @@ async fn one_access_log_line_per_request_with_its_id_and_no_query_string() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
+    // A load balancer's probes are answered (with their own id) and not logged.
+    for probe in ["/healthz", "/readyz"] {
+        let answer = client
+            .get(format!("http://{address}{probe}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+        assert!(answer.headers().contains_key("x-request-id"));
+    }
     let landed = client
         .get(format!(
             "http://{address}/signup?code=QuerySecret0123456789"

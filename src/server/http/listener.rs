@@ -80,6 +80,9 @@ impl Drop for Held {
     }
 }
 
+/// How long a shutdown waits for requests in flight (less than the unit's `TimeoutStopSec`).
+pub const DRAIN: Duration = Duration::from_secs(20);
+
 /// Serves `router` on `listener` until `shutdown` completes, then lets requests in flight
 /// finish.
 pub async fn serve(
@@ -158,8 +161,18 @@ pub async fn serve(
     }
     drop(listener);
     let _ = stopping.send(true);
-    // Every connection holds a slot until it ends: having them all back means all are done.
+    // Every connection holds a slot until it ends: having them all back means all are done. A
+    // drain ends within DRAIN, before systemd's stop timeout (30 s in the shipped unit) would
+    // kill the process with requests half done.
     let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
-    let _ = slots.acquire_many(all).await;
+    if tokio::time::timeout(DRAIN, slots.acquire_many(all))
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            seconds = DRAIN.as_secs(),
+            "stopping with requests still in flight after the drain"
+        );
+    }
     Ok(())
 }

@@ -111,21 +111,27 @@ pub fn router(state: AppState, pages: Router<AppState>) -> Router {
         StatusCode::REQUEST_TIMEOUT,
         Duration::from_secs(state.settings.http.request_timeout_seconds),
     ));
-    // The probes need no client address, limit, session or metrics: a load balancer polls them
-    // often, so they skip the layers above and keep the ones below (request id, log line,
-    // security headers).
-    let router = Router::new()
+    // The probes need no client address, limit, session or metrics, and are not logged: a load
+    // balancer polls them every few seconds (a failing readiness probe logs its own warning).
+    // They keep the request id and the security headers.
+    let probes = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .merge(router);
+        .layer(axum::middleware::from_fn(known_methods_only))
+        .layer(axum::middleware::from_fn_with_state(
+            state.settings.http.secure_cookies(),
+            security::headers,
+        ));
     // Outside the timeout, so its 408 carries the security headers too.
-    router
+    let logged = router
         .layer(axum::middleware::from_fn(known_methods_only))
         .layer(axum::middleware::from_fn_with_state(
             state.settings.http.secure_cookies(),
             security::headers,
         ))
-        .layer(trace)
+        .layer(trace);
+    probes
+        .merge(logged)
         // Outermost: the id exists before the log span opens and is on every answer.
         .layer(axum::middleware::from_fn(request_id::assign))
         .with_state(state)
