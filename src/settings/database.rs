@@ -18,6 +18,12 @@ pub struct DatabaseSettings {
     )]
     pub pool_size: u32,
 
+    /// How long `serve` keeps trying to reach the database at start before it gives up:
+    /// PostgreSQL may still be starting when the machine boots. Each attempt waits up to 10 s for
+    /// a connection, then 2 s before the next; 0: one attempt.
+    #[arg(long, env = "DATABASE_CONNECT_RETRY_SECONDS", default_value_t = 60)]
+    pub connect_retry_seconds: u64,
+
     /// Let `serve` apply pending migrations itself. Development always does; in production
     /// migrating is its own step (`practice-connect migrate`, the unit's `ExecStartPre`), so a
     /// rolling deploy or a rollback decides when the schema moves, and `serve` refuses a database

@@ -203,3 +203,30 @@ fn secrets_come_from_files_and_systemd_credentials() {
     assert!(!passed && printed.contains("keep one"), "{printed}");
     let _ = std::fs::remove_dir_all(&scratch);
 }
+
+#[test]
+fn serve_waits_for_a_database_that_is_not_up_yet_then_says_why_it_stops() {
+    // Nothing listens on port 1: the database "is still starting".
+    let scratch = std::env::temp_dir().join(unique_name("pc-retry"));
+    let env = |patience: &str| -> Vec<(String, String)> {
+        [
+            ("APP_ENV", "development"),
+            ("LOG_FORMAT", "json"),
+            ("DATABASE_URL", "postgres://postgres@127.0.0.1:1/nowhere"),
+            ("DATABASE_CONNECT_RETRY_SECONDS", patience),
+            ("DATA_DIR", &scratch.display().to_string()),
+            ("LEPTOS_SITE_ADDR", "127.0.0.1:0"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    };
+    // Each attempt waits up to the pool's 10 s for a connection; 11 s of patience is one more
+    // attempt, then the reason it stops.
+    let (served, printed) = run(&env("11"), &["serve"]);
+    assert!(!served);
+    let retries = printed.matches("cannot be reached yet").count();
+    assert_eq!(retries, 1, "it tried again once: {printed}");
+    assert!(printed.contains("could not start: database"), "{printed}");
+    let _ = std::fs::remove_dir_all(&scratch);
+}
