@@ -43,6 +43,27 @@ async fn every_answer_has_its_own_request_id_and_error_pages_show_it() {
 }
 
 #[tokio::test]
+async fn a_trusted_proxy_s_request_id_is_kept_so_both_logs_join_up() {
+    let app = TestApp::spawn_with(TestDb::Sqlite, &["--trusted-proxies", "127.0.0.1/32"]).await;
+    let sent = |id: &'static str| {
+        app.client
+            .get(format!("{}/no/such/page", app.address))
+            .header("x-request-id", id)
+            .send()
+    };
+    let kept = sent("nginx-5f2b1c9e0a7d4e3f").await.unwrap();
+    assert_eq!(kept.headers()["x-request-id"], "nginx-5f2b1c9e0a7d4e3f");
+    let page = kept.text().await.unwrap();
+    assert!(
+        page.contains("nginx-5f2b1c9e0a7d4e3f"),
+        "the error page quotes it"
+    );
+    // Not an id a log could take at face value: replaced, even from the proxy.
+    let replaced = sent("two words").await.unwrap();
+    assert_eq!(replaced.headers()["x-request-id"].len(), 16);
+}
+
+#[tokio::test]
 async fn one_access_log_line_per_request_with_its_id_and_no_query_string() {
     let scratch = std::env::temp_dir().join(unique_name("pc-log"));
     let (mut server, address, lines) = serve_binary(&scratch, &[]);

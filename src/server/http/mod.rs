@@ -44,7 +44,8 @@ pub fn router(state: AppState, pages: Router<AppState>) -> Router {
             };
             let id = request_id::of(request);
             let method = crate::server::metrics::method_label(request.method());
-            tracing::info_span!("request", method = method, path = %path, request_id = %id)
+            let trace_id = request_id::trace_id(request).unwrap_or("-");
+            tracing::info_span!("request", method = method, path = %path, request_id = %id, trace_id = %trace_id)
         })
         .on_request(())
         .on_response(
@@ -133,7 +134,10 @@ pub fn router(state: AppState, pages: Router<AppState>) -> Router {
     probes
         .merge(logged)
         // Outermost: the id exists before the log span opens and is on every answer.
-        .layer(axum::middleware::from_fn(request_id::assign))
+        .layer(axum::middleware::from_fn_with_state(
+            std::sync::Arc::<[ipnet::IpNet]>::from(state.settings.http.trusted_proxies()),
+            request_id::assign,
+        ))
         .with_state(state)
 }
 

@@ -1,8 +1,13 @@
 //! A request id on every request and answer (`X-Request-Id`), in every log line of the request
-//! (its span carries it), and on error pages as the reference a user can quote to support. The
-//! id is always ours: one a client sends is replaced, so a log cannot be salted with lies.
+//! (its span carries it), and on error pages as the reference a user can quote to support. An id
+//! a trusted proxy (`TRUSTED_PROXIES`) sends is kept, so the proxy's log and ours join up; one
+//! from anyone else is replaced, so a log cannot be salted with lies. A W3C `traceparent` is
+//! logged with the request (its trace id) when it is well formed.
 
-use axum::extract::Request;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -27,9 +32,55 @@ pub fn of<B>(request: &axum::http::Request<B>) -> &str {
         .unwrap_or("-")
 }
 
-/// Middleware: gives the request a fresh id and puts it on the answer.
-pub async fn assign(mut request: Request, next: Next) -> Response {
-    let id = HeaderValue::from_str(&new_id()).expect("hex is a valid header value");
+/// An id a proxy may hand us: 1 to 64 letters, digits, `-`, `_`, `.` or `:` (what nginx's
+/// `$request_id`, Caddy's and a load balancer's look like), nothing a log could misread.
+fn acceptable(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+/// The trace id of a well-formed W3C `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`), if any.
+pub fn trace_id<B>(request: &axum::http::Request<B>) -> Option<&str> {
+    let value = request.headers().get("traceparent")?.to_str().ok()?;
+    let mut parts = value.split('-');
+    let (version, trace, parent, flags) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let hex =
+        |text: &str, len: usize| text.len() == len && text.bytes().all(|b| b.is_ascii_hexdigit());
+    let valid = hex(version, 2)
+        && hex(trace, 32)
+        && hex(parent, 16)
+        && hex(flags, 2)
+        && parts.next().is_none()
+        && trace.bytes().any(|b| b != b'0');
+    valid.then_some(trace)
+}
+
+/// Middleware: keeps the id a trusted proxy sent (when it is an acceptable one), else gives the
+/// request a fresh one, and puts it on the answer.
+pub async fn assign(
+    State(trusted): State<Arc<[ipnet::IpNet]>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let from_proxy = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .is_some_and(|peer| {
+            trusted
+                .iter()
+                .any(|net| net.contains(&peer.0.ip().to_canonical()))
+        });
+    let kept = from_proxy
+        .then(|| request.headers().get(&HEADER))
+        .flatten()
+        .and_then(|value| value.to_str().ok())
+        .filter(|id| acceptable(id))
+        .map(str::to_owned);
+    let id = HeaderValue::from_str(&kept.unwrap_or_else(new_id))
+        .expect("an acceptable id is a valid header value");
     request.headers_mut().insert(HEADER.clone(), id.clone());
     let mut response = next.run(request).await;
     response.headers_mut().insert(HEADER.clone(), id);
@@ -39,6 +90,32 @@ pub async fn assign(mut request: Request, next: Next) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_proxy_s_id_is_kept_only_when_plain_and_a_traceparent_only_when_well_formed() {
+        assert!(acceptable("5f2b1c9e0a7d4e3f8b6a1c2d3e4f5a6b"));
+        assert!(acceptable("edge:1.2-3_4"));
+        assert!(!acceptable("Root=1-67891233"));
+        assert!(!acceptable(""));
+        assert!(!acceptable(&"a".repeat(65)));
+        assert!(!acceptable("id with spaces"));
+        assert!(!acceptable("id\"quote"));
+        let with = |value: &str| {
+            axum::http::Request::builder()
+                .header("traceparent", value)
+                .body(())
+                .unwrap()
+        };
+        let good = with("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+        assert_eq!(trace_id(&good), Some("4bf92f3577b34da6a3ce929d0e0e4736"));
+        for bad in [
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e473Z-00f067aa0ba902b7-01",
+        ] {
+            assert_eq!(trace_id(&with(bad)), None, "{bad}");
+        }
+    }
 
     #[test]
     fn ids_are_sixteen_hex_digits_and_differ() {
