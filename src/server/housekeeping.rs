@@ -24,6 +24,8 @@ pub struct Report {
     pub weekly_summaries: u64,
     pub expired_links: u64,
     pub old_mails: u64,
+    /// Chores that failed this round (each logged).
+    pub failed: u64,
 }
 
 /// Runs every chore once (sessions apart).
@@ -32,7 +34,10 @@ pub async fn run_once(state: &AppState) -> Report {
     let mut report = Report::default();
     match exchange::release_stranded(state, settings.connect.exchange_deadline_seconds).await {
         Ok(count) => report.stranded_exchanges = count,
-        Err(error) => tracing::warn!(%error, "could not release stranded exchanges"),
+        Err(error) => {
+            report.failed += 1;
+            tracing::warn!(%error, "could not release stranded exchanges")
+        }
     }
     match onboarding::landing::forget_expired_codes(
         state,
@@ -41,32 +46,50 @@ pub async fn run_once(state: &AppState) -> Report {
     .await
     {
         Ok(count) => report.expired_codes = count,
-        Err(error) => tracing::warn!(%error, "could not forget expired codes"),
+        Err(error) => {
+            report.failed += 1;
+            tracing::warn!(%error, "could not forget expired codes")
+        }
     }
     // Past Hint's last retry, so a late retry is still seen as a duplicate.
     let keep = webhooks::ID_MEMORY_SECONDS;
     match webhooks::forget_seen_before(state, state.clock.now() - keep).await {
         Ok(count) => report.webhook_ids = count,
-        Err(error) => tracing::warn!(%error, "could not forget old webhook ids"),
+        Err(error) => {
+            report.failed += 1;
+            tracing::warn!(%error, "could not forget old webhook ids")
+        }
     }
     state.limits.forget_idle();
     match super::throttle::forget_stale(&state.db).await {
         Ok(count) => report.login_counters = count,
-        Err(error) => tracing::warn!(%error, "could not forget old login counters"),
+        Err(error) => {
+            report.failed += 1;
+            tracing::warn!(%error, "could not forget old login counters")
+        }
     }
     match super::notifications::send_weekly_summaries(state).await {
         Ok(count) => report.weekly_summaries = count,
-        Err(error) => tracing::warn!(%error, "could not queue weekly summaries"),
+        Err(error) => {
+            report.failed += 1;
+            tracing::warn!(%error, "could not queue weekly summaries")
+        }
     }
     let now = state.clock.now();
     // A day past expiry: a late click still finds the row and gets "expired", not "unknown".
     match super::account_tokens::forget_expired(&state.db, now - 86_400).await {
         Ok(count) => report.expired_links = count,
-        Err(error) => tracing::warn!(%error, "could not forget expired links"),
+        Err(error) => {
+            report.failed += 1;
+            tracing::warn!(%error, "could not forget expired links")
+        }
     }
     match super::mail::forget_before(&state.db, now - 30 * 86_400).await {
         Ok(count) => report.old_mails = count,
-        Err(error) => tracing::warn!(%error, "could not forget old mail"),
+        Err(error) => {
+            report.failed += 1;
+            tracing::warn!(%error, "could not forget old mail")
+        }
     }
     report
 }
@@ -82,6 +105,9 @@ pub async fn run(state: AppState) {
         let report = run_once(&state).await;
         if report != Report::default() {
             tracing::info!(?report, "housekeeping");
+        }
+        if report.failed == 0 {
+            crate::server::metrics::job_succeeded("housekeeping", state.clock.now());
         }
         if round.is_multiple_of(SESSIONS_EVERY_ROUNDS) {
             match store.delete_expired().await {

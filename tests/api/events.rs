@@ -334,9 +334,9 @@ async fn deliveries_and_the_outbox_depth_are_counted() {
         .await
         .unwrap();
     for series in [
-        "event_deliveries_total{outcome=\"retrying\"}",
-        "event_deliveries_total{outcome=\"delivered\"}",
-        "event_outbox_depth",
+        "practice_connect_event_deliveries_total{outcome=\"retrying\"}",
+        "practice_connect_event_deliveries_total{outcome=\"delivered\"}",
+        "practice_connect_event_outbox_depth",
     ] {
         assert!(text.contains(series), "{series} in\n{text}");
     }

@@ -161,24 +161,59 @@ async fn metrics_are_served_apart_and_move_with_a_journey() {
     assert!(brewed.starts_with("HTTP/1.1 501"), "{brewed}");
     app.ready_to_connect(crate::helpers::RIVERBEND).await;
     assert_eq!(app.connect().await["status"], "connected");
+    // A cross-site form post, refused by the origin rule before any handler.
+    let cross_site = reqwest::Client::new()
+        .post(format!("{}/api/log_in", app.address))
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("email", "a@b.example"), ("password", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), 403);
     let after = scrape().await;
+    let refused =
+        r#"practice_connect_http_requests_total{method="POST",route="/api/log_in",status="403"}"#;
+    assert!(
+        series(&after, refused) >= 1.0,
+        "the origin rule's 403 is counted: {after}"
+    );
+    let landed =
+        r#"practice_connect_http_requests_total{method="GET",route="/signup",status="303"}"#;
+    let landed_before = series(&before, landed);
+    assert!(
+        series(&after, landed) >= landed_before + 1.0,
+        "the landing's redirect is counted: {after}"
+    );
+    for name in [
+        "# HELP practice_connect_http_requests_total ",
+        "practice_connect_build_info{version=\"",
+        "practice_connect_connections{status=\"connected\"} 1",
+        "practice_connect_mail_queue_depth ",
+        "practice_connect_mail_queue_oldest_age_seconds ",
+        "practice_connect_process_resident_memory_bytes ",
+        "practice_connect_process_open_fds ",
+        "practice_connect_process_cpu_seconds_total ",
+    ] {
+        assert!(after.contains(name), "{name} in {after}");
+    }
 
-    let connected = r#"exchanges_total{outcome="connected"}"#;
+    let connected = r#"practice_connect_exchanges_total{outcome="connected"}"#;
     assert!(
         series(&after, connected) >= series(&before, connected) + 1.0,
         "{after}"
     );
-    let tokens = r#"hint_requests_total{endpoint="/api/oauth/tokens",status="200"}"#;
+    let tokens =
+        r#"practice_connect_hint_requests_total{endpoint="/api/oauth/tokens",status="200"}"#;
     assert!(
         series(&after, tokens) >= series(&before, tokens) + 1.0,
         "{after}"
     );
     for name in [
-        "http_requests_total{",
+        "practice_connect_http_requests_total{",
         "http_request_duration_seconds_bucket{",
         "hint_request_duration_seconds_bucket{",
-        "password_hashes_in_flight",
-        "database_connections{",
+        "practice_connect_password_hashes_in_flight",
+        "practice_connect_database_connections{",
     ] {
         assert!(after.contains(name), "{name} in {after}");
     }

@@ -130,8 +130,12 @@ pub async fn run(state: AppState, every: Duration) {
     loop {
         tick.tick().await;
         match check_due_keys(&state, every).await {
-            Ok(report) if report.checked > 0 => tracing::info!(?report, "key health round"),
-            Ok(_) => {}
+            Ok(report) => {
+                if report.checked > 0 {
+                    tracing::info!(?report, "key health round");
+                }
+                crate::server::metrics::job_succeeded("key_check", state.clock.now());
+            }
             Err(error) => tracing::warn!(%error, "key health round failed"),
         }
     }

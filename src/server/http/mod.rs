@@ -79,9 +79,6 @@ pub fn router(state: AppState, pages: Router<AppState>) -> Router {
         router = router.route("/dev/outbox", get(outbox::page));
     }
     router = router
-        .layer(axum::middleware::from_fn(
-            crate::server::metrics::count_requests,
-        ))
         .layer(axum::middleware::from_fn(server_fn_error_status))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -108,10 +105,16 @@ pub fn router(state: AppState, pages: Router<AppState>) -> Router {
             state.clone(),
             client_ip::client_ip,
         ));
-    router = router.layer(TimeoutLayer::with_status_code(
-        StatusCode::REQUEST_TIMEOUT,
-        Duration::from_secs(state.settings.http.request_timeout_seconds),
-    ));
+    router = router
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(state.settings.http.request_timeout_seconds),
+        ))
+        // Outermost of the routes' layers, so every answer is counted: the limits' 429s, the
+        // origin rule's 403s, the timeout's 408s and the landing's redirects too.
+        .layer(axum::middleware::from_fn(
+            crate::server::metrics::count_requests,
+        ));
     // The probes need no client address, limit, session or metrics, and are not logged: a load
     // balancer polls them every few seconds (a failing readiness probe logs its own warning).
     // They keep the request id and the security headers.
