@@ -1,6 +1,7 @@
 //! The shipped proxy examples (`deploy/nginx.conf`, `deploy/Caddyfile`) keep secrets out of the
 //! proxy's access logs: Hint's code, the one-time links' tokens and the embedded session keys
-//! travel in query strings (and a code in the path form of the redirect URL).
+//! travel in query strings (and a code in the path form of the redirect URL). The nginx example
+//! also runs for real, Debian's nginx in front of the app, for a whole journey.
 
 use std::path::Path;
 
@@ -66,4 +67,167 @@ fn caddy_logs_requests_without_their_query_cookies_or_referer() {
     );
     assert!(conf.contains("request>headers>Cookie delete"));
     assert!(conf.contains("request>headers>Referer delete"));
+}
+
+/// The shipped `nginx.conf`, pointed at this test's ports, files and app.
+fn nginx_for_test(app: &str, tls_port: u16, plain_port: u16, scratch: &Path) -> String {
+    let at = |name: &str| scratch.join(name).display().to_string();
+    let conf = read("nginx.conf")
+        .replace(
+            "/var/log/nginx/practice-connect.access.log",
+            &at("access.log"),
+        )
+        .replace(
+            "/etc/ssl/certs/connect.partner.example.pem",
+            &at("cert.pem"),
+        )
+        .replace(
+            "/etc/ssl/private/connect.partner.example.key",
+            &at("key.pem"),
+        )
+        .replace("http://127.0.0.1:3000", app)
+        .replace("listen 443 ", &format!("listen 127.0.0.1:{tls_port} "))
+        .replace("listen [::]:443 ", &format!("listen [::1]:{tls_port} "))
+        .replace("listen 80;", &format!("listen 127.0.0.1:{plain_port};"))
+        .replace("listen [::]:80;", &format!("listen [::1]:{plain_port};"));
+    format!(
+        "daemon off;\nworker_processes 1;\npid {pid};\nerror_log {error};\nevents {{}}\nhttp {{\n\
+         client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy; fastcgi_temp_path {tmp}/fcgi;\n\
+         uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;\n{conf}\n}}\n",
+        pid = at("nginx.pid"),
+        error = at("error.log"),
+        tmp = scratch.display(),
+    )
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test]
+#[ignore = "needs Debian's nginx (scripts/setup.sh --test installs it); make test runs it"]
+async fn a_journey_through_the_shipped_nginx_keeps_codes_out_of_its_log_and_ids_joined() {
+    use crate::helpers::{same_origin, unique_name, TestApp, TestDb, RIVERBEND};
+
+    assert!(
+        Path::new("/usr/sbin/nginx").exists(),
+        "Debian's nginx is missing: run scripts/setup.sh --test"
+    );
+    let app = TestApp::spawn_with(TestDb::Sqlite, &["--trusted-proxies", "127.0.0.1/32"]).await;
+    let scratch = std::env::temp_dir().join(unique_name("pc-nginx"));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+        ])
+        .arg("/CN=connect.partner.example")
+        .arg("-keyout")
+        .arg(scratch.join("key.pem"))
+        .arg("-out")
+        .arg(scratch.join("cert.pem"))
+        .output()
+        .expect("openssl runs");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let (tls, plain) = (free_port(), free_port());
+    std::fs::write(
+        scratch.join("nginx.conf"),
+        nginx_for_test(&app.address, tls, plain, &scratch),
+    )
+    .unwrap();
+    let checked = std::process::Command::new("/usr/sbin/nginx")
+        .args(["-t", "-p"])
+        .arg(&scratch)
+        .arg("-c")
+        .arg(scratch.join("nginx.conf"))
+        .output()
+        .unwrap();
+    assert!(
+        checked.status.success(),
+        "nginx -t: {}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    let mut nginx = std::process::Command::new("/usr/sbin/nginx")
+        .arg("-p")
+        .arg(&scratch)
+        .arg("-c")
+        .arg(scratch.join("nginx.conf"))
+        .spawn()
+        .unwrap();
+
+    // The client comes over IPv6, so the app can tell it from nginx (127.0.0.1).
+    let front = format!("https://[::1]:{tls}");
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .danger_accept_invalid_certs(true)
+        .default_headers(same_origin(&front))
+        .build()
+        .unwrap();
+    for _ in 0..100 {
+        if client.get(format!("{front}/healthz")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let through = app.through(&front, client.clone());
+    let code = through.mint_code(RIVERBEND).await;
+    let landed = through.land(&code).await;
+    assert_eq!(landed.status(), 303);
+    let landing_id = landed.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    through.sign_up().await;
+    through.confirm().await;
+    through.fill_wizard().await;
+    assert_eq!(through.connect().await["status"], "connected");
+    // Plain HTTP is sent to HTTPS, over IPv6 too.
+    let redirected = client
+        .get(format!("http://[::1]:{plain}/x?code=abc"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(redirected.status(), 301);
+    // Stopped the way an operator does (its workers go with it; a killed master leaves them).
+    let stopped = std::process::Command::new("/usr/sbin/nginx")
+        .args(["-s", "stop", "-p"])
+        .arg(&scratch)
+        .arg("-c")
+        .arg(scratch.join("nginx.conf"))
+        .status();
+    if !stopped.is_ok_and(|status| status.success()) {
+        let _ = nginx.kill();
+    }
+    let _ = nginx.wait();
+
+    // The app saw the client, not the proxy.
+    let seen: Option<String> = sqlx::query_scalar(
+        "SELECT ip FROM audit_log WHERE action = 'code_received' ORDER BY id LIMIT 1",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(seen.as_deref(), Some("::1"));
+    // nginx's log: every request, no code, and the landing's id, the one the app answered with.
+    let log = std::fs::read_to_string(scratch.join("access.log")).unwrap();
+    assert!(log.lines().count() >= 8, "{log}");
+    assert!(!log.contains(&code) && !log.contains("code="), "{log}");
+    let landing_line = log
+        .lines()
+        .find(|line| line.contains("\"GET /signup\""))
+        .expect("the landing is logged");
+    assert!(
+        landing_line.ends_with(&landing_id),
+        "{landing_line} vs {landing_id}"
+    );
+    assert!(landing_line.starts_with("::1 "), "{landing_line}");
+    let _ = std::fs::remove_dir_all(&scratch);
 }

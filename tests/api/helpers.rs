@@ -428,6 +428,15 @@ impl TestApp {
         }
     }
 
+    /// This server reached at `address` (a proxy in front of it) with `client`.
+    pub fn through(&self, address: &str, client: reqwest::Client) -> TestApp {
+        TestApp {
+            address: address.to_owned(),
+            client,
+            ..self.clone()
+        }
+    }
+
     /// The same server seen from another browser: its own cookies, nobody logged in.
     pub fn another_browser(&self) -> TestApp {
         TestApp {
