@@ -11,6 +11,8 @@
 //! - `connections`: the `connections` table — onboarding, the exchange, keys, key health,
 //!   Hint's webhooks;
 //! - `admin`: the staff dashboard's queries and actions;
+//! - `service_tokens` (`service_tokens`) and `events` (`event_endpoints`, `connection_events`,
+//!   `event_deliveries`): the partner's own product, through `/v1` and signed events;
 //! - `hint`: the client for Hint's API; `assets`: the built site held in memory; `settings`,
 //!   `state`, `db`, `crypto`, `telemetry`, `seed`, `housekeeping` (the timed chores).
 
