@@ -85,7 +85,13 @@ pub struct Application {
 impl Application {
     /// Opens the database (running migrations), loads the built assets and binds the listener.
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
-        let db = connect_with_retries(&settings).await?;
+        let patience = Duration::from_secs(settings.database.connect_retry_seconds);
+        let db = Db::connect_patiently(
+            &settings.database_url(),
+            settings.database.pool_size,
+            patience,
+        )
+        .await?;
         let development = settings.is_development();
         if !settings.hint.alias_conflicts.is_empty() {
             return Err(StartError::Conflicting(
@@ -311,26 +317,6 @@ impl Application {
         }
         self.state.db.close().await;
         result
-    }
-}
-
-/// Opens the database, trying again every 2 s for `DATABASE_CONNECT_RETRY_SECONDS` while it
-/// cannot be reached (refused, unreachable, timed out): a PostgreSQL still starting at boot.
-/// A wrong URL, password or database name fails at once.
-async fn connect_with_retries(settings: &Settings) -> Result<Db, DbError> {
-    let url = settings.database_url();
-    let patience = Duration::from_secs(settings.database.connect_retry_seconds);
-    let started = std::time::Instant::now();
-    loop {
-        let error = match Db::connect(&url, settings.database.pool_size).await {
-            Err(DbError::Sqlx(error @ (sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut))) => error,
-            outcome => return outcome,
-        };
-        if started.elapsed() >= patience {
-            return Err(DbError::Sqlx(error));
-        }
-        tracing::warn!(%error, "the database cannot be reached yet; trying again in 2 s");
-        tokio::time::sleep(Duration::from_secs(2)).await;
     }
 }
 

@@ -6,29 +6,19 @@ use std::process::Command;
 
 use crate::helpers::{unique_name, TestApp, TestDb, RIVERBEND};
 
-/// Production settings that pass every check (as in `production.rs`), on `database`.
+/// Production settings that pass every check (`production::REQUIRED`), on `database`.
 fn production(database: &str, data_dir: &str) -> Vec<(String, String)> {
-    [
+    let place = [
         ("APP_ENV", "production"),
-        ("HINT_API_BASE_URL", "https://api.hint.example"),
-        ("HINT_PARTNER_API_KEY", "pk_test_something"),
-        ("HINT_WEBHOOK_SECRET", "whsec_something_long_enough"),
-        (
-            "ENCRYPTION_KEYS",
-            "k1:doGR/hJ7wsQhnSj3TNcqJwWMT2fwZSL7QwyqvgCHUL0=",
-        ),
-        ("PUBLIC_BASE_URL", "https://partner.example"),
-        ("SMTP_URL", "smtps://mailer:secret@mail.partner.example:465"),
-        ("MAIL_FROM", "Partner <connect@partner.example>"),
-        ("TRUSTED_PROXIES", "127.0.0.1/32"),
-        ("HINT_FRAME_ANCESTORS", "https://app.hint.example"),
         ("LEPTOS_SITE_ADDR", "127.0.0.1:0"),
         ("DATABASE_URL", database),
         ("DATA_DIR", data_dir),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect()
+    ];
+    crate::production::REQUIRED
+        .iter()
+        .chain(place.iter())
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// Runs the binary with exactly `env` (nothing inherited); whether it succeeded, and its output.

@@ -5,7 +5,7 @@ use std::process::Command;
 
 use crate::helpers::unique_name;
 
-const REQUIRED: [(&str, &str); 9] = [
+pub const REQUIRED: [(&str, &str); 9] = [
     ("HINT_API_BASE_URL", "https://api.hint.example"),
     ("HINT_PARTNER_API_KEY", "pk_test_something"),
     ("HINT_WEBHOOK_SECRET", "whsec_something_long_enough"),

@@ -163,6 +163,30 @@ impl Db {
         }
     }
 
+    /// Like [`Db::connect`], trying again every 2 s for `patience` while the database cannot be
+    /// reached (refused, unreachable, timed out): a PostgreSQL still starting at boot. A wrong
+    /// URL, password or database name fails at once.
+    pub async fn connect_patiently(
+        url: &str,
+        max_connections: u32,
+        patience: Duration,
+    ) -> Result<Self, DbError> {
+        let started = Instant::now();
+        loop {
+            let error = match Self::connect(url, max_connections).await {
+                Err(DbError::Sqlx(error @ (sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut))) => {
+                    error
+                }
+                outcome => return outcome,
+            };
+            if started.elapsed() >= patience {
+                return Err(DbError::Sqlx(error));
+            }
+            tracing::warn!(%error, "the database cannot be reached yet; trying again in 2 s");
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+    }
+
     /// Applies every pending migration of this backend (leaving alone those of a newer release).
     pub async fn migrate(&self) -> Result<(), DbError> {
         self.migrator().run(&self.pool).await?;
