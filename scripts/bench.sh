@@ -72,6 +72,15 @@ load() { # threads, connections, seconds, script, url, [script args...]
     | sed -n 's/^RESULT //p'
 }
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; } # result, key
+# Records every figure of one wrk run under `name`: the rate, p50 and p99, how many answers, how
+# many were 400 or above, socket errors and (for the scripts that count them) the status counts,
+# so the report can tell a slow row from one that measured nothing.
+measure() { # name, result
+  local key
+  for key in rps p50 p99 requests socket_errors over_399 statuses; do
+    record "${1}_$key" "$(field "$2" "$key")"
+  done
+}
 
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 # The part of the RSS that is the program's own memory (the rest is mapped code and database pages,
@@ -123,29 +132,22 @@ record rss_idle_kb "$(rss_kb "$app_pid")"
 record anon_idle_kb "$(anon_kb "$app_pid")"
 
 say "throughput: /healthz and the pages against the baselines (wrk -t2 -c32, ${seconds}s each)"
-r=$(load 2 32 "$seconds" get.lua "http://127.0.0.1:$base/plain");  record plain_rps "$(field "$r" rps)"
-r=$(load 2 32 "$seconds" get.lua "http://127.0.0.1:$app/healthz"); record healthz_rps "$(field "$r" rps)"
-r=$(load 2 32 "$seconds" get.lua "http://127.0.0.1:$base/page");   record page_rps "$(field "$r" rps)"
+measure plain "$(load 2 32 "$seconds" get.lua "http://127.0.0.1:$base/plain")"
+measure healthz "$(load 2 32 "$seconds" get.lua "http://127.0.0.1:$app/healthz")"
+measure page "$(load 2 32 "$seconds" get.lua "http://127.0.0.1:$base/page")"
 for page in home:/ login:/login onboarding:/onboarding; do
-  r=$(load 2 32 "$seconds" get.lua "http://127.0.0.1:$app${page#*:}")
-  record "${page%%:*}_rps" "$(field "$r" rps)"
-  record "${page%%:*}_over_399" "$(field "$r" over_399)"
+  measure "${page%%:*}" "$(load 2 32 "$seconds" get.lua "http://127.0.0.1:$app${page#*:}")"
 done
-r=$(load 2 32 "$seconds" landing.lua "http://127.0.0.1:$app")
-record landing_rps "$(field "$r" rps)"; record landing_statuses "$(field "$r" statuses)"
-record landing_p99 "$(field "$r" p99)"
+measure landing "$(load 2 32 "$seconds" landing.lua "http://127.0.0.1:$app")"
 
 say "exchange: Hint alone, then through the app's headless connect (1 client, ${seconds}s each)"
 mint 20000 "$work/run/codes-direct"
-r=$(load 1 1 "$seconds" connect.lua "http://127.0.0.1:$sandbox" "$work/run/codes-direct" 1 direct bench-partner-key)
-record hint_p50 "$(field "$r" p50)"; record hint_p99 "$(field "$r" p99)"
+measure hint "$(load 1 1 "$seconds" connect.lua "http://127.0.0.1:$sandbox" "$work/run/codes-direct" 1 direct bench-partner-key)"
 mint 20000 "$work/run/codes-app-sqlite"
-r=$(load 1 1 "$seconds" connect.lua "http://127.0.0.1:$app" "$work/run/codes-app-sqlite" 1)
-record exchange_p50 "$(field "$r" p50)"; record exchange_p99 "$(field "$r" p99)"
-record exchange_statuses "$(field "$r" statuses)"
+measure exchange "$(load 1 1 "$seconds" connect.lua "http://127.0.0.1:$app" "$work/run/codes-app-sqlite" 1)"
 
 say "login storm: 32 clients for ${seconds}s, /healthz timed beside it"
-r=$(load 1 1 "$seconds" get.lua "http://127.0.0.1:$app/healthz"); record healthz_alone_p99 "$(field "$r" p99)"
+measure healthz_alone "$(load 1 1 "$seconds" get.lua "http://127.0.0.1:$app/healthz")"
 record rss_before_storm_kb "$(rss_kb "$app_pid")"
 ( peak=0; while kill -0 "$app_pid" 2>/dev/null; do
     now=$(rss_kb "$app_pid" 2>/dev/null || echo 0); [ "${now:-0}" -gt "$peak" ] && peak=$now
@@ -158,9 +160,9 @@ r=$(load 2 32 "$seconds" login.lua "http://127.0.0.1:$app")
 wait "$beside"
 kill "$sampler" 2>/dev/null || true
 wait "$sampler" 2>/dev/null || true
-record storm_rps "$(field "$r" rps)"; record storm_statuses "$(field "$r" statuses)"
+measure storm "$r"
 record storm_rss_peak_kb "$(cat "$work/run/rss-peak")"
-record healthz_storm_p99 "$(field "$(cat "$work/run/healthz-storm")" p99)"
+measure healthz_storm "$(cat "$work/run/healthz-storm")"
 sleep 1
 record rss_after_kb "$(rss_kb "$app_pid")"
 # The password workers free their memory after ten quiet seconds.
@@ -186,10 +188,8 @@ if [ -n "${TEST_DATABASE_URL:-}" ]; then
     for who in app peer; do
       port=$app; [ "$who" = peer ] && port=$peer
       mint 30000 "$work/run/codes-$who-$clients"
-      r=$(load "$threads" "$clients" "$seconds" connect.lua "http://127.0.0.1:$port" \
-        "$work/run/codes-$who-$clients" "$threads")
-      record "connect_${who}_${clients}_rps" "$(field "$r" rps)"
-      record "connect_${who}_${clients}_statuses" "$(field "$r" statuses)"
+      measure "connect_${who}_${clients}" "$(load "$threads" "$clients" "$seconds" connect.lua \
+        "http://127.0.0.1:$port" "$work/run/codes-$who-$clients" "$threads")"
     done
   done
   stored=$(psql "$server_url/pc_bench_peer" -tAc 'SELECT count(*) FROM practice_tokens')

@@ -94,8 +94,9 @@ chromium=${CHROMIUM_PATH:-/usr/bin/chromium}
 debian_packages=()
 [ -x "$chromium" ] || debian_packages+=(chromium)
 /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || debian_packages+=(python3-aiosmtpd)
-# The shipped nginx example is run for real in front of the app (tests/api/deploy.rs).
+# The shipped nginx and Caddy examples are run for real in front of the app (tests/api/deploy.rs).
 [ -x /usr/sbin/nginx ] || debian_packages+=(nginx)
+[ -x /usr/bin/caddy ] || debian_packages+=(caddy)
 install_debian "the tests need them (set CHROMIUM_PATH to a Chromium or Chrome binary)" \
   "${debian_packages[@]}"
 npm_packages end2end "the end-to-end test packages"

@@ -227,6 +227,7 @@ impl Application {
         let state = AppState::new(state::Shared {
             mail: Arc::new(mailer),
             events: Arc::new(crate::server::events::delivery::Sender::new()?),
+            in_flight: Arc::default(),
             public_origin: origin_of(&public_base_url).into(),
             public_base_url: public_base_url.clone().into(),
             leptos_options,
@@ -305,6 +306,8 @@ impl Application {
             ),
         };
         let result = http::listener::serve(self.listener, self.router, limits, shutdown).await;
+        // Requests are drained; exchanges whose caller went away may still be storing a key.
+        self.state.in_flight.let_finish().await;
         sweeper.abort();
         mailer.abort();
         events.abort();

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod audit;
 pub mod embedded;
 pub mod onboarding;
 pub mod partner;

@@ -16,8 +16,8 @@ use leptos_router::{path, Lazy, SsrMode};
 use components::layout::Layout;
 use pages::account::{ForgotPasswordPage, LoginPage, SignupPage};
 use pages::admin::{
-    AdminCodeRoute, AdminConnectionRoute, AdminEnrolRoute, AdminListRoute, AdminLoginRoute,
-    AdminPartnerApiRoute, AdminWelcomeRoute,
+    AdminAuditRoute, AdminCodeRoute, AdminConnectionRoute, AdminEnrolRoute, AdminListRoute,
+    AdminLoginRoute, AdminPartnerApiRoute, AdminWelcomeRoute,
 };
 use pages::home::HomePage;
 use pages::not_found::NotFound;
@@ -64,6 +64,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/login/enrol") view={Lazy::<AdminEnrolRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/connections/:id") view={Lazy::<AdminConnectionRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/partner-api") view={Lazy::<AdminPartnerApiRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/audit") view={Lazy::<AdminAuditRoute>::new()} ssr=SsrMode::Async />
                     // Framed by Hint's app: no header or footer of ours (see `Layout`).
                     <Route path=path!("/hint/settings") view={Lazy::<EmbeddedSettingsRoute>::new()} ssr=SsrMode::Async />
                 </Routes>

@@ -133,6 +133,10 @@ stored_words! {
         EventSecretRotated => "event_secret_rotated",
         /// Staff asked for an event to be delivered again (the detail is the event's id).
         EventResent => "event_resent",
+        /// An admin exported the audit log (the detail gives the format and the filters).
+        AuditExported => "audit_exported",
+        /// Entries past the retention were archived and removed (the detail counts them).
+        AuditRetired => "audit_retired",
     }
 }
 

@@ -40,6 +40,30 @@ pub fn rfc3339(seconds: i64) -> String {
     )
 }
 
+/// The first second (UTC) of a `YYYY-MM-DD` day, or `None` when it is not a real date.
+pub fn parse_iso_date(text: &str) -> Option<i64> {
+    let mut parts = text.trim().splitn(3, '-');
+    let mut number = |digits: usize| -> Option<i64> {
+        let part = parts.next()?;
+        (part.len() == digits && part.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| part.parse().ok())?
+    };
+    let (year, month, day) = (number(4)?, number(2)?, number(2)?);
+    if !(1..=12).contains(&month) || day < 1 {
+        return None;
+    }
+    // Howard Hinnant's days-from-civil, the inverse of `iso_date`.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let seconds = (era * 146_097 + doe - 719_468) * 86_400;
+    // Day 31 of a 30-day month lands in the next one: not a real date.
+    (iso_date(seconds) == text.trim()).then_some(seconds)
+}
+
 /// How long before `now` `then` was, as a person says it: "just now", "5 minutes ago",
 /// "3 hours ago", "2 days ago".
 pub fn age_in_words(then: i64, now: i64) -> String {
@@ -80,5 +104,22 @@ mod tests {
         assert_eq!(iso_date(0), "1970-01-01");
         assert_eq!(iso_date(951_782_400), "2000-02-29");
         assert_eq!(iso_date(1_795_939_200), "2026-11-29");
+    }
+
+    #[test]
+    fn dates_parse_back_and_impossible_ones_do_not() {
+        for seconds in [0, 951_782_400, 1_795_939_200, -86_400] {
+            assert_eq!(parse_iso_date(&iso_date(seconds)), Some(seconds));
+        }
+        for wrong in [
+            "2026-02-30",
+            "2026-13-01",
+            "2026-1-01",
+            "26-01-01",
+            "",
+            "2026-01-01x",
+        ] {
+            assert_eq!(parse_iso_date(wrong), None, "{wrong}");
+        }
     }
 }

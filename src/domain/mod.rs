@@ -37,6 +37,7 @@ macro_rules! stored_words {
 
 pub mod account;
 pub mod audit;
+pub mod audit_log;
 pub mod connection;
 pub mod dashboard;
 pub mod dates;

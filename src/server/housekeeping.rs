@@ -1,7 +1,8 @@
 //! The app's chores, run on a timer by every instance (each one is a single conditional
 //! statement, so instances running them at once do no harm): stranded exchanges released,
 //! expired codes and old webhook ids forgotten, expired sessions deleted, weekly summaries
-//! queued, expired one-time links and month-old sent mail forgotten.
+//! queued, expired one-time links and month-old sent mail forgotten, audit entries past their
+//! retention retired.
 
 use std::time::Duration;
 
@@ -24,6 +25,8 @@ pub struct Report {
     pub weekly_summaries: u64,
     pub expired_links: u64,
     pub old_mails: u64,
+    /// Audit entries past `AUDIT_RETENTION_DAYS`, archived (when so set) and removed.
+    pub retired_audit_entries: u64,
     /// Chores that failed this round (each logged).
     pub failed: u64,
 }
@@ -89,6 +92,16 @@ pub async fn run_once(state: &AppState) -> Report {
         Err(error) => {
             report.failed += 1;
             tracing::warn!(%error, "could not forget old mail")
+        }
+    }
+    if let Some(days) = settings.database.audit_retention_days {
+        let archive = settings.database.audit_archive_dir.as_deref();
+        match super::audit::retention::retire(&state.db, days, archive, now).await {
+            Ok(count) => report.retired_audit_entries = count,
+            Err(error) => {
+                report.failed += 1;
+                tracing::error!(%error, "could not retire old audit entries")
+            }
         }
     }
     report

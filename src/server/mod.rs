@@ -31,6 +31,7 @@ pub mod events;
 pub mod hint;
 pub mod housekeeping;
 pub mod http;
+pub mod in_flight;
 pub mod mail;
 pub mod metrics;
 pub mod notifications;

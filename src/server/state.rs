@@ -77,4 +77,6 @@ pub struct Shared {
     pub mail: Arc<super::smtp::Mailer>,
     /// What connection events are delivered with (`events::delivery`).
     pub events: Arc<super::events::delivery::Sender>,
+    /// Exchanges past their claim, which a shutdown lets finish before the database closes.
+    pub in_flight: Arc<super::in_flight::InFlight>,
 }

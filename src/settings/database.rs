@@ -30,4 +30,15 @@ pub struct DatabaseSettings {
     /// that lacks a migration it needs.
     #[arg(long, env = "MIGRATE_ON_START", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub migrate_on_start: bool,
+
+    /// Days the audit log keeps an entry; older ones are retired by the chores (each minute) (written to
+    /// `AUDIT_ARCHIVE_DIR` first when it is set, then removed). Unset: kept forever. At least 30:
+    /// the database itself refuses to remove anything younger.
+    #[arg(long, env = "AUDIT_RETENTION_DAYS", value_parser = clap::value_parser!(u32).range(30..=36_500))]
+    pub audit_retention_days: Option<u32>,
+
+    /// Folder where retired audit entries are written as JSON lines (one file per batch, synced
+    /// before the entries are removed). Unset: retired entries are removed without a copy.
+    #[arg(long, env = "AUDIT_ARCHIVE_DIR")]
+    pub audit_archive_dir: Option<std::path::PathBuf>,
 }

@@ -38,9 +38,11 @@ pub struct TestApp {
     _running: std::sync::Arc<Running>,
 }
 
-/// Stops the server and removes its scratch folder when dropped.
+/// Stops the server and removes its scratch folder when dropped (or stops it on demand:
+/// `TestApp::shut_down`).
 struct Running {
-    _stop: oneshot::Sender<()>,
+    stop: std::sync::Mutex<Option<oneshot::Sender<()>>>,
+    serving: std::sync::Mutex<Option<tokio::task::JoinHandle<std::io::Result<()>>>>,
     scratch: PathBuf,
 }
 
@@ -139,7 +141,7 @@ impl TestApp {
             .map(|s| s.base_url.clone())
             .unwrap_or_default();
         let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(app.run_until(async {
+        let serving = tokio::spawn(app.run_until(async {
             let _ = stopped.await;
         }));
         let client = browser_client(&address);
@@ -153,9 +155,22 @@ impl TestApp {
             database_url,
             data_dir,
             _running: std::sync::Arc::new(Running {
-                _stop: stop,
+                stop: std::sync::Mutex::new(Some(stop)),
+                serving: std::sync::Mutex::new(Some(serving)),
                 scratch,
             }),
+        }
+    }
+
+    /// Stops the server as a SIGTERM does and waits until `run_until` has returned (its database
+    /// pool closed); the scratch folder stays until the last handle is dropped.
+    pub async fn shut_down(&self) -> std::io::Result<()> {
+        let stop = self._running.stop.lock().unwrap().take();
+        drop(stop);
+        let serving = self._running.serving.lock().unwrap().take();
+        match serving {
+            Some(serving) => serving.await.expect("the server's task"),
+            None => Ok(()),
         }
     }
 

@@ -14,6 +14,8 @@ mod mailbox;
 mod account;
 mod assets;
 mod attacks;
+mod audit;
+mod bench_report;
 mod binding;
 mod dashboard;
 mod deploy;

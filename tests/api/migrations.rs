@@ -22,10 +22,13 @@ const DIALECT: [(&str, &str); 2] = [
 /// - each backend's own substring index (SQLite's FTS5 trigram tables with their triggers,
 ///   PostgreSQL's `pg_trgm` GIN indexes), which the dashboard's query-plan test proves are used;
 /// - the summary's tallies, kept by SQLite triggers and by a PL/pgSQL function that also spreads
-///   PostgreSQL's writers over slots; the tally test proves both keep exact counts.
-const BACKEND_SPECIFIC: [&str; 2] = [
+///   PostgreSQL's writers over slots; the tally test proves both keep exact counts;
+/// - the audit log's retention horizon, where SQLite replaces its delete trigger and PostgreSQL
+///   its trigger function; the retention test proves both refuse recent deletes on either.
+const BACKEND_SPECIFIC: [&str; 3] = [
     "20261130000005_search_index.sql",
     "20261130000006_connection_tallies.sql",
+    "20261203000006_audit_retention.sql",
 ];
 
 /// Statements that shape the schema; trigger and function bodies are compared apart.

@@ -121,16 +121,16 @@ async fn one_access_log_line_per_request_with_its_id_and_no_query_string() {
     let _ = server.wait();
     let _ = std::fs::remove_dir_all(&scratch);
 
-    let span = |entry: &serde_json::Value| entry["spans"][0].clone();
+    // The request's span fields sit at the top level of each line, beside the event's.
     assert_eq!(access[0]["level"], "INFO");
     assert_eq!(access[0]["status"], 303);
     assert!(access[0]["latency_ms"].as_f64().is_some());
-    assert_eq!(span(&access[0])["method"], "GET");
-    assert_eq!(span(&access[0])["path"], "/signup");
-    assert_eq!(span(&access[0])["request_id"], id.as_str());
+    assert_eq!(access[0]["method"], "GET");
+    assert_eq!(access[0]["path"], "/signup");
+    assert_eq!(access[0]["request_id"], id.as_str());
     // A route with a parameter is logged by its template.
-    assert_eq!(span(&access[1])["path"], "/admin/connections/{id}");
-    assert_eq!(span(&access[1])["request_id"], detail_id.as_str());
+    assert_eq!(access[1]["path"], "/admin/connections/{id}");
+    assert_eq!(access[1]["request_id"], detail_id.as_str());
     assert!(!everything.contains("QuerySecret"), "{everything}");
     assert!(!everything.contains("con_abc"), "{everything}");
 }
@@ -369,4 +369,90 @@ async fn a_flood_of_unique_long_methods_leaves_no_memory_behind_with_or_without_
             grown / (1024 * 1024)
         );
     }
+}
+
+#[tokio::test]
+async fn a_caller_s_trace_reaches_hint_on_every_attempt_with_our_own_parent_id() {
+    use std::sync::{Arc, Mutex};
+
+    // A Hint that is down, noting the `traceparent` of every call it gets.
+    let seen: Arc<Mutex<Vec<Option<String>>>> = Arc::default();
+    let hint = axum::Router::new().fallback({
+        let seen = seen.clone();
+        move |headers: axum::http::HeaderMap| async move {
+            let trace = headers
+                .get("traceparent")
+                .map(|value| value.to_str().unwrap().to_owned());
+            seen.lock().unwrap().push(trace);
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "down")
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hint_url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, hint).await });
+    let app = TestApp::spawn_with(TestDb::Sqlite, &["--hint-api-base-url", &hint_url]).await;
+    assert_eq!(
+        app.land("AbCdEfGhIjKlMnOpQrStUv0123456789").await.status(),
+        303
+    );
+    app.sign_up().await;
+
+    let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let answer = app
+        .client
+        .post(format!("{}/api/onboarding", app.address))
+        .header("accept", "application/json")
+        .header("traceparent", parent)
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success(), "{}", answer.status());
+    let first = seen.lock().unwrap().clone();
+    assert!(
+        first.len() >= 2,
+        "Hint was tried again after a 503: {first:?}"
+    );
+    let mut parents = std::collections::BTreeSet::new();
+    for trace in &first {
+        let trace = trace.as_deref().expect("every attempt carries the trace");
+        let parts: Vec<&str> = trace.split('-').collect();
+        assert_eq!(parts[0], "00");
+        assert_eq!(
+            parts[1], "4bf92f3577b34da6a3ce929d0e0e4736",
+            "the caller's trace"
+        );
+        assert_ne!(
+            parts[2], "00f067aa0ba902b7",
+            "our own parent id, not the caller's"
+        );
+        assert_eq!(parts[3], "01", "the caller's flags");
+        parents.insert(parts[2].to_owned());
+    }
+    assert_eq!(parents.len(), first.len(), "each attempt is its own call");
+
+    // A malformed trace is not passed on, and no trace is invented.
+    let other = app.another_browser();
+    assert_eq!(
+        other
+            .land("ZyXwVuTsRqPoNmLkJiHgFeDc9876543210")
+            .await
+            .status(),
+        303
+    );
+    other.sign_up().await;
+    let answer = other
+        .client
+        .post(format!("{}/api/onboarding", other.address))
+        .header("accept", "application/json")
+        .header("traceparent", "00-not-a-trace-01")
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
+    let later = seen.lock().unwrap().clone();
+    assert!(later.len() > first.len());
+    assert!(
+        later[first.len()..].iter().all(Option::is_none),
+        "{later:?}"
+    );
 }

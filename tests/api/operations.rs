@@ -1,6 +1,7 @@
 //! Day-two operations with the real binary: migrating is its own step in production, a binary
 //! runs on the schema of a newer release, a SQLite backup taken while the app serves restores
-//! with the same keys, and secrets come from files.
+//! with the same keys, secrets come from files, and a shutdown lets an exchange in flight store
+//! its key.
 
 use std::process::Command;
 
@@ -219,4 +220,41 @@ fn serve_waits_for_a_database_that_is_not_up_yet_then_says_why_it_stops() {
     assert_eq!(retries, 1, "it tried again once: {printed}");
     assert!(printed.contains("could not start: database"), "{printed}");
     let _ = std::fs::remove_dir_all(&scratch);
+}
+
+#[tokio::test]
+async fn an_exchange_in_flight_at_shutdown_still_stores_its_key() {
+    let app = TestApp::spawn(TestDb::Sqlite).await;
+    app.landed_and_signed_up(RIVERBEND).await;
+    // Hint is slow to answer, and the provider's browser gives up before it does: the request
+    // is gone, the exchange (its own task) goes on, and then the server is told to stop.
+    app.set_faults(serde_json::json!({ "latency_ms": 1500 }))
+        .await;
+    let before = app.api_requests().await;
+    let opening = tokio::spawn({
+        let app = app.clone();
+        async move { app.preview().await }
+    });
+    while app.api_requests().await == before {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    opening.abort();
+    app.shut_down().await.expect("a clean stop");
+    // The server is stopped and its pool closed: read what it left with a pool of our own.
+    let db = practice_connect::server::db::Db::connect(&app.database_url, 1)
+        .await
+        .unwrap();
+    let (status, keyed): (String, i64) = sqlx::query_as(
+        "SELECT status, CASE WHEN api_key_ciphertext IS NULL THEN 0 ELSE 1 END \
+         FROM connections WHERE practice_id = $1",
+    )
+    .bind(RIVERBEND)
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        keyed, 1,
+        "the key Hint gave was stored before the database closed ({status})"
+    );
+    assert_ne!(status, "exchanging");
 }

@@ -20,6 +20,7 @@ use crate::server::audit::{self, Entry};
 use crate::server::crypto::Purpose;
 use crate::server::hint::{HintError, TokenResponse};
 use crate::server::state::AppState;
+use crate::server::telemetry::trace_context;
 
 /// How long a request that lost the claim waits for the winner's outcome.
 const WAIT_FOR_WINNER: Duration = Duration::from_secs(30);
@@ -84,14 +85,23 @@ pub async fn exchange(
     };
     audit::record_in(&mut tx, started).await?;
     tx.commit().await?;
-    let task = tokio::spawn(run_claimed(
-        state.clone(),
-        id,
-        sealed_code,
-        actor,
-        activate,
-        ip.map(str::to_owned),
-    ));
+    // Its own task, so a caller who goes away does not cut it short, counted in flight so a
+    // shutdown does not either.
+    let (guard, trace) = (state.in_flight.enter(), trace_context::current());
+    let task = tokio::spawn({
+        let claimed = run_claimed(
+            state.clone(),
+            id,
+            sealed_code,
+            actor,
+            activate,
+            ip.map(str::to_owned),
+        );
+        async move {
+            let _in_flight = guard;
+            trace_context::within(trace, claimed).await
+        }
+    });
     task.await.unwrap_or_else(|error| {
         tracing::error!(%error, "an exchange task failed");
         Err(AppError::Internal)

@@ -12,6 +12,7 @@ use serde_json::json;
 mod answers;
 mod error;
 
+use crate::server::telemetry::trace_context;
 pub use crate::settings::hint::ConnectApi;
 use answers::ErrorBody;
 use answers::Installation;
@@ -211,6 +212,10 @@ impl HintClient {
                 .header(reqwest::header::ACCEPT, "application/json");
             if self.target.api == ConnectApi::Installations && path.starts_with("/api/partner/") {
                 request = request.header(MARKETPLACE_VERSION.0, MARKETPLACE_VERSION.1);
+            }
+            if let Some(trace) = trace_context::current() {
+                // Each attempt is a call of its own in the caller's trace.
+                request = request.header("traceparent", trace.for_outgoing_call());
             }
             if let Some(body) = &body {
                 request = request.json(body);

@@ -44,7 +44,8 @@ pub fn router(state: AppState, pages: Router<AppState>) -> Router {
             };
             let id = request_id::of(request);
             let method = crate::server::metrics::method_label(request.method());
-            let trace_id = request_id::trace_id(request).unwrap_or("-");
+            let trace = request_id::trace_parent(request);
+            let trace_id = trace.as_ref().map_or("-", |trace| trace.trace_id());
             tracing::info_span!("request", method = method, path = %path, request_id = %id, trace_id = %trace_id)
         })
         .on_request(())
@@ -60,6 +61,8 @@ pub fn router(state: AppState, pages: Router<AppState>) -> Router {
 
     let mut router = Router::new()
         .route("/admin/export.csv", get(export::connections_csv))
+        .route("/admin/audit.csv", get(export::audit_csv))
+        .route("/admin/audit.jsonl", get(export::audit_json_lines))
         .route(crate::domain::urls::CLAIM_PATH, get(onboarding::claim))
         .route(
             crate::domain::urls::WEBHOOKS_PATH,

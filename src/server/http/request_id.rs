@@ -1,8 +1,9 @@
 //! A request id on every request and answer (`X-Request-Id`), in every log line of the request
 //! (its span carries it), and on error pages as the reference a user can quote to support. An id
 //! a trusted proxy (`TRUSTED_PROXIES`) sends is kept, so the proxy's log and ours join up; one
-//! from anyone else is replaced, so a log cannot be salted with lies. A W3C `traceparent` is
-//! logged with the request (its trace id) when it is well formed.
+//! from anyone else is replaced, so a log cannot be salted with lies. A well-formed W3C
+//! `traceparent` is logged with the request (its trace id) and carried to the calls to Hint made
+//! for it (`telemetry::trace_context`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,6 +13,8 @@ use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use rand::RngCore;
+
+use crate::server::telemetry::trace_context::{self, TraceParent};
 
 /// The header that carries the id.
 pub static HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -41,25 +44,13 @@ fn acceptable(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
-/// The trace id of a well-formed W3C `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`), if any.
-pub fn trace_id<B>(request: &axum::http::Request<B>) -> Option<&str> {
-    let value = request.headers().get("traceparent")?.to_str().ok()?;
-    let mut parts = value.split('-');
-    let (version, trace, parent, flags) =
-        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-    let hex =
-        |text: &str, len: usize| text.len() == len && text.bytes().all(|b| b.is_ascii_hexdigit());
-    let valid = hex(version, 2)
-        && hex(trace, 32)
-        && hex(parent, 16)
-        && hex(flags, 2)
-        && parts.next().is_none()
-        && trace.bytes().any(|b| b != b'0');
-    valid.then_some(trace)
+/// The well-formed W3C `traceparent` of `request`, if any.
+pub fn trace_parent<B>(request: &axum::http::Request<B>) -> Option<TraceParent> {
+    TraceParent::parse(request.headers().get("traceparent")?.to_str().ok()?)
 }
 
 /// Middleware: keeps the id a trusted proxy sent (when it is an acceptable one), else gives the
-/// request a fresh one, and puts it on the answer.
+/// request a fresh one, and puts it on the answer; serves the request inside its trace, if any.
 pub async fn assign(
     State(trusted): State<Arc<[ipnet::IpNet]>>,
     mut request: Request,
@@ -82,7 +73,8 @@ pub async fn assign(
     let id = HeaderValue::from_str(&kept.unwrap_or_else(new_id))
         .expect("an acceptable id is a valid header value");
     request.headers_mut().insert(HEADER.clone(), id.clone());
-    let mut response = next.run(request).await;
+    let trace = trace_parent(&request);
+    let mut response = trace_context::within(trace, next.run(request)).await;
     response.headers_mut().insert(HEADER.clone(), id);
     response
 }
@@ -107,14 +99,11 @@ mod tests {
                 .unwrap()
         };
         let good = with("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
-        assert_eq!(trace_id(&good), Some("4bf92f3577b34da6a3ce929d0e0e4736"));
-        for bad in [
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
-            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
-            "00-4bf92f3577b34da6a3ce929d0e0e473Z-00f067aa0ba902b7-01",
-        ] {
-            assert_eq!(trace_id(&with(bad)), None, "{bad}");
-        }
+        assert_eq!(
+            trace_parent(&good).unwrap().trace_id(),
+            "4bf92f3577b34da6a3ce929d0e0e4736"
+        );
+        assert_eq!(trace_parent(&with("00-4bf9-00f0-01")), None);
     }
 
     #[test]

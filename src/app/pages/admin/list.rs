@@ -40,7 +40,10 @@ pub fn AdminPage() -> impl IntoView {
         <Title text="Connected practices" />
         <div class="page-head">
             <h1>"Connected practices"</h1>
-            <a href="/admin/partner-api">"Partner API"</a>
+            <nav class="admin-links" aria-label="Admin pages">
+                <a href="/admin/partner-api">"Partner API"</a>
+                <a href="/admin/audit">"Audit log"</a>
+            </nav>
         </div>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -1,5 +1,6 @@
 //! The partner staff's dashboard.
 
+pub mod audit;
 pub mod detail;
 pub mod list;
 pub mod login;
@@ -10,6 +11,7 @@ pub mod staff_roster;
 use leptos::prelude::*;
 
 use crate::domain::AppError;
+use audit::AuditLogPage;
 use detail::ConnectionDetailPage;
 use list::AdminPage;
 use login::{EnrolPage, SecondFactorPage, StaffLoginPage, StaffWelcomePage};
@@ -47,4 +49,5 @@ lazy_pages! {
     AdminEnrolRoute => EnrolPage,
     AdminWelcomeRoute => StaffWelcomePage,
     AdminPartnerApiRoute => PartnerApiPage,
+    AdminAuditRoute => AuditLogPage,
 }

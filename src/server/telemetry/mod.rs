@@ -1,4 +1,9 @@
-//! Structured logs with `tracing`: readable by default, JSON on request.
+//! Structured logs with `tracing`: readable by default, JSON on request (`json_lines`: flat
+//! objects with the request's id at the top level); `trace_context` carries a caller's W3C
+//! trace to the calls made for it.
+
+mod json_lines;
+pub mod trace_context;
 
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -24,9 +29,8 @@ pub fn init(format: LogFormat) {
         LogFormat::Json => registry
             .with(
                 tracing_subscriber::fmt::layer()
-                    .json()
-                    .flatten_event(true)
-                    .with_current_span(false),
+                    .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
+                    .event_format(json_lines::JsonLines),
             )
             .try_init(),
     };

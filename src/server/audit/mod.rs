@@ -1,6 +1,10 @@
 //! The append-only audit log: who did what, when, from where, with what outcome. Never secrets.
 //! This module is the `audit_log` table's only writer; the words it stores are the enums of
-//! `domain::audit`.
+//! `domain::audit`. `reading` serves the auditor's page and exports; `retention` retires entries
+//! past `AUDIT_RETENTION_DAYS`, the only deletion the database allows.
+
+pub mod reading;
+pub mod retention;
 
 use super::db::Db;
 pub use crate::domain::audit::{ActorKind, AuditAction, Outcome};
