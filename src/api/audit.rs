@@ -2,12 +2,14 @@
 
 use leptos::prelude::*;
 
-use crate::domain::audit_log::{AuditFilter, AuditPage, PAGE_SIZE};
+use crate::domain::audit_log::{AuditFilter, AuditPage};
 use crate::domain::AppError;
 
 /// One page of the audit log under `filter`. Admins only: it holds addresses and actors.
 #[server(prefix = "/api", endpoint = "admin/audit_log")]
 pub async fn audit_log_page(filter: AuditFilter) -> Result<AuditPage, AppError> {
+    use crate::domain::audit_log::PAGE_SIZE;
+
     let caller = super::caller::caller().await?;
     let state = &caller.state;
     crate::server::auth::require_staff(

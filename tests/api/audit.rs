@@ -17,19 +17,22 @@ on_both_databases!(
     retention_removes_only_entries_past_it_archived_first,
 );
 
+/// An `audit_log` row, column by column.
+type Stored = (
+    i64,
+    i64,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<String>,
+);
+
 /// Every stored entry, newest first, as the exports write them (absent fields `null`).
 async fn stored(app: &TestApp) -> Vec<serde_json::Value> {
-    let rows: Vec<(
-        i64,
-        i64,
-        String,
-        Option<String>,
-        String,
-        Option<String>,
-        Option<String>,
-        String,
-        Option<String>,
-    )> = sqlx::query_as(
+    let rows: Vec<Stored> = sqlx::query_as(
         "SELECT id, at, actor_kind, actor_id, action, connection_id, ip, outcome, detail \
              FROM audit_log ORDER BY id DESC",
     )

@@ -390,7 +390,16 @@ async fn a_caller_s_trace_reaches_hint_on_every_attempt_with_our_own_parent_id()
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let hint_url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, hint).await });
-    let app = TestApp::spawn_with(TestDb::Sqlite, &["--hint-api-base-url", &hint_url]).await;
+    let app = TestApp::spawn_with(
+        TestDb::Sqlite,
+        &[
+            "--hint-api-base-url",
+            &hint_url,
+            "--hint-partner-api-key",
+            "pk_test_traced",
+        ],
+    )
+    .await;
     assert_eq!(
         app.land("AbCdEfGhIjKlMnOpQrStUv0123456789").await.status(),
         303
