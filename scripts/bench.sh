@@ -32,7 +32,7 @@ log=$work/run/results.txt
 : > "$log"
 bin=target/release/practice-connect
 baseline_bin=target/release/examples/baseline
-base=3400 app=3410 sandbox=3411 peer=3420
+base=3400 app=3410 sandbox=3411 hint_alone=3412 peer=3420
 
 say() { printf '\033[1;34m[bench]\033[0m %s\n' "$*"; }
 
@@ -103,12 +103,19 @@ SANDBOX_PARTNER_KEY=bench-partner-key SANDBOX_SIGNING_KEY=bench-signing-key \
   SANDBOX_REDIRECT_URL="http://127.0.0.1:$app/signup?code=" SANDBOX_CODE_TTL_SECONDS=3600 \
   "$bin" sandbox --listen "127.0.0.1:$sandbox" > "$work/run/sandbox.log" 2>&1 &
 pids+=($!)
+# Hint alone, for the exchange's baseline: a second sandbox that sends no webhooks. Measured on
+# the first, each of its ~30,000 exchanges would queue an integration.activated webhook for the
+# app, and the app, busy receiving them, answered none of its own exchanges within wrk's 2 s.
+SANDBOX_PARTNER_KEY=bench-partner-key SANDBOX_SIGNING_KEY=bench-signing-key SANDBOX_CODE_TTL_SECONDS=3600 \
+  "$bin" sandbox --listen "127.0.0.1:$hint_alone" --webhook-url "" > "$work/run/sandbox-alone.log" 2>&1 &
+pids+=($!)
 wait_for "http://127.0.0.1:$base/plain"
 wait_for "http://127.0.0.1:$sandbox/marketplace"
+wait_for "http://127.0.0.1:$hint_alone/marketplace"
 
-mint() { # count, file
+mint() { # count, file, [sandbox port]
   curl -sf -H 'content-type: application/json' -d "{\"count\": $1}" \
-    "http://127.0.0.1:$sandbox/sandbox/admin/practices" \
+    "http://127.0.0.1:${3:-$sandbox}/sandbox/admin/practices" \
     | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).codes.join("\n")))' > "$2"
 }
 
@@ -141,8 +148,8 @@ done
 measure landing "$(load 2 32 "$seconds" landing.lua "http://127.0.0.1:$app")"
 
 say "exchange: Hint alone, then through the app's headless connect (1 client, ${seconds}s each)"
-mint 20000 "$work/run/codes-direct"
-measure hint "$(load 1 1 "$seconds" connect.lua "http://127.0.0.1:$sandbox" "$work/run/codes-direct" 1 direct bench-partner-key)"
+mint 20000 "$work/run/codes-direct" "$hint_alone"
+measure hint "$(load 1 1 "$seconds" connect.lua "http://127.0.0.1:$hint_alone" "$work/run/codes-direct" 1 direct bench-partner-key)"
 mint 20000 "$work/run/codes-app-sqlite"
 measure exchange "$(load 1 1 "$seconds" connect.lua "http://127.0.0.1:$app" "$work/run/codes-app-sqlite" 1)"
 
