@@ -280,7 +280,7 @@ impl Application {
         self.sandbox.as_ref()
     }
 
-    /// Serves until `shutdown` completes, then lets requests in flight finish.
+    /// Serves until `shutdown` completes, then lets requests and exchanges in flight finish.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -308,10 +308,7 @@ impl Application {
         let result = http::listener::serve(self.listener, self.router, limits, shutdown).await;
         // Requests are drained; exchanges whose caller went away may still be storing a key.
         self.state.in_flight.let_finish().await;
-        sweeper.abort();
-        mailer.abort();
-        events.abort();
-        if let Some(task) = key_checks {
+        for task in [sweeper, mailer, events].into_iter().chain(key_checks) {
             task.abort();
         }
         if let Some((serving, upkeep)) = metrics {

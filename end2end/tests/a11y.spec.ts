@@ -93,6 +93,9 @@ for (const scripts of ['hydrated', 'server-rendered'] as const) test.describe(`a
     await page.getByRole('link', { name: RIVERBEND.name }).first().click();
     await expect(page.getByRole('heading', { level: 1 })).toHaveText(RIVERBEND.name);
     found.push(...(await violations(page)));
+    await page.goto('/admin/audit');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Audit log');
+    found.push(...(await violations(page)));
     expect(found).toEqual([]);
   });
 });

@@ -144,6 +144,7 @@ fn Entries(page: AuditPage, filter: AuditFilter) -> impl IntoView {
         })
         .collect_view();
     view! {
+        <div class="table-wrap" role="region" aria-label="Audit entries" tabindex="0">
         <table class="audit">
             <caption>"Newest first. " {retention}</caption>
             <thead><tr>
@@ -153,6 +154,7 @@ fn Entries(page: AuditPage, filter: AuditFilter) -> impl IntoView {
             </tr></thead>
             <tbody>{rows}</tbody>
         </table>
+        </div>
         <nav class="pager" aria-label="Pages">
             {paged.then(|| view! { <a href=newest>"← Newest"</a> })}
             {older.map(|href| view! { <a href=href rel="next">"Older entries →"</a> })}
