@@ -21,15 +21,26 @@ met() { awk -v v="$1" -v g="$3" -v op="$2" 'BEGIN {
 row() { printf '| %-52s | %-44s | %-16s | %-7s |\n' "$@"; }
 
 missing=()
-# Whether the wrk run `name` has data: at least `min` answers (default 1) that were not errors,
-# and a rate above zero.
-has_data() { # name, [min answers]
-  local n bad rps
+# Whether the wrk run `name` has data: at least `min` useful answers (default 1) and a rate above
+# zero. Useful answers are those below 400, or, when `codes` lists statuses (comma-separated),
+# those with one of them: a login storm's useful answer is the 400 of a password that was checked.
+has_data() { # name, [min answers], [codes]
+  local n bad rps statuses
   n=$(get "${1}_requests"); bad=$(get "${1}_over_399"); rps=$(get "${1}_rps")
+  statuses=$(get "${1}_statuses")
   [ -n "$n" ] && [ -n "$rps" ] || return 1
-  awk -v n="$n" -v bad="${bad:-0}" -v rps="$rps" -v min="${2:-1}" \
-    'BEGIN { exit !(n - bad >= min && rps > 0) }'
+  awk -v n="$n" -v bad="${bad:-0}" -v rps="$rps" -v min="${2:-1}" -v codes="${3:-}" \
+    -v statuses="$statuses" 'BEGIN {
+      useful = n - bad
+      if (codes != "") {
+        useful = 0; split(codes, wanted, ","); split(statuses, counted, ",")
+        for (i in counted) { split(counted[i], pair, ":"); for (j in wanted) if (pair[1] == wanted[j]) useful += pair[2] }
+      }
+      exit !(useful >= min && rps > 0) }'
 }
+# Whether every answer of the wrk run `name` was below 400: a connect run that ran out of codes
+# sends made-up ones, whose refusals are cheaper and would flatter (or hide) the figure.
+all_ok() { [ "$(get "${1}_over_399")" = 0 ]; }
 # Whether every key has a value above zero.
 present() {
   local key value
@@ -111,7 +122,9 @@ for backend in sqlite postgresql; do
 done
 
 figure="Memory, 32 clients logging in (RSS before → peak)"
-if has_data storm 10 && present storm_rss_peak_kb rss_before_storm_kb; then
+# Its useful answers are 400s (a password checked and refused); 429s are the password pool
+# shedding what its queue cannot hold, by design.
+if has_data storm 10 400 && present storm_rss_peak_kb rss_before_storm_kb; then
   peak=$(calc "$(get storm_rss_peak_kb) / 1024" 0)
   row "$figure" "$(calc "$(get rss_before_storm_kb) / 1024" 0) → $peak MB ($(answers storm))" "<= 64 MB" "$(met "$peak" '<=' 64)"
 else no_data "$figure" "$(answers storm)" "<= 64 MB"; fi
@@ -123,7 +136,7 @@ else no_data "$figure" "$(answers healthz_storm)" "<= 15 ms"; fi
 # Percentiles do not subtract: the p50 row is the difference of the medians; the p99 row shows
 # both tails, and the goal is met when the exchange's tail is within 5 ms of Hint's own.
 figure="Exchange through the app, SQLite, 1 client: p50 added"
-if has_data hint 50 && has_data exchange 50; then
+if has_data hint 50 && has_data exchange 50 && all_ok hint && all_ok exchange; then
   added50=$(calc "$(get exchange_p50) - $(get hint_p50)" 2)
   tail_gap=$(calc "$(get exchange_p99) - $(get hint_p99)" 2)
   row "$figure" "$added50 ms ($(get exchange_p50) vs Hint alone $(get hint_p50); $(answers exchange))" "<= 1 ms" "$(met "$added50" '<=' 1)"
@@ -138,7 +151,8 @@ for clients in 1 16; do
     row "Headless connects/s on PostgreSQL, $clients client(s)" "skipped (no TEST_DATABASE_URL)" ">= 1.0x" "-"; continue
   fi
   figure="Headless connects/s, PostgreSQL, vs the Node peer, $clients client(s)"
-  if has_data "connect_app_$clients" 10 && has_data "connect_peer_$clients" 10; then
+  if has_data "connect_app_$clients" 10 && has_data "connect_peer_$clients" 10 \
+    && all_ok "connect_app_$clients" && all_ok "connect_peer_$clients"; then
     r=$(ratio "connect_app_${clients}_rps" "connect_peer_${clients}_rps")
     row "$figure" "${r}x ($(calc "$a" 0) vs $(calc "$(get "connect_peer_${clients}_rps")" 0)/s; $(answers "connect_app_$clients"))" ">= 1.0x" "$(met "$r" '>=' 1.0)"
   else no_data "$figure" "app: $(answers "connect_app_$clients"); peer: $(answers "connect_peer_$clients")" ">= 1.0x"; fi

@@ -32,6 +32,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
+                <meta name="description" content="Connect your Hint practice: sign up or log in, confirm the practice Hint sent you from, and finish connecting in a few steps." />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <link rel="stylesheet" href=stylesheet />
                 // Only under `cargo leptos watch` (it sets LEPTOS_WATCH): reloads on a rebuild.

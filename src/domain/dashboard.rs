@@ -22,6 +22,10 @@ pub const SORT_COLUMNS: [(&str, &str); 8] = [
 pub const PAGE_SIZE: i64 = 50;
 /// The deepest page offered; past it, a narrower search is faster than paging.
 pub const MAX_OFFSET: i64 = 10_000;
+/// How deep a text search counts and pages. A broad one (thousands of matches) is narrowed, not
+/// paged through, and counting its matches to `MAX_OFFSET` was most of its time: at 100,000
+/// rows, 28 of the 31 ms of a "maple" search on PostgreSQL (8,334 rows rechecked).
+pub const SEARCH_DEPTH: i64 = 1_000;
 
 /// The list's state, as the URL holds it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,9 +62,19 @@ impl ListQuery {
         ConnectionStatus::parse(&self.status)
     }
 
-    /// The page, at least 1 and at most what `MAX_OFFSET` allows.
+    /// How many rows this view counts and pages to: `SEARCH_DEPTH` for a text search,
+    /// `MAX_OFFSET` otherwise.
+    pub fn depth(&self) -> i64 {
+        if self.q.trim().is_empty() {
+            MAX_OFFSET
+        } else {
+            SEARCH_DEPTH
+        }
+    }
+
+    /// The page, at least 1 and at most what `depth` allows.
     pub fn page(&self) -> i64 {
-        self.page.clamp(1, MAX_OFFSET / PAGE_SIZE + 1)
+        self.page.clamp(1, self.depth() / PAGE_SIZE + 1)
     }
 
     /// The query string that shows this view (for links and the CSV export).
@@ -186,6 +200,12 @@ mod tests {
             .page(),
             MAX_OFFSET / PAGE_SIZE + 1
         );
+        let search = ListQuery {
+            q: "maple".into(),
+            page: 1_000_000,
+            ..Default::default()
+        };
+        assert_eq!(search.page(), SEARCH_DEPTH / PAGE_SIZE + 1);
     }
 
     #[test]

@@ -31,7 +31,10 @@ fn full_run() -> String {
     text += &measured("hint", 4_000.0, 0.2, 0.9, 32_000, "200:32000");
     text += &measured("exchange", 400.0, 2.1, 6.0, 3_200, "200:3200");
     text += &measured("healthz_alone", 10_000.0, 0.1, 0.5, 80_000, "");
-    text += &measured("storm", 30.0, 900.0, 1500.0, 240, "200:240");
+    // A login storm's answers are refusals by design: 400 (the password was checked) and 429
+    // (the password pool's queue was full).
+    text += &measured("storm", 150.0, 90.0, 600.0, 1_240, "400:240,429:1000")
+        .replace("storm_over_399 0", "storm_over_399 1240");
     text += &measured("healthz_storm", 5_000.0, 0.2, 9.0, 40_000, "");
     text += "cold_start_ms 240\nrss_idle_kb 51200\nanon_idle_kb 20000\nrss_before_storm_kb 60000\n\
              storm_rss_peak_kb 110000\nrss_after_kb 100000\nrss_quiet_kb 70000\nanon_quiet_kb 40000\n\
@@ -84,6 +87,7 @@ fn a_run_with_every_figure_is_reported_with_its_answers() {
         "2.1 - 0.2 ms is over 1 ms: {exchange}"
     );
     assert!(line(&table, "/healthz vs a bare").contains("480000 answers, 0 >= 400"));
+    assert!(line(&table, "32 clients logging in").contains("400:240,429:1000"));
 }
 
 #[test]
@@ -120,6 +124,24 @@ fn refusals_only_or_too_few_samples_or_a_missing_figure_are_no_data_too() {
     let (ok, table, _) = report(&few);
     assert!(!ok);
     assert!(line(&table, "Exchange through the app").contains("no data"));
+
+    // Hint alone ran out of codes: its made-up ones were refused faster than real ones.
+    let ran_out = full_run()
+        .replace("hint_over_399 0", "hint_over_399 27195")
+        .replace(
+            "hint_statuses 200:32000",
+            "hint_statuses 200:19999,404:27195",
+        );
+    let (ok, table, _) = report(&ran_out);
+    assert!(!ok);
+    assert!(line(&table, "Exchange through the app").contains("404:27195"));
+    assert!(line(&table, "Exchange through the app").contains("no data"));
+
+    // A storm where every attempt was shed before its password was checked measured nothing.
+    let shed = full_run().replace("400:240,429:1000", "429:1240");
+    let (ok, table, _) = report(&shed);
+    assert!(!ok);
+    assert!(line(&table, "32 clients logging in").contains("no data"));
 
     let unbuilt = full_run().replace("wasm_gzip_bytes 400000\n", "");
     let (ok, table, _) = report(&unbuilt);

@@ -251,6 +251,32 @@ async fn the_seed_command_fills_the_list() {
 }
 
 #[tokio::test]
+async fn a_broad_search_counts_and_pages_to_a_thousand_and_asks_to_be_narrowed() {
+    let app = TestApp::spawn(TestDb::Sqlite).await;
+    practice_connect::server::seed::connections(&app.db, 1_200)
+        .await
+        .unwrap();
+    app.log_in_staff(StaffRole::Support).await;
+    // "e" is in almost every seeded practice's name: more than a search counts.
+    let broad = app.list(&[("q", "e")]).await;
+    assert_eq!(
+        broad["total"], 1_051,
+        "counted to the search depth and one page past it"
+    );
+    assert_eq!(broad["pages"], 21);
+    let deepest = app.list(&[("q", "e"), ("page", "30")]).await;
+    assert_eq!(
+        deepest["page"], 21,
+        "a deeper page is the deepest one offered"
+    );
+    assert_eq!(deepest["rows"].as_array().unwrap().len(), 50);
+    // Without a search, the list still counts and pages to 10,000.
+    let all = app.list(&[]).await;
+    assert_eq!(all["total"], 1_200);
+    assert_eq!(all["pages"], 24);
+}
+
+#[tokio::test]
 async fn with_activate_false_a_connection_awaits_an_admin_to_activate_it_at_hint() {
     let app = TestApp::spawn_with(TestDb::Sqlite, &["--activate-on-exchange=false"]).await;
     app.ready_to_connect(RIVERBEND).await;

@@ -5,7 +5,7 @@ use crate::domain::audit::{ActorKind, AuditAction, Outcome};
 use crate::domain::connection::{ConnectProblem, ConnectionStatus};
 use crate::domain::dashboard::{
     ConnectionDetail, ConnectionPage, ConnectionRowView, ListQuery, Summary, TimelineEntry,
-    MAX_OFFSET, PAGE_SIZE,
+    PAGE_SIZE,
 };
 use crate::domain::AppError;
 use crate::server::connections::answers::{self, Preferences};
@@ -169,16 +169,16 @@ fn page_statement(query: &ListQuery, where_clause: &str) -> String {
 }
 
 /// The statement that counts the rows a view matches, and its bound values. Counting stops past
-/// the deepest page offered: beyond it the list says "more than".
+/// the deepest page offered (`ListQuery::depth`): beyond it the list says "more than".
 pub fn count_sql(query: &ListQuery, backend: Backend) -> (String, Vec<String>) {
     let (where_clause, values) = filters(query, backend);
-    (count_statement(&where_clause), values)
+    (count_statement(query, &where_clause), values)
 }
 
-fn count_statement(where_clause: &str) -> String {
+fn count_statement(query: &ListQuery, where_clause: &str) -> String {
     format!(
         "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM connections c {where_clause} LIMIT {}) AS counted",
-        MAX_OFFSET + PAGE_SIZE + 1
+        query.depth() + PAGE_SIZE + 1
     )
 }
 
@@ -191,7 +191,7 @@ pub async fn list(state: &AppState, query: &ListQuery) -> Result<ConnectionPage,
     for value in &values {
         rows_query = rows_query.bind(value);
     }
-    let count_sql = count_statement(&where_clause);
+    let count_sql = count_statement(query, &where_clause);
     let mut count_query = sqlx::query_scalar::<_, i64>(&count_sql);
     for value in &values {
         count_query = count_query.bind(value);
@@ -202,7 +202,7 @@ pub async fn list(state: &AppState, query: &ListQuery) -> Result<ConnectionPage,
         rows_query.fetch_all(state.db.pool()),
         count_query.fetch_one(state.db.pool())
     )?;
-    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).clamp(1, MAX_OFFSET / PAGE_SIZE + 1);
+    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).clamp(1, query.depth() / PAGE_SIZE + 1);
     Ok(ConnectionPage {
         rows: rows.into_iter().map(ConnectionRowView::from).collect(),
         total,

@@ -14,7 +14,7 @@ use crate::app::components::form_error::ActionError;
 use crate::app::components::status_badge::StatusBadge;
 use crate::app::components::step_up::StepUpFields;
 use crate::domain::connection::ConnectionStatus;
-use crate::domain::dashboard::{ConnectionPage, ListQuery, Summary, MAX_OFFSET, SORT_COLUMNS};
+use crate::domain::dashboard::{ConnectionPage, ListQuery, Summary, SORT_COLUMNS};
 use crate::domain::dates::iso_date;
 use crate::domain::staff::StaffRole;
 
@@ -214,7 +214,7 @@ fn Filters(query: ListQuery) -> impl IntoView {
 
 #[component]
 fn Table(page: ConnectionPage, query: ListQuery) -> impl IntoView {
-    let count = count_text(&page);
+    let count = count_text(&page, query.depth());
     let headers = SORT_COLUMNS
         .iter()
         .map(|(key, label)| {
@@ -305,9 +305,12 @@ fn Table(page: ConnectionPage, query: ListQuery) -> impl IntoView {
     }
 }
 
-fn count_text(page: &ConnectionPage) -> String {
-    if page.total > MAX_OFFSET {
-        format!("More than {MAX_OFFSET} connections · page {} of {} · narrow the search to see the rest", page.page, page.pages)
+fn count_text(page: &ConnectionPage, depth: i64) -> String {
+    if page.total > depth {
+        format!(
+            "More than {depth} connections · page {} of {} · narrow the search to see the rest",
+            page.page, page.pages
+        )
     } else {
         format!(
             "{} connections · page {} of {}",
