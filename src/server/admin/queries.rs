@@ -149,10 +149,24 @@ fn order_by(query: &ListQuery) -> String {
 /// the join to order at all, so that one sort reads joined rows throughout.)
 pub fn page_sql(query: &ListQuery, backend: Backend) -> (String, Vec<String>) {
     let (where_clause, values) = filters(query, backend);
-    (page_statement(query, &where_clause), values)
+    (page_statement(query, &where_clause, false), values)
 }
 
-fn page_statement(query: &ListQuery, where_clause: &str) -> String {
+/// Whether a broad search's page should walk the date index (`INDEXED BY`): on SQLite, a text
+/// search in the default order. SQLite's plan for a text search reads every match and sorts
+/// them (13–17 ms for 8,334 matches at 100,000 rows), where walking the date index stops at the
+/// page's 50th match (3–5 ms); but for a narrow search the walk would read the whole index to
+/// find a few rows, so it is chosen only once the count says the search is broad.
+fn may_walk_date_index(query: &ListQuery, backend: Backend) -> bool {
+    backend == Backend::Sqlite && !query.q.trim().is_empty() && query.sort_column() == "created_at"
+}
+
+fn page_statement(query: &ListQuery, where_clause: &str, by_date_index: bool) -> String {
+    let from = if by_date_index {
+        "connections c INDEXED BY connections_created_at"
+    } else {
+        "connections c"
+    };
     let order = order_by(query);
     let offset = (query.page() - 1) * PAGE_SIZE;
     if query.sort_column() == "provider_email" {
@@ -161,7 +175,7 @@ fn page_statement(query: &ListQuery, where_clause: &str) -> String {
         )
     } else {
         format!(
-            "SELECT {LIST_COLUMNS} FROM (SELECT c.id FROM connections c {where_clause} {order} \
+            "SELECT {LIST_COLUMNS} FROM (SELECT c.id FROM {from} {where_clause} {order} \
              LIMIT {PAGE_SIZE} OFFSET {offset}) AS page \
              JOIN connections c ON c.id = page.id LEFT JOIN users u ON u.id = c.user_id {order}"
         )
@@ -182,26 +196,49 @@ fn count_statement(query: &ListQuery, where_clause: &str) -> String {
     )
 }
 
+type Arguments<'q> = sqlx::any::AnyArguments<'q>;
+
+/// `sql` reading list rows, with `values` bound in order.
+fn rows_of<'q>(
+    sql: &'q str,
+    values: &'q [String],
+) -> sqlx::query::QueryAs<'q, sqlx::Any, ListRow, Arguments<'q>> {
+    values
+        .iter()
+        .fold(sqlx::query_as(sql), |query, value| query.bind(value))
+}
+
+/// `sql` counting rows, with `values` bound in order.
+fn count_of<'q>(
+    sql: &'q str,
+    values: &'q [String],
+) -> sqlx::query::QueryScalar<'q, sqlx::Any, i64, Arguments<'q>> {
+    values
+        .iter()
+        .fold(sqlx::query_scalar(sql), |query, value| query.bind(value))
+}
+
 /// One page of the list.
 pub async fn list(state: &AppState, query: &ListQuery) -> Result<ConnectionPage, AppError> {
-    let (where_clause, values) = filters(query, state.db.backend());
+    let backend = state.db.backend();
+    let (where_clause, values) = filters(query, backend);
     let page = query.page();
-    let sql = page_statement(query, &where_clause);
-    let mut rows_query = sqlx::query_as::<_, ListRow>(&sql);
-    for value in &values {
-        rows_query = rows_query.bind(value);
-    }
     let count_sql = count_statement(query, &where_clause);
-    let mut count_query = sqlx::query_scalar::<_, i64>(&count_sql);
-    for value in &values {
-        count_query = count_query.bind(value);
-    }
-    // The page and the count on two connections at once: the call waits for the slower one,
-    // not for both in turn.
-    let (rows, total) = tokio::try_join!(
-        rows_query.fetch_all(state.db.pool()),
-        count_query.fetch_one(state.db.pool())
-    )?;
+    let pool = state.db.pool();
+    let (rows, total) = if may_walk_date_index(query, backend) {
+        // The count first (capped, so cheap): it decides how the page is read.
+        let total = count_of(&count_sql, &values).fetch_one(pool).await?;
+        let sql = page_statement(query, &where_clause, total > query.depth());
+        (rows_of(&sql, &values).fetch_all(pool).await?, total)
+    } else {
+        // The page and the count on two connections at once: the call waits for the slower
+        // one, not for both in turn.
+        let sql = page_statement(query, &where_clause, false);
+        tokio::try_join!(
+            rows_of(&sql, &values).fetch_all(pool),
+            count_of(&count_sql, &values).fetch_one(pool)
+        )?
+    };
     let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).clamp(1, query.depth() / PAGE_SIZE + 1);
     Ok(ConnectionPage {
         rows: rows.into_iter().map(ConnectionRowView::from).collect(),
@@ -222,11 +259,7 @@ pub async fn export(
         "SELECT {LIST_COLUMNS} {FROM} {where_clause} {} LIMIT {limit}",
         order_by(query)
     );
-    let mut rows_query = sqlx::query_as::<_, ListRow>(&sql);
-    for value in &values {
-        rows_query = rows_query.bind(value);
-    }
-    let rows = rows_query.fetch_all(state.db.pool()).await?;
+    let rows = rows_of(&sql, &values).fetch_all(state.db.pool()).await?;
     Ok(rows.into_iter().map(ConnectionRowView::from).collect())
 }
 
