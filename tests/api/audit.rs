@@ -49,6 +49,14 @@ async fn stored(app: &TestApp) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// The JSON lines an export at `path` answers, parsed.
+async fn exported(staff: &TestApp, path: &str) -> Vec<serde_json::Value> {
+    let text = staff.get(path).await.text().await.unwrap();
+    text.lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
 /// A CSV document's records, fields unquoted (RFC 4180: quotes doubled, newlines inside quotes).
 fn parse_csv(text: &str) -> Vec<Vec<String>> {
     let (mut records, mut record, mut field) = (Vec::new(), Vec::new(), String::new());
@@ -186,30 +194,11 @@ async fn filters_narrow_the_page_and_the_export_alike(db: TestDb) {
     awkward_entries(&app, &connection_id).await;
     let staff = app.another_browser();
     staff.log_in_staff(StaffRole::Admin).await;
-    let lines = |text: String| -> Vec<serde_json::Value> {
-        text.lines()
-            .map(|line| serde_json::from_str(line).unwrap())
-            .collect()
-    };
 
-    let by_action = lines(
-        staff
-            .get("/admin/audit.jsonl?action=exchange_succeeded")
-            .await
-            .text()
-            .await
-            .unwrap(),
-    );
+    let by_action = exported(&staff, "/admin/audit.jsonl?action=exchange_succeeded").await;
     assert_eq!(by_action.len(), 1);
     assert_eq!(by_action[0]["connection_id"], connection_id.as_str());
-    let by_practice = lines(
-        staff
-            .get(&format!("/admin/audit.jsonl?practice={RIVERBEND}"))
-            .await
-            .text()
-            .await
-            .unwrap(),
-    );
+    let by_practice = exported(&staff, &format!("/admin/audit.jsonl?practice={RIVERBEND}")).await;
     assert!(
         by_practice.len() >= 6,
         "the journey's and the four awkward ones"
@@ -217,50 +206,28 @@ async fn filters_narrow_the_page_and_the_export_alike(db: TestDb) {
     assert!(by_practice
         .iter()
         .all(|line| line["connection_id"] == connection_id.as_str()));
-    let by_actor = lines(
-        staff
-            .get("/admin/audit.jsonl?actor=staff-7%2C%20%22the%20auditor%22")
-            .await
-            .text()
-            .await
-            .unwrap(),
-    );
+    let by_actor = exported(
+        &staff,
+        "/admin/audit.jsonl?actor=staff-7%2C%20%22the%20auditor%22",
+    )
+    .await;
     assert_eq!(by_actor.len(), 4);
     let today =
         practice_connect::domain::dates::iso_date(practice_connect::server::clock::system_now());
-    let to_today = lines(
-        staff
-            .get(&format!(
-                "/admin/audit.jsonl?from={today}&to={today}&action=key_verified"
-            ))
-            .await
-            .text()
-            .await
-            .unwrap(),
-    );
+    let to_today = exported(
+        &staff,
+        &format!("/admin/audit.jsonl?from={today}&to={today}&action=key_verified"),
+    )
+    .await;
     assert_eq!(to_today.len(), 4);
-    let long_ago = lines(
-        staff
-            .get("/admin/audit.jsonl?to=2001-01-01")
-            .await
-            .text()
-            .await
-            .unwrap(),
-    );
+    let long_ago = exported(&staff, "/admin/audit.jsonl?to=2001-01-01").await;
     assert!(long_ago.is_empty());
     for bad in ["from=2026-02-30", "action=drop%20table", "to=yesterday"] {
         let answer = staff.get(&format!("/admin/audit.csv?{bad}")).await;
         assert_eq!(answer.status(), 400, "{bad}");
     }
     // Every export asked for, and only those, is on record with its filters.
-    let exports = lines(
-        staff
-            .get("/admin/audit.jsonl?action=audit_exported")
-            .await
-            .text()
-            .await
-            .unwrap(),
-    );
+    let exports = exported(&staff, "/admin/audit.jsonl?action=audit_exported").await;
     assert_eq!(exports.len(), 6, "the five answered exports and this one");
     assert_eq!(exports[0]["detail"], "jsonl action=audit_exported");
     assert_eq!(exports[1]["detail"], "jsonl to=2001-01-01");

@@ -100,6 +100,62 @@ fn nginx_for_test(app: &str, tls_port: u16, plain_port: u16, scratch: &Path) -> 
     )
 }
 
+/// A browser for the proxy at `front`: cookies, no redirects followed, the proxy's test
+/// certificate accepted, and `host` (when given) resolved to IPv6 loopback.
+fn proxy_client(front: &str, host: Option<&str>) -> reqwest::Client {
+    let mut builder = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .danger_accept_invalid_certs(true)
+        .default_headers(crate::helpers::same_origin(front));
+    if let Some(host) = host {
+        let loopback = std::net::SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 0));
+        builder = builder.resolve(host, loopback);
+    }
+    builder.build().unwrap()
+}
+
+/// A whole journey through the proxy at `front` once it answers: a fresh code lands (303), the
+/// provider signs up, confirms and connects. Answers the code and the landing's request id.
+async fn journey_through(
+    app: &crate::helpers::TestApp,
+    front: &str,
+    client: &reqwest::Client,
+) -> (String, String) {
+    let mut ready = false;
+    for _ in 0..200 {
+        if client.get(format!("{front}/healthz")).send().await.is_ok() {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(ready, "the proxy answered over TLS at {front}");
+    let through = app.through(front, client.clone());
+    let code = through.mint_code(crate::helpers::RIVERBEND).await;
+    let landed = through.land(&code).await;
+    assert_eq!(landed.status(), 303);
+    let landing_id = landed.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    through.sign_up().await;
+    through.confirm().await;
+    through.fill_wizard().await;
+    assert_eq!(through.connect().await["status"], "connected");
+    (code, landing_id)
+}
+
+/// The client address the app wrote down for the first code it received.
+async fn landing_address(app: &crate::helpers::TestApp) -> Option<String> {
+    sqlx::query_scalar(
+        "SELECT ip FROM audit_log WHERE action = 'code_received' ORDER BY id LIMIT 1",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap()
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -111,7 +167,7 @@ fn free_port() -> u16 {
 #[tokio::test]
 #[ignore = "needs Debian's nginx (scripts/setup.sh --test installs it); make test runs it"]
 async fn a_journey_through_the_shipped_nginx_keeps_codes_out_of_its_log_and_ids_joined() {
-    use crate::helpers::{same_origin, unique_name, TestApp, TestDb, RIVERBEND};
+    use crate::helpers::{unique_name, TestApp, TestDb};
 
     assert!(
         Path::new("/usr/sbin/nginx").exists(),
@@ -164,31 +220,8 @@ async fn a_journey_through_the_shipped_nginx_keeps_codes_out_of_its_log_and_ids_
 
     // The client comes over IPv6, so the app can tell it from nginx (127.0.0.1).
     let front = format!("https://[::1]:{tls}");
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .danger_accept_invalid_certs(true)
-        .default_headers(same_origin(&front))
-        .build()
-        .unwrap();
-    for _ in 0..100 {
-        if client.get(format!("{front}/healthz")).send().await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let through = app.through(&front, client.clone());
-    let code = through.mint_code(RIVERBEND).await;
-    let landed = through.land(&code).await;
-    assert_eq!(landed.status(), 303);
-    let landing_id = landed.headers()["x-request-id"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    through.sign_up().await;
-    through.confirm().await;
-    through.fill_wizard().await;
-    assert_eq!(through.connect().await["status"], "connected");
+    let client = proxy_client(&front, None);
+    let (code, landing_id) = journey_through(&app, &front, &client).await;
     // Plain HTTP is sent to HTTPS, over IPv6 too.
     let redirected = client
         .get(format!("http://[::1]:{plain}/x?code=abc"))
@@ -209,13 +242,7 @@ async fn a_journey_through_the_shipped_nginx_keeps_codes_out_of_its_log_and_ids_
     let _ = nginx.wait();
 
     // The app saw the client, not the proxy.
-    let seen: Option<String> = sqlx::query_scalar(
-        "SELECT ip FROM audit_log WHERE action = 'code_received' ORDER BY id LIMIT 1",
-    )
-    .fetch_one(app.db.pool())
-    .await
-    .unwrap();
-    assert_eq!(seen.as_deref(), Some("::1"));
+    assert_eq!(landing_address(&app).await.as_deref(), Some("::1"));
     // nginx's log: every request, no code, and the landing's id, the one the app answered with.
     let log = std::fs::read_to_string(scratch.join("access.log")).unwrap();
     assert!(log.lines().count() >= 8, "{log}");
@@ -254,7 +281,7 @@ fn caddy_for_test(app: &str, tls_port: u16, plain_port: u16, scratch: &Path) -> 
 #[tokio::test]
 #[ignore = "needs Debian's caddy (scripts/setup.sh --test installs it); make test runs it"]
 async fn a_journey_through_the_shipped_caddy_keeps_codes_out_of_its_log_and_ids_joined() {
-    use crate::helpers::{same_origin, unique_name, TestApp, TestDb, RIVERBEND};
+    use crate::helpers::{unique_name, TestApp, TestDb};
 
     assert!(
         Path::new("/usr/bin/caddy").exists(),
@@ -293,43 +320,13 @@ async fn a_journey_through_the_shipped_caddy_keeps_codes_out_of_its_log_and_ids_
     // The site's name resolves to IPv6 loopback, so the app can tell the client from Caddy.
     let site = "connect.partner.example";
     let front = format!("https://{site}:{tls}");
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .danger_accept_invalid_certs(true)
-        .resolve(
-            site,
-            std::net::SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 0)),
-        )
-        .default_headers(same_origin(&front))
-        .build()
-        .unwrap();
-    let mut ready = false;
-    for _ in 0..200 {
-        if client.get(format!("{front}/healthz")).send().await.is_ok() {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert!(ready, "Caddy answered over TLS");
-    let through = app.through(&front, client.clone());
-    let code = through.mint_code(RIVERBEND).await;
-    let landed = through.land(&code).await;
-    assert_eq!(landed.status(), 303);
-    let landing_id = landed.headers()["x-request-id"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let client = proxy_client(&front, Some(site));
+    let (code, landing_id) = journey_through(&app, &front, &client).await;
     assert_eq!(
         landing_id.len(),
         36,
         "Caddy's id, kept by the app: {landing_id}"
     );
-    through.sign_up().await;
-    through.confirm().await;
-    through.fill_wizard().await;
-    assert_eq!(through.connect().await["status"], "connected");
     // Plain HTTP is sent to HTTPS.
     let redirected = client
         .get(format!("http://{site}:{plain}/x?code=abc"))
@@ -341,13 +338,7 @@ async fn a_journey_through_the_shipped_caddy_keeps_codes_out_of_its_log_and_ids_
     let _ = server.wait();
 
     // The app saw the client, not the proxy.
-    let seen: Option<String> = sqlx::query_scalar(
-        "SELECT ip FROM audit_log WHERE action = 'code_received' ORDER BY id LIMIT 1",
-    )
-    .fetch_one(app.db.pool())
-    .await
-    .unwrap();
-    assert_eq!(seen.as_deref(), Some("::1"));
+    assert_eq!(landing_address(&app).await.as_deref(), Some("::1"));
     // Caddy's log: every request, no code, no cookie, no email address (a redirect's Location
     // names it), and the landing's id on its line.
     let log = std::fs::read_to_string(scratch.join("access.log")).unwrap();

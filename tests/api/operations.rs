@@ -3,8 +3,6 @@
 //! with the same keys, secrets come from files, and a shutdown lets an exchange in flight store
 //! its key.
 
-use std::process::Command;
-
 use crate::helpers::{unique_name, TestApp, TestDb, RIVERBEND};
 
 /// Production settings that pass every check (`production::REQUIRED`), on `database`.
@@ -24,19 +22,8 @@ fn production(database: &str, data_dir: &str) -> Vec<(String, String)> {
 
 /// Runs the binary with exactly `env` (nothing inherited); whether it succeeded, and its output.
 fn run(env: &[(String, String)], args: &[&str]) -> (bool, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_practice-connect"))
-        .env_clear()
-        .current_dir(std::env::temp_dir())
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    let printed = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.success(), printed)
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    crate::production::run(&env, args)
 }
 
 #[tokio::test]

@@ -25,7 +25,7 @@ pub const REQUIRED: [(&str, &str); 9] = [
 
 /// Runs the binary with `args` and only the environment `settings` (nothing inherited); returns
 /// whether it succeeded and everything it printed.
-fn run(settings: &[(&str, &str)], args: &[&str]) -> (bool, String) {
+pub fn run(settings: &[(&str, &str)], args: &[&str]) -> (bool, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_practice-connect"))
         .env_clear()
         .current_dir(std::env::temp_dir())
